@@ -201,7 +201,7 @@ function* run(city: City, plan: Plan, scenario: Scenario, rp: RunParams, stats: 
     }
     yield* transport.endStep();
   }
-  yield* transport.flush();
+  yield* transport.flush(startMs + steps * intervalMs);
 }
 
 function round(v: number, d: number): number {

@@ -124,7 +124,7 @@ export function planRun(city: City, run: RunWindow, scenario: Scenario, seed: nu
     return true;
   };
   /** A start on a working day between 07:00 and 15:00 China time, aligned to the interval. */
-  const pickStart = (durMs: number, e: number | null, tries = 30): number | null => {
+  const pickStart = (durMs: number, e: number | null, quietMs = durMs, tries = 30): number | null => {
     const lo = run.startMs + warmup, hi = run.endMs - durMs - 6 * HOUR;
     if (hi <= lo) return null;
     for (let i = 0; i < tries; i++) {
@@ -133,7 +133,7 @@ export function planRun(city: City, run: RunWindow, scenario: Scenario, seed: nu
       let t = cstMidnight(day) + rng.range(7, 15) * HOUR;
       t = Math.round(t / run.intervalMs) * run.intervalMs;
       if (t < lo || t > hi) continue;
-      if (e !== null && !calendarQuiet(e, t, t + durMs)) continue;
+      if (e !== null && !calendarQuiet(e, t, t + quietMs)) continue;
       return t;
     }
     return null;
@@ -248,7 +248,8 @@ export function planRun(city: City, run: RunWindow, scenario: Scenario, seed: nu
       // Continuous-process plants are rarely "cut"; any profile can halt or decline.
       const e = take((c) => kind !== 'production_cut' || p.entKind[c] !== PROFILE_INDEX.three_shift || rng.chance(0.3));
       if (e === null) break;
-      const t0 = pickStart(d, e);
+      // A decline spans weeks and may cross a holiday; only its start must be in ordinary time.
+      const t0 = pickStart(d, e, kind === 'slow_decline' ? 3 * DAY_MS : d);
       if (t0 === null) { used[e] = 0; usedCount--; freeEnts.push(e); continue; }
       entIncident(kind, e, t0, d, mag());
       n++;
@@ -264,7 +265,9 @@ export function planRun(city: City, run: RunWindow, scenario: Scenario, seed: nu
     load.push({ mode: 'dead', ents: entList, start: t0, end: t0 + durMs, rampIn: 0, rampOut: rng.range(0.5, 2) * HOUR, level: 0 });
     // Gateways without a UPS go silent; the rest keep reporting zero volts and a still register.
     const silent = gws.filter(() => rng.chance(0.5));
-    if (silent.length > 0) data.push({ mode: 'silent', target: 'gateway', ids: silent, start: t0, end: t0 + durMs, rate: 1, backlog: false });
+    // Data effects apply at publish time t, load effects to the interval (t − interval, t]: a reading
+    // stamped t0 still covers the time before the outage, so the silent window is (t0, t0 + dur].
+    if (silent.length > 0) data.push({ mode: 'silent', target: 'gateway', ids: silent, start: t0 + 1, end: t0 + durMs + 1, rate: 1, backlog: false });
     label({ kind: 'grid_outage', scope: 'county', entities: [COUNTIES[county]!.id], contributors: entList.map(entId), start: iso(t0), end: iso(t0 + durMs), magnitude: 1, expected: 'grid_outage' });
   };
   for (const x of explicit('grid_outage')) {

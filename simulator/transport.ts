@@ -24,6 +24,7 @@ export class Transport {
   private readonly pendingMerge = new Map<number, Map<number, ReadingInput[]>>();
   private readonly pendingSeparate = new Map<number, Map<number, ReadingInput[][]>>();
   private k = 0;
+  private t = 0;
 
   constructor(
     private readonly city: City,
@@ -38,6 +39,7 @@ export class Transport {
 
   beginStep(k: number, t: number): void {
     this.k = k;
+    this.t = t;
     const data = this.plan.data;
     let changed = false;
     while (this.ptr < data.length && data[this.ptr]!.start <= t) { this.active.push(data[this.ptr++]!); changed = true; }
@@ -136,7 +138,7 @@ export class Transport {
       const text = JSON.stringify({ readings: out });
       this.stats.rawMalformed++;
       this.stats.lost += out.length;
-      yield { gateway: gw, ts: out[0]!.ts as number, readings: [], raw: text.slice(0, Math.max(1, Math.floor(text.length * hashUnit(s, g, k, 8)))) };
+      yield { gateway: gw, ts: this.t, readings: [], raw: text.slice(0, Math.max(1, Math.floor(text.length * hashUnit(s, g, k, 8)))) };
       return [];
     }
     if (f.out_of_order > 0 && out.length > 0 && hashUnit(s, g, k, 9) < f.out_of_order * 4) {
@@ -176,7 +178,8 @@ export class Transport {
   }
 
   /** End of run: whatever is still held is delivered, as a gateway coming back after the run would. */
-  *flush(): Generator<SimBatch> {
+  *flush(endTs: number): Generator<SimBatch> {
+    this.t = endTs;
     const gwIds = this.city.registry.gateways;
     const byGw = new Map<number, ReadingInput[]>();
     const add = (g: number, rs: ReadingInput[]) => byGw.set(g, [...(byGw.get(g) ?? []), ...rs]);
@@ -194,7 +197,7 @@ export class Transport {
       const part = readings.slice(i, i + n);
       this.stats.readings += part.length;
       this.stats.batches++;
-      yield { gateway: gw, ts: part[part.length - 1]!.ts as number, readings: part };
+      yield { gateway: gw, ts: this.t, readings: part };
     }
   }
 }
