@@ -1,0 +1,1149 @@
+import type { EnrichedReading } from '../src/schemas/reading.js';
+import { AlertBook } from './alerts.js';
+import { HOLIDAY, PATTERN_MASK, SF_WINDOW, type Calendar } from './calendar.js';
+import type { ResolvedOptions } from './options.js';
+import { cusumStep, registerDelta, robustUpdate } from './stats.js';
+import type { Alert, Contributor, IndexPoint, RegistryLike } from './types.js';
+
+/**
+ * The streaming analyzer's core: struct-of-arrays state indexed by dense meter and enterprise numbers
+ * (one typed-array cell per entity per field, no object per meter), evaluated interval by interval.
+ *
+ * Interval b is the 15-minute interval that ENDS at b·I; a meter's consumption in it is
+ * register(b) − register(b−1) × CT. Registers live in a ring of W boundaries per meter, so late readings
+ * within W intervals fill their slot and the enterprise is re-evaluated from there.
+ */
+
+/** Profile slots per meter: 7 weekday patterns + holiday + Spring Festival, 24 hours each. */
+export const SLOTS = 9 * 24;
+const UNKNOWN = 0xffff;
+const Q_MAX = 60_000;
+const NONE = -1;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+const KIND_HALT = 1;
+const KIND_CUT = 2;
+
+export interface EngineDeps {
+  calendar: Calendar;
+  registry?: () => RegistryLike | undefined;
+  logger?: { info: (o: object, m?: string) => void; warn: (o: object, m?: string) => void };
+}
+
+export interface EngineCounters {
+  readings: number;
+  duplicates: number;
+  tooLate: number;
+  lateFilled: number;
+  resets: number;
+  reEvaluations: number;
+  evicted: number;
+}
+
+function grow<T extends Float64Array | Float32Array | Int32Array | Uint8Array | Uint16Array | Uint32Array>(a: T, n: number, fill?: number): T {
+  const C = a.constructor as new (n: number) => T;
+  const b = new C(n);
+  b.set(a);
+  if (fill !== undefined) b.fill(fill, a.length);
+  return b;
+}
+
+interface CountyState {
+  id: string;
+  ringA: Float64Array;
+  ringE: Float64Array;
+  lowRun: number;
+  slow?: Alert;
+  outage?: { alert: Alert; members: Set<number> };
+  deadPrev: number[];
+  /** Enterprises currently in the county (for the minimum size of a county judgement). */
+  members: number;
+}
+
+interface GroupIndex {
+  hourA: number; hourE: number; dayA: number; dayE: number;
+}
+
+export class Engine {
+  readonly book: AlertBook;
+  readonly counters: EngineCounters = { readings: 0, duplicates: 0, tooLate: 0, lateFilled: 0, resets: 0, reEvaluations: 0, evicted: 0 };
+  private readonly I: number;
+  private readonly W: number;
+  private readonly tz: number;
+
+  // ---- meters (dense index m) ----
+  private mCap: number;
+  private mHigh = 0;
+  private readonly meterIndex = new Map<string, number>();
+  private meterIds: (string | undefined)[] = [];
+  private freeM: number[] = [];
+  private mReg: Float64Array; // W per meter; NaN empty, −(r+1) provisional (quality 'estimated')
+  private mLast: Int32Array; // last boundary with data
+  private mEnt: Int32Array;
+  private mGw: Int32Array;
+  private mNext: Int32Array; // next meter of the same enterprise
+  private mCt: Float32Array;
+  private mProf: Uint16Array; // SLOTS per meter, quantised kWh per interval
+  private mScale: Float32Array;
+  private mObs: Uint32Array;
+
+  // ---- gateways ----
+  private readonly gwIndex = new Map<string, number>();
+  private gwIds: string[] = [];
+  private readonly gwAlerts = new Map<number, Alert>();
+  private readonly meterAlerts = new Map<number, Alert>();
+
+  // ---- enterprises (dense index e) ----
+  private eCap: number;
+  private eHigh = 0;
+  private readonly entIndex = new Map<string, number>();
+  private entIds: (string | undefined)[] = [];
+  private freeE: number[] = [];
+  private eHead: Int32Array;
+  private eCounty: Int32Array;
+  private eChain: Int32Array;
+  private eNoise: Float32Array;
+  /** Running 2 % quantile of the enterprise's 1-hour actual/expected ratio: how low it goes in ordinary times. */
+  private eQlo: Float32Array;
+  private eA: Float32Array; // W per enterprise: actual kWh of covered meters; NaN no data
+  private eE: Float32Array; // W per enterprise: expected kWh of the same meters; NaN unknown
+  // detector state, current + one snapshot per interval of the window (for replay)
+  private dS: Float32Array; private sS: Float32Array;
+  private dLow: Uint8Array; private sLow: Uint8Array;
+  private dRec: Uint8Array; private sRec: Uint8Array;
+  private dEp: Int32Array; private sEp: Int32Array;
+  private dRun: Int32Array; private sRun: Int32Array;
+  private dEpA: Float32Array; private sEpA: Float32Array;
+  private dEpE: Float32Array; private sEpE: Float32Array;
+  private dKind: Uint8Array; private sKind: Uint8Array;
+  private eDirty: Int32Array; // first boundary to re-evaluate, or NONE
+  private eOutage: Uint8Array;
+  private eDayA: Float32Array;
+  private eDayE: Float32Array;
+  private eDayR: Float32Array; // 14 daily ratios per enterprise (ring by day)
+  private eAlert: (Alert | undefined)[] = [];
+  private eDecl: (Alert | undefined)[] = [];
+  private readonly dirty = new Set<number>();
+  private readonly inEpisode = new Set<number>();
+
+  // ---- registry-derived ----
+  private shutdowns = new Map<string, Array<[number, number]>>();
+  private leaders = new Set<string>();
+  private customers = new Map<string, Set<string>>(); // leader → downstream (two hops)
+  private registryRef: RegistryLike | undefined;
+
+  // ---- chains and counties (few: plain objects) ----
+  private readonly chainIndex = new Map<string, number>();
+  private chainIds: string[] = [];
+  private chainAlerts = new Map<number, Alert>();
+  private readonly countyIndex = new Map<string, number>();
+  private counties: CountyState[] = [];
+  private chainIdx: GroupIndex[] = [];
+  private countyIdx: GroupIndex[] = [];
+  private indexPoints: IndexPoint[] = [];
+
+  /** Last evaluated boundary (interval end / I). */
+  evalBin = NONE;
+  private curHour = NONE;
+  private curDay = NONE;
+  private nowMs = 0;
+
+  constructor(private readonly o: ResolvedOptions, private readonly deps: EngineDeps) {
+    this.I = o.intervalMs;
+    this.W = o.windowIntervals;
+    this.tz = o.tzOffsetMinutes * 60_000;
+    this.book = new AlertBook(o.maxRecentAlerts);
+    const c = o.initialCapacity;
+    this.mCap = c;
+    this.mReg = new Float64Array(c * this.W).fill(Number.NaN);
+    this.mLast = new Int32Array(c).fill(NONE);
+    this.mEnt = new Int32Array(c).fill(NONE);
+    this.mGw = new Int32Array(c).fill(NONE);
+    this.mNext = new Int32Array(c).fill(NONE);
+    this.mCt = new Float32Array(c).fill(1);
+    this.mProf = new Uint16Array(c * SLOTS).fill(UNKNOWN);
+    this.mScale = new Float32Array(c);
+    this.mObs = new Uint32Array(c);
+    this.eCap = c;
+    this.eHead = new Int32Array(c).fill(NONE);
+    this.eCounty = new Int32Array(c);
+    this.eChain = new Int32Array(c);
+    this.eNoise = new Float32Array(c).fill(o.noiseInit);
+    this.eQlo = new Float32Array(c).fill(o.qloInit);
+    this.eA = new Float32Array(c * this.W).fill(Number.NaN);
+    this.eE = new Float32Array(c * this.W).fill(Number.NaN);
+    this.dS = new Float32Array(c); this.sS = new Float32Array(c * this.W);
+    this.dLow = new Uint8Array(c); this.sLow = new Uint8Array(c * this.W);
+    this.dRec = new Uint8Array(c); this.sRec = new Uint8Array(c * this.W);
+    this.dEp = new Int32Array(c).fill(NONE); this.sEp = new Int32Array(c * this.W).fill(NONE);
+    this.dRun = new Int32Array(c).fill(NONE); this.sRun = new Int32Array(c * this.W).fill(NONE);
+    this.dEpA = new Float32Array(c); this.sEpA = new Float32Array(c * this.W);
+    this.dEpE = new Float32Array(c); this.sEpE = new Float32Array(c * this.W);
+    this.dKind = new Uint8Array(c); this.sKind = new Uint8Array(c * this.W);
+    this.eDirty = new Int32Array(c).fill(NONE);
+    this.eOutage = new Uint8Array(c);
+    this.eDayA = new Float32Array(c);
+    this.eDayE = new Float32Array(c);
+    this.eDayR = new Float32Array(c * 14).fill(Number.NaN);
+    this.refreshRegistry();
+  }
+
+  // ------------------------------------------------------------------ registry
+
+  refreshRegistry(): void {
+    const r = this.deps.registry?.();
+    if (!r || r === this.registryRef) return;
+    this.registryRef = r;
+    this.shutdowns = new Map();
+    this.leaders = new Set();
+    const direct = new Map<string, Set<string>>();
+    for (const e of r.enterprises) {
+      if (e.plannedShutdowns && e.plannedShutdowns.length > 0) {
+        this.shutdowns.set(e.id, e.plannedShutdowns.map((w) => [Date.parse(w.start), Date.parse(w.end)]));
+      }
+      if (e.leader) this.leaders.add(e.id);
+      for (const s of e.suppliers ?? []) {
+        let set = direct.get(s);
+        if (!set) direct.set(s, (set = new Set()));
+        set.add(e.id);
+      }
+    }
+    this.customers = new Map();
+    for (const l of this.leaders) {
+      const out = new Set<string>();
+      for (const c of direct.get(l) ?? []) {
+        out.add(c);
+        for (const c2 of direct.get(c) ?? []) out.add(c2);
+      }
+      out.delete(l);
+      this.customers.set(l, out);
+    }
+  }
+
+  // ------------------------------------------------------------------ dense indexes
+
+  private chainOf(id: string): number {
+    let c = this.chainIndex.get(id);
+    if (c === undefined) {
+      c = this.chainIds.length;
+      this.chainIndex.set(id, c);
+      this.chainIds.push(id);
+      this.chainIdx.push({ hourA: 0, hourE: 0, dayA: 0, dayE: 0 });
+    }
+    return c;
+  }
+
+  private countyOf(id: string): number {
+    let c = this.countyIndex.get(id);
+    if (c === undefined) {
+      c = this.counties.length;
+      this.countyIndex.set(id, c);
+      this.counties.push({ id, ringA: new Float64Array(16), ringE: new Float64Array(16), lowRun: 0, deadPrev: [], members: 0 });
+      this.countyIdx.push({ hourA: 0, hourE: 0, dayA: 0, dayE: 0 });
+    }
+    return c;
+  }
+
+  private gatewayOf(id: string): number {
+    let g = this.gwIndex.get(id);
+    if (g === undefined) {
+      g = this.gwIds.length;
+      this.gwIndex.set(id, g);
+      this.gwIds.push(id);
+    }
+    return g;
+  }
+
+  private growEnterprises(): void {
+    const n = this.eCap * 2;
+    const W = this.W;
+    this.eHead = grow(this.eHead, n, NONE);
+    this.eCounty = grow(this.eCounty, n);
+    this.eChain = grow(this.eChain, n);
+    this.eNoise = grow(this.eNoise, n, this.o.noiseInit);
+    this.eQlo = grow(this.eQlo, n, this.o.qloInit);
+    this.eA = grow(this.eA, n * W, Number.NaN);
+    this.eE = grow(this.eE, n * W, Number.NaN);
+    this.dS = grow(this.dS, n); this.sS = grow(this.sS, n * W);
+    this.dLow = grow(this.dLow, n); this.sLow = grow(this.sLow, n * W);
+    this.dRec = grow(this.dRec, n); this.sRec = grow(this.sRec, n * W);
+    this.dEp = grow(this.dEp, n, NONE); this.sEp = grow(this.sEp, n * W, NONE);
+    this.dRun = grow(this.dRun, n, NONE); this.sRun = grow(this.sRun, n * W, NONE);
+    this.dEpA = grow(this.dEpA, n); this.sEpA = grow(this.sEpA, n * W);
+    this.dEpE = grow(this.dEpE, n); this.sEpE = grow(this.sEpE, n * W);
+    this.dKind = grow(this.dKind, n); this.sKind = grow(this.sKind, n * W);
+    this.eDirty = grow(this.eDirty, n, NONE);
+    this.eOutage = grow(this.eOutage, n);
+    this.eDayA = grow(this.eDayA, n);
+    this.eDayE = grow(this.eDayE, n);
+    this.eDayR = grow(this.eDayR, n * 14, Number.NaN);
+    this.eCap = n;
+  }
+
+  private enterpriseOf(id: string, county: string, chain: string): number {
+    let e = this.entIndex.get(id);
+    if (e !== undefined) return e;
+    e = this.freeE.pop() ?? this.eHigh++;
+    if (e >= this.eCap) this.growEnterprises();
+    this.entIndex.set(id, e);
+    this.entIds[e] = id;
+    this.eHead[e] = NONE;
+    this.eCounty[e] = this.countyOf(county);
+    this.counties[this.eCounty[e]!]!.members++;
+    this.eChain[e] = this.chainOf(chain || 'none');
+    this.resetEnterprise(e);
+    return e;
+  }
+
+  private resetEnterprise(e: number): void {
+    const W = this.W;
+    this.eNoise[e] = this.o.noiseInit;
+    this.eQlo[e] = this.o.qloInit;
+    this.eA.fill(Number.NaN, e * W, e * W + W);
+    this.eE.fill(Number.NaN, e * W, e * W + W);
+    this.dS[e] = 0; this.dLow[e] = 0; this.dRec[e] = 0; this.dEp[e] = NONE; this.dRun[e] = NONE;
+    this.dEpA[e] = 0; this.dEpE[e] = 0; this.dKind[e] = 0;
+    this.sEp.fill(NONE, e * W, e * W + W);
+    this.eDirty[e] = NONE;
+    this.eOutage[e] = 0;
+    this.eDayA[e] = 0; this.eDayE[e] = 0;
+    this.eDayR.fill(Number.NaN, e * 14, e * 14 + 14);
+    this.eAlert[e] = undefined;
+    this.eDecl[e] = undefined;
+  }
+
+  private growMeters(): void {
+    const n = this.mCap * 2;
+    this.mReg = grow(this.mReg, n * this.W, Number.NaN);
+    this.mLast = grow(this.mLast, n, NONE);
+    this.mEnt = grow(this.mEnt, n, NONE);
+    this.mGw = grow(this.mGw, n, NONE);
+    this.mNext = grow(this.mNext, n, NONE);
+    this.mCt = grow(this.mCt, n, 1);
+    this.mProf = grow(this.mProf, n * SLOTS, UNKNOWN);
+    this.mScale = grow(this.mScale, n);
+    this.mObs = grow(this.mObs, n);
+    this.mCap = n;
+  }
+
+  private meterOf(r: EnrichedReading): number {
+    let m = this.meterIndex.get(r.meter);
+    if (m !== undefined) return m;
+    m = this.freeM.pop() ?? this.mHigh++;
+    if (m >= this.mCap) this.growMeters();
+    const e = this.enterpriseOf(r.enterprise, r.county, r.chain);
+    this.meterIndex.set(r.meter, m);
+    this.meterIds[m] = r.meter;
+    this.mReg.fill(Number.NaN, m * this.W, m * this.W + this.W);
+    this.mLast[m] = NONE;
+    this.mEnt[m] = e;
+    this.mGw[m] = this.gatewayOf(r.gateway);
+    this.mNext[m] = this.eHead[e]!;
+    this.eHead[e] = m;
+    this.mProf.fill(UNKNOWN, m * SLOTS, m * SLOTS + SLOTS);
+    this.mScale[m] = 0;
+    this.mObs[m] = 0;
+    return m;
+  }
+
+  // ------------------------------------------------------------------ hot path
+
+  /** Files readings into the per-meter register rings. O(1) per reading, no allocation for known meters. */
+  ingest(rs: readonly EnrichedReading[]): void {
+    const I = this.I, W = this.W;
+    for (let i = 0; i < rs.length; i++) {
+      const r = rs[i]!;
+      const m = this.meterOf(r);
+      this.mCt[m] = r.ctMultiplier;
+      const k = Math.round(r.ts / I);
+      const last = this.mLast[m]!;
+      const base = m * W;
+      const provisional = r.quality !== undefined && r.quality.includes('estimated');
+      const v = provisional ? -r.energyKwh - 1 : r.energyKwh;
+      this.counters.readings++;
+      if (k > last) {
+        const gap = last === NONE ? W : k - last;
+        if (gap >= W) this.mReg.fill(Number.NaN, base, base + W);
+        else for (let j = last + 1; j < k; j++) this.mReg[base + (j % W)] = Number.NaN;
+        this.mReg[base + (k % W)] = v;
+        this.mLast[m] = k;
+        if (k <= this.evalBin) this.markDirty(this.mEnt[m]!, k);
+      } else if (k <= last - W) {
+        this.counters.tooLate++;
+      } else {
+        const cur = this.mReg[base + (k % W)]!;
+        // First real value wins; a real value replaces a provisional (estimated) one.
+        if (Number.isNaN(cur) || (cur < 0 && !provisional)) {
+          this.mReg[base + (k % W)] = v;
+          this.counters.lateFilled++;
+          if (k <= this.evalBin) this.markDirty(this.mEnt[m]!, k);
+        } else this.counters.duplicates++;
+      }
+    }
+  }
+
+  private markDirty(e: number, k: number): void {
+    const d = this.eDirty[e]!;
+    if (d === NONE || k < d) this.eDirty[e] = k;
+    this.dirty.add(e);
+  }
+
+  /** Consumption (primary kWh) of meter m in interval b, NaN when it cannot be claimed. */
+  private meterDelta(m: number, b: number): number {
+    const W = this.W;
+    const last = this.mLast[m]!;
+    if (b > last || b - 1 <= last - W) return Number.NaN;
+    let r1 = this.mReg[m * W + (b % W)]!;
+    let r0 = this.mReg[m * W + ((b - 1) % W)]!;
+    if (Number.isNaN(r1) || Number.isNaN(r0)) return Number.NaN;
+    if (r1 < 0) r1 = -r1 - 1;
+    if (r0 < 0) r0 = -r0 - 1;
+    const d = registerDelta(r0, r1);
+    if (Number.isNaN(d)) {
+      this.counters.resets++;
+      return d;
+    }
+    return d * this.mCt[m]!;
+  }
+
+  // ------------------------------------------------------------------ calendar
+
+  private dayOf(ms: number): number {
+    return Math.floor((ms + this.tz) / DAY_MS);
+  }
+  private hourOf(ms: number): number {
+    return Math.floor(((ms + this.tz) % DAY_MS) / HOUR_MS);
+  }
+  /** Calendar code of interval b (by its start time). */
+  private codeOf(b: number): number {
+    return this.deps.calendar.dayClass(this.dayOf(b * this.I - this.I));
+  }
+
+  private inShutdown(e: number, ms: number): boolean {
+    const w = this.shutdowns.get(this.entIds[e]!);
+    if (!w) return false;
+    for (const [a, z] of w) if (ms >= a && ms < z) return true;
+    return false;
+  }
+
+  // ------------------------------------------------------------------ baseline
+
+  private expectedMeter(m: number, slot: number, pattern: number): number {
+    const p = this.mProf;
+    const base = m * SLOTS;
+    let u = p[base + slot]!;
+    if (u === UNKNOWN && pattern >= 1 && pattern <= 5) {
+      // Cold start: another weekday's same hour stands in until this slot has been seen.
+      const hour = slot % 24;
+      for (let d = 1; d <= 5 && u === UNKNOWN; d++) u = p[base + d * 24 + hour]!;
+    }
+    return u === UNKNOWN ? Number.NaN : u * this.mScale[m]!;
+  }
+
+  private learnMeter(m: number, slot: number, x: number, noise: number): void {
+    const base = m * SLOTS;
+    let scale = this.mScale[m]!;
+    if (scale === 0) {
+      scale = Math.max(x, 0.01) * 8 / Q_MAX;
+      this.mScale[m] = scale;
+    }
+    const u = this.mProf[base + slot]!;
+    let v: number;
+    if (u === UNKNOWN) v = x;
+    else {
+      const b = u * scale;
+      const obs = this.mObs[m]!;
+      const alpha = Math.max(this.o.baselineAlphaMin, 1 / (2 + (4 * obs) / 672));
+      const sigma = Math.max(noise * b, 0.02 * scale * Q_MAX / 8);
+      v = robustUpdate(b, x, alpha, this.o.baselineClip * sigma);
+    }
+    if (v / scale > Q_MAX) {
+      // Rescale this meter's profile so the new value fits (rare: a plant that grew several-fold).
+      const ns = (v * 2) / Q_MAX;
+      for (let s = 0; s < SLOTS; s++) {
+        const w = this.mProf[base + s]!;
+        if (w !== UNKNOWN) this.mProf[base + s] = Math.round((w * scale) / ns);
+      }
+      scale = ns;
+      this.mScale[m] = ns;
+    }
+    this.mProf[base + slot] = Math.min(UNKNOWN - 1, Math.max(0, Math.round(v / scale)));
+    this.mObs[m]!++;
+  }
+
+  // ------------------------------------------------------------------ evaluation
+
+  /** Advances time: evaluates every interval whose grace has passed, re-evaluates late data, checks silence. */
+  tick(nowMs: number): void {
+    this.nowMs = nowMs;
+    this.refreshRegistry();
+    if (this.dirty.size > 0) this.reEvaluate();
+    const target = Math.floor((nowMs - this.o.graceMs) / this.I);
+    if (this.evalBin === NONE) {
+      this.evalBin = target;
+      return;
+    }
+    if (target <= this.evalBin) return;
+    let b = Math.max(this.evalBin + 1, target - this.W + 1);
+    for (; b <= target; b++) this.evaluateInterval(b);
+    this.checkSilence(target);
+  }
+
+  private evaluateInterval(b: number): void {
+    const I = this.I;
+    const startMs = b * I - I;
+    const code = this.codeOf(b);
+    const hour = this.hourOf(startMs);
+    const day = this.dayOf(startMs);
+    if (this.curDay !== NONE && day !== this.curDay) this.closeDay();
+    if (this.curHour !== NONE && Math.floor((startMs + this.tz) / HOUR_MS) !== this.curHour) this.closeHour();
+    this.curDay = day;
+    this.curHour = Math.floor((startMs + this.tz) / HOUR_MS);
+    for (const c of this.counties) {
+      c.ringA[b % 16] = 0;
+      c.ringE[b % 16] = 0;
+    }
+    for (let e = 0; e < this.eHigh; e++) {
+      if (this.entIds[e] === undefined) continue;
+      this.evalEnterprise(e, b, code, hour, true);
+    }
+    this.evalBin = b;
+    this.detectOutages(b);
+    this.detectChains(b);
+    this.detectCountySlowdown(b);
+  }
+
+  private evalEnterprise(e: number, b: number, code: number, hour: number, first: boolean): void {
+    const W = this.W, o = this.o;
+    const pattern = code & PATTERN_MASK;
+    const slot = pattern * 24 + hour;
+    const startMs = b * this.I - this.I;
+    const planned = this.shutdowns.size > 0 && this.inShutdown(e, startMs);
+    const suspect = this.dEp[e]! >= 0 || this.dS[e]! > o.cusumH / 2 || this.eOutage[e] === 1 || this.eDecl[e] !== undefined;
+    const noise = this.eNoise[e]!;
+    let A = 0, E = 0, n = 0, any = false;
+    for (let m = this.eHead[e]!; m !== NONE; m = this.mNext[m]!) {
+      const c = this.meterDelta(m, b);
+      if (Number.isNaN(c)) continue;
+      any = true;
+      const ex = this.expectedMeter(m, slot, pattern);
+      if (first && !suspect && !planned && !((code & SF_WINDOW) && pattern < HOLIDAY)) this.learnMeter(m, slot, c, noise);
+      if (Number.isNaN(ex)) continue;
+      A += c;
+      E += ex;
+      n++;
+    }
+    const j = e * W + (b % W);
+    this.eA[j] = any ? A : Number.NaN;
+    this.eE[j] = n > 0 ? E : Number.NaN;
+    const judged = n > 0 && !planned && pattern < HOLIDAY && (code & SF_WINDOW) === 0 && E >= o.minExpectedKwh;
+    if (judged) {
+      this.detect(e, b, A, E);
+      if (first) {
+        const cs = this.counties[this.eCounty[e]!]!;
+        if (this.eOutage[e] === 0) {
+          cs.ringA[b % 16]! += A;
+          cs.ringE[b % 16]! += E;
+        }
+      }
+    }
+    if (first && n > 0 && !planned) {
+      const gi = this.chainIdx[this.eChain[e]!]!, ci = this.countyIdx[this.eCounty[e]!]!;
+      gi.hourA += A; gi.hourE += E; gi.dayA += A; gi.dayE += E;
+      ci.hourA += A; ci.hourE += E; ci.dayA += A; ci.dayE += E;
+      if (pattern < HOLIDAY && (code & SF_WINDOW) === 0) {
+        this.eDayA[e]! += A;
+        this.eDayE[e]! += E;
+      }
+    }
+    // Snapshot the detector after interval b so a replay can start from here.
+    this.sS[j] = this.dS[e]!; this.sLow[j] = this.dLow[e]!; this.sRec[j] = this.dRec[e]!;
+    this.sEp[j] = this.dEp[e]!; this.sRun[j] = this.dRun[e]!; this.sEpA[j] = this.dEpA[e]!;
+    this.sEpE[j] = this.dEpE[e]!; this.sKind[j] = this.dKind[e]!;
+  }
+
+  /** One step of the enterprise detector: CUSUM + k-in-a-row near zero, recovery rule. */
+  private detect(e: number, b: number, A: number, E: number): void {
+    const o = this.o;
+    const ratio = A / E;
+    const noise = this.eNoise[e]!;
+    const z = (E - A) / Math.max(noise * E, o.minExpectedKwh * 0.5);
+    const S = cusumStep(this.dS[e]!, z, o.cusumK, o.zCap);
+    this.dS[e] = S;
+    if (S === 0) this.dRun[e] = NONE;
+    else if (this.dRun[e] === NONE) this.dRun[e] = b;
+    const low = ratio < o.nearZeroRatio ? Math.min(255, this.dLow[e]! + 1) : 0;
+    this.dLow[e] = low;
+    if (this.dEp[e] === NONE) {
+      if (S === 0 && z > -4) {
+        // Noise: EWMA of the relative absolute residual while calm (×1.25 ≈ σ for a normal error).
+        const rel = Math.abs(A - E) / E;
+        const nz = noise + 0.02 * (1.25 * rel - noise);
+        this.eNoise[e] = Math.min(o.noiseMax, Math.max(o.noiseMin, nz));
+      }
+      // Ordinary depth: a stochastic-approximation quantile of the last hour's ratio (p = qloP).
+      const r4 = this.hourRatio(e, b, A, E);
+      if (!Number.isNaN(r4) && S < o.cusumH) {
+        const q = this.eQlo[e]!;
+        this.eQlo[e] = r4 < q ? q - o.qloRate * (1 - o.qloP) : q + o.qloRate * o.qloP;
+      }
+      const trig = S >= o.cusumH || low >= o.nearZeroRun;
+      if (!trig) return;
+      const start = low >= o.nearZeroRun ? b - low + 1 : Math.max(this.dRun[e]!, b - this.W + 1);
+      let sa = 0, se = 0, la = 0, le = 0;
+      for (let k = Math.max(start, b - this.W + 1); k <= b; k++) {
+        const j = e * this.W + (k % this.W);
+        const a = k === b ? A : this.eA[j]!, x = k === b ? E : this.eE[j]!;
+        if (Number.isNaN(a) || Number.isNaN(x)) continue;
+        sa += a; se += x;
+        if (k >= b - 1) { la += a; le += x; }
+      }
+      const epRatio = se > 0 ? sa / se : 1;
+      const lastRatio = le > 0 ? la / le : 1;
+      // Deeper than this enterprise's ordinary dips (a noisy plant must fall further), or near zero for k intervals.
+      const gate = Math.min(o.minDropRatio, this.eQlo[e]! - o.qloMargin);
+      if (low < o.nearZeroRun && (epRatio > gate || lastRatio > gate)) return;
+      // A depressed level over the previous days is a trend (slow decline), not a sudden drop.
+      if (lastRatio > o.haltRatio && this.recentDailyRatio(e) < 0.92) return;
+      this.dEp[e] = start;
+      this.dEpA[e] = sa;
+      this.dEpE[e] = se;
+      this.dRec[e] = 0;
+      this.dKind[e] = lastRatio <= o.haltRatio ? KIND_HALT : KIND_CUT;
+      this.onTrigger(e, b);
+    } else {
+      this.dEpA[e]! += A;
+      this.dEpE[e]! += E;
+      const rec = ratio >= o.recoverRatio ? this.dRec[e]! + 1 : 0;
+      this.dRec[e] = Math.min(255, rec);
+      if (rec >= o.recoverRun) {
+        this.dEp[e] = NONE;
+        this.dS[e] = 0;
+        this.dRun[e] = NONE;
+        this.dLow[e] = 0;
+        this.dRec[e] = 0;
+        this.onRecover(e, b);
+      } else this.onProgress(e, b);
+    }
+  }
+
+  /** actual/expected over the last four intervals (this one included), NaN when any is unknown. */
+  private hourRatio(e: number, b: number, A: number, E: number): number {
+    let sa = A, se = E;
+    for (let k = b - 3; k < b; k++) {
+      const j = e * this.W + (k % this.W);
+      const a = this.eA[j]!, x = this.eE[j]!;
+      if (Number.isNaN(a) || Number.isNaN(x)) return Number.NaN;
+      sa += a; se += x;
+    }
+    return se > 0 ? sa / se : Number.NaN;
+  }
+
+  private recentDailyRatio(e: number): number {
+    let s = 0, n = 0;
+    const d = this.curDay;
+    for (let k = 1; k <= 3; k++) {
+      const v = this.eDayR[e * 14 + ((d - k) % 14 + 14) % 14]!;
+      if (!Number.isNaN(v)) { s += v; n++; }
+    }
+    return n >= 2 ? s / n : 1;
+  }
+
+  private replaying = false;
+  private replayTransitions = 0;
+
+  private onTrigger(e: number, b: number): void {
+    this.inEpisode.add(e);
+    this.replayTransitions++;
+    if (this.eOutage[e] === 1) return; // explained by a grid outage
+    const since = this.dEp[e]! * this.I - this.I;
+    const kind = this.dKind[e] === KIND_HALT ? 'production_halt' : 'production_cut';
+    const evidence = {
+      detectedAtTs: b * this.I, intervals: b - this.dEp[e]! + 1, cusum: round2(this.dS[e]!),
+      nearZeroRun: this.dLow[e]!, noise: round2(this.eNoise[e]!), dayPattern: this.codeOf(b) & PATTERN_MASK,
+    };
+    const cur = this.eAlert[e];
+    if (cur && cur.status === 'open') {
+      this.book.update(cur, this.nowMs, { since, kind, baselineKwh: this.dEpE[e]!, actualKwh: this.dEpA[e]!, evidence });
+      return;
+    }
+    this.eAlert[e] = this.book.create({
+      kind, scope: 'enterprise', entity: this.entIds[e]!, since,
+      baselineKwh: this.dEpE[e]!, actualKwh: this.dEpA[e]!, evidence,
+    }, this.nowMs);
+  }
+
+  private onProgress(e: number, b: number): void {
+    const a = this.eAlert[e];
+    if (!a || a.status !== 'open' || this.replaying) return;
+    // Evidence refresh without an event per interval: consumers see it through alerts().
+    this.book.update(a, this.nowMs, { baselineKwh: this.dEpE[e]!, actualKwh: this.dEpA[e]!, evidence: { detectedAtTs: b * this.I, intervals: b - this.dEp[e]! + 1 } }, false);
+  }
+
+  private onRecover(e: number, b: number): void {
+    this.inEpisode.delete(e);
+    this.replayTransitions++;
+    const a = this.eAlert[e];
+    if (a && a.status === 'open') {
+      this.book.update(a, this.nowMs, { evidence: { detectedAtTs: b * this.I } }, false);
+      this.book.close(a, 'resolved', this.nowMs, 'consumption back at or above the recovery ratio');
+    }
+    this.eAlert[e] = undefined;
+  }
+
+  /** Late readings: restore each dirty enterprise's detector snapshot and replay up to evalBin. */
+  private reEvaluate(): void {
+    const W = this.W;
+    for (const e of this.dirty) {
+      const from = Math.max(this.eDirty[e]!, this.evalBin - W + 2);
+      this.eDirty[e] = NONE;
+      if (from > this.evalBin || this.entIds[e] === undefined) continue;
+      this.counters.reEvaluations++;
+      const j = e * W + ((from - 1) % W);
+      this.dS[e] = this.sS[j]!; this.dLow[e] = this.sLow[j]!; this.dRec[e] = this.sRec[j]!;
+      this.dEp[e] = this.sEp[j]!; this.dRun[e] = this.sRun[j]!; this.dEpA[e] = this.sEpA[j]!;
+      this.dEpE[e] = this.sEpE[j]!; this.dKind[e] = this.sKind[j]!;
+      const before = this.eAlert[e];
+      const inEpBefore = this.dEp[e]! >= 0;
+      this.replaying = true;
+      this.replayTransitions = 0;
+      for (let b = from; b <= this.evalBin; b++) {
+        const code = this.codeOf(b);
+        this.evalEnterprise(e, b, code, this.hourOf(b * this.I - this.I), false);
+      }
+      this.replaying = false;
+      if (this.dEp[e]! >= 0) this.inEpisode.add(e);
+      else this.inEpisode.delete(e);
+      if (before && before.status === 'open' && this.dEp[e] === NONE && !inEpBefore && this.replayTransitions === 0) {
+        // The backlog shows there was no drop: the alert was raised on data that has been superseded.
+        this.book.close(before, 'withdrawn', this.nowMs, 'late data shows no drop');
+        this.eAlert[e] = undefined;
+      } else if (before && before.status === 'open' && this.dEp[e] === NONE && this.replayTransitions === 0 && inEpBefore) {
+        // unchanged episode state: nothing to do
+      }
+    }
+    this.dirty.clear();
+  }
+
+  // ------------------------------------------------------------------ silence (offline)
+
+  private checkSilence(nowBin: number): void {
+    const lim = this.o.offlineAfterIntervals;
+    const silentPerGw = new Map<number, { silent: number[]; total: number }>();
+    for (let m = 0; m < this.mHigh; m++) {
+      if (this.meterIds[m] === undefined) continue;
+      const g = this.mGw[m]!;
+      let s = silentPerGw.get(g);
+      if (!s) silentPerGw.set(g, (s = { silent: [], total: 0 }));
+      s.total++;
+      const last = this.mLast[m]!;
+      const silent = last !== NONE && nowBin - last >= lim && this.eOutage[this.mEnt[m]!] === 0;
+      if (silent) s.silent.push(m);
+      else {
+        const a = this.meterAlerts.get(m);
+        if (a) {
+          this.book.close(a, 'resolved', this.nowMs, 'data resumed');
+          this.meterAlerts.delete(m);
+        }
+      }
+    }
+    for (const [g, s] of silentPerGw) {
+      const ga = this.gwAlerts.get(g);
+      if (s.silent.length === s.total && s.total > 0) {
+        if (!ga) {
+          const lastTs = Math.max(...s.silent.map((m) => this.mLast[m]!)) * this.I;
+          this.gwAlerts.set(g, this.book.create({
+            kind: 'gateway_offline', scope: 'gateway', entity: this.gwIds[g]!, since: lastTs, baselineKwh: 0, actualKwh: 0,
+            evidence: { detectedAtTs: nowBin * this.I, intervals: nowBin - lastTs / this.I, lastSeenTs: lastTs, meters: s.silent.map((m) => this.meterIds[m]!) },
+          }, this.nowMs));
+        }
+        continue;
+      }
+      if (ga) {
+        this.book.close(ga, 'resolved', this.nowMs, 'data resumed');
+        this.gwAlerts.delete(g);
+      }
+      for (const m of s.silent) {
+        if (this.meterAlerts.has(m)) continue;
+        const lastTs = this.mLast[m]! * this.I;
+        this.meterAlerts.set(m, this.book.create({
+          kind: 'meter_offline', scope: 'meter', entity: this.meterIds[m]!, since: lastTs, baselineKwh: 0, actualKwh: 0,
+          evidence: { detectedAtTs: nowBin * this.I, intervals: nowBin - this.mLast[m]!, lastSeenTs: lastTs, gateways: [this.gwIds[g]!] },
+        }, this.nowMs));
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ grid outage
+
+  private detectOutages(b: number): void {
+    const o = this.o, W = this.W;
+    const deadNow: number[][] = this.counties.map(() => []);
+    for (let e = 0; e < this.eHigh; e++) {
+      if (this.entIds[e] === undefined) continue;
+      const j = e * W + (b % W), jp = e * W + ((b - 1) % W);
+      const a = this.eA[j]!, x = this.eE[j]!, ap = this.eA[jp]!, xp = this.eE[jp]!;
+      const aliveBefore = !Number.isNaN(ap) && (Number.isNaN(xp) ? ap > 0 : ap >= 0.5 * xp && xp >= o.minExpectedKwh);
+      const silentNow = Number.isNaN(a) && this.eHead[e] !== NONE && this.mLast[this.eHead[e]!]! < b;
+      const deadNowE = silentNow || (!Number.isNaN(x) && x >= o.minExpectedKwh && a < o.outageDeadRatio * x);
+      const c = this.eCounty[e]!;
+      const cs = this.counties[c]!;
+      if (cs.outage) {
+        if (deadNowE && aliveBefore && !cs.outage.members.has(e)) {
+          cs.outage.members.add(e);
+          this.joinOutage(e);
+        }
+        continue;
+      }
+      if (deadNowE && aliveBefore) deadNow[c]!.push(e);
+    }
+    for (let c = 0; c < this.counties.length; c++) {
+      const cs = this.counties[c]!;
+      if (cs.outage) {
+        this.maybeEndOutage(cs, b);
+        cs.deadPrev = [];
+        continue;
+      }
+      // "Within minutes": dead in this interval or the previous one, and still dead now.
+      const cand = new Set<number>(deadNow[c]);
+      for (const e of cs.deadPrev) {
+        const j = e * W + (b % W);
+        const a = this.eA[j]!, x = this.eE[j]!;
+        if (Number.isNaN(a) || (!Number.isNaN(x) && a < o.outageDeadRatio * x)) cand.add(e);
+      }
+      cs.deadPrev = deadNow[c]!;
+      if (cand.size < o.outageMinEnterprises) continue;
+      const chains = new Set([...cand].map((e) => this.eChain[e]!));
+      if (chains.size < o.outageMinChains) continue;
+      const members = new Set(cand);
+      const ids = [...members].map((e) => this.entIds[e]!);
+      const alert = this.book.create({
+        kind: 'grid_outage', scope: 'county', entity: cs.id, since: (b - 1) * this.I, baselineKwh: 0, actualKwh: 0,
+        contributors: ids.map((id) => ({ enterprise: id, share: 1 / ids.length, missingKwh: 0 })),
+        evidence: { detectedAtTs: b * this.I, intervals: 1, reason: `${ids.length} enterprises across ${chains.size} chains to ~0 or silent in the same minutes` },
+      }, this.nowMs);
+      cs.outage = { alert, members };
+      for (const e of members) this.joinOutage(e);
+    }
+  }
+
+  private joinOutage(e: number): void {
+    this.eOutage[e] = 1;
+    const a = this.eAlert[e];
+    if (a && a.status === 'open') this.book.close(a, 'withdrawn', this.nowMs, 'explained by a grid outage');
+    this.eAlert[e] = undefined;
+    for (let m = this.eHead[e]!; m !== NONE; m = this.mNext[m]!) {
+      const ma = this.meterAlerts.get(m);
+      if (ma) { this.book.close(ma, 'withdrawn', this.nowMs, 'explained by a grid outage'); this.meterAlerts.delete(m); }
+      const g = this.mGw[m]!;
+      const ga = this.gwAlerts.get(g);
+      if (ga) { this.book.close(ga, 'withdrawn', this.nowMs, 'explained by a grid outage'); this.gwAlerts.delete(g); }
+    }
+  }
+
+  private maybeEndOutage(cs: CountyState, b: number): void {
+    const W = this.W;
+    let back = 0;
+    for (const e of cs.outage!.members) {
+      const j = e * W + (b % W);
+      const a = this.eA[j]!, x = this.eE[j]!;
+      if (!Number.isNaN(a) && (Number.isNaN(x) || a >= 0.5 * x)) back++;
+    }
+    if (back < 0.8 * cs.outage!.members.size) return;
+    for (const e of cs.outage!.members) {
+      this.eOutage[e] = 0;
+      this.dS[e] = 0; this.dEp[e] = NONE; this.dRun[e] = NONE; this.dLow[e] = 0; this.dRec[e] = 0;
+      this.inEpisode.delete(e);
+    }
+    this.book.close(cs.outage!.alert, 'resolved', this.nowMs, 'supply restored');
+    cs.outage = undefined;
+  }
+
+  // ------------------------------------------------------------------ chain disruption
+
+  private detectChains(b: number): void {
+    const o = this.o;
+    const windowBins = Math.ceil(o.chainWindowMs / this.I);
+    const byChain = new Map<number, number[]>();
+    for (const e of this.inEpisode) {
+      if (this.eOutage[e] === 1 || this.dEp[e] === NONE || b - this.dEp[e]! > windowBins) continue;
+      const c = this.eChain[e]!;
+      let l = byChain.get(c);
+      if (!l) byChain.set(c, (l = []));
+      l.push(e);
+    }
+    for (const [c, members] of byChain) {
+      const ids = members.map((e) => this.entIds[e]!);
+      let qualifies = members.length >= o.chainMinEnterprises;
+      let leader: string | undefined;
+      if (!qualifies) {
+        for (const id of ids) {
+          const down = this.customers.get(id);
+          if (!down) continue;
+          const n = ids.filter((x) => down.has(x)).length;
+          if (n >= o.chainLeaderDownstream && n > 0) { qualifies = true; leader = id; }
+        }
+      }
+      const existing = this.chainAlerts.get(c);
+      if (!qualifies && !existing) continue;
+      let missing = 0, base = 0, act = 0, since = Infinity;
+      const contrib: Contributor[] = [];
+      for (const e of members) {
+        const miss = Math.max(0, this.dEpE[e]! - this.dEpA[e]!);
+        missing += miss; base += this.dEpE[e]!; act += this.dEpA[e]!;
+        since = Math.min(since, this.dEp[e]! * this.I - this.I);
+        contrib.push({ enterprise: this.entIds[e]!, share: 0, missingKwh: Math.round(miss * 1000) / 1000 });
+      }
+      for (const x of contrib) x.share = missing > 0 ? Math.round((x.missingKwh / missing) * 1000) / 1000 : 1 / contrib.length;
+      contrib.sort((p, q) => q.share - p.share);
+      if (existing) {
+        const changed = contrib.length !== existing.contributors.length;
+        this.book.update(existing, this.nowMs, { baselineKwh: base, actualKwh: act, contributors: contrib }, changed);
+        continue;
+      }
+      this.chainAlerts.set(c, this.book.create({
+        kind: 'chain_disruption', scope: 'chain', entity: this.chainIds[c]!, since, baselineKwh: base, actualKwh: act,
+        contributors: contrib, evidence: { detectedAtTs: b * this.I, intervals: Math.round((b * this.I - since) / this.I), ...(leader ? { leader } : {}) },
+      }, this.nowMs));
+    }
+    for (const [c, a] of this.chainAlerts) {
+      if (byChain.has(c)) continue;
+      this.book.close(a, 'resolved', this.nowMs, 'no enterprise of the chain below baseline');
+      this.chainAlerts.delete(c);
+    }
+  }
+
+  // ------------------------------------------------------------------ county slowdown
+
+  private detectCountySlowdown(b: number): void {
+    const o = this.o;
+    for (const cs of this.counties) {
+      let A = 0, E = 0;
+      for (let k = 0; k < 16; k++) { A += cs.ringA[k]!; E += cs.ringE[k]!; }
+      if (E <= 0 || cs.outage || cs.members < o.countyMinEnterprises) { cs.lowRun = 0; continue; }
+      const r = A / E;
+      if (cs.slow) {
+        this.book.update(cs.slow, this.nowMs, { baselineKwh: E, actualKwh: A }, false);
+        if (r >= o.countyRecoverRatio) {
+          this.book.close(cs.slow, 'resolved', this.nowMs, 'county back near its expected level');
+          cs.slow = undefined;
+          cs.lowRun = 0;
+        }
+        continue;
+      }
+      cs.lowRun = r < o.countySlowRatio ? cs.lowRun + 1 : 0;
+      if (cs.lowRun < o.countySlowIntervals) continue;
+      const contrib = this.topContributors(this.countyIndex.get(cs.id)!, b);
+      cs.slow = this.book.create({
+        kind: 'county_slowdown', scope: 'county', entity: cs.id, since: (b - cs.lowRun - 15) * this.I, baselineKwh: E, actualKwh: A,
+        contributors: contrib, evidence: { detectedAtTs: b * this.I, intervals: cs.lowRun + 15 },
+      }, this.nowMs);
+    }
+  }
+
+  private topContributors(county: number, b: number): Contributor[] {
+    const W = this.W;
+    const out: Contributor[] = [];
+    let total = 0;
+    for (let e = 0; e < this.eHigh; e++) {
+      if (this.entIds[e] === undefined || this.eCounty[e] !== county) continue;
+      let miss = 0;
+      for (let k = b - W + 1; k <= b; k++) {
+        const j = e * W + (k % W);
+        const a = this.eA[j]!, x = this.eE[j]!;
+        if (!Number.isNaN(a) && !Number.isNaN(x)) miss += x - a;
+      }
+      if (miss > 0) { out.push({ enterprise: this.entIds[e]!, share: 0, missingKwh: miss }); total += miss; }
+    }
+    out.sort((p, q) => q.missingKwh - p.missingKwh);
+    const top = out.slice(0, 20);
+    for (const c of top) { c.share = Math.round((c.missingKwh / total) * 1000) / 1000; c.missingKwh = Math.round(c.missingKwh * 1000) / 1000; }
+    return top;
+  }
+
+  // ------------------------------------------------------------------ hour/day close: index, slow decline, eviction
+
+  private pushIndex(p: IndexPoint): void {
+    this.indexPoints.push(p);
+    if (this.indexPoints.length > this.o.maxIndexPoints) this.indexPoints.splice(0, this.indexPoints.length - this.o.maxIndexPoints);
+    if (this.book.emitting) (this.book as unknown as { emit: (n: string, p: IndexPoint) => void }).emit('index', p);
+  }
+
+  private closeHour(): void {
+    const ts = this.curHour * HOUR_MS - this.tz;
+    const emit = (scope: 'chain' | 'county', ids: string[], g: GroupIndex[]): void => {
+      for (let i = 0; i < g.length; i++) {
+        const x = g[i]!;
+        if (x.hourE > 0) this.pushIndex({ scope, entity: ids[i]!, resolution: 'hour', ts, actualKwh: round2(x.hourA), expectedKwh: round2(x.hourE), index: round2((100 * x.hourA) / x.hourE) });
+        x.hourA = 0; x.hourE = 0;
+      }
+    };
+    emit('chain', this.chainIds, this.chainIdx);
+    emit('county', this.counties.map((c) => c.id), this.countyIdx);
+  }
+
+  private closeDay(): void {
+    const ts = this.curDay * DAY_MS - this.tz;
+    const emit = (scope: 'chain' | 'county', ids: string[], g: GroupIndex[]): void => {
+      for (let i = 0; i < g.length; i++) {
+        const x = g[i]!;
+        if (x.dayE > 0) this.pushIndex({ scope, entity: ids[i]!, resolution: 'day', ts, actualKwh: round2(x.dayA), expectedKwh: round2(x.dayE), index: round2((100 * x.dayA) / x.dayE) });
+        x.dayA = 0; x.dayE = 0;
+      }
+    };
+    emit('chain', this.chainIds, this.chainIdx);
+    emit('county', this.counties.map((c) => c.id), this.countyIdx);
+    const d = this.curDay;
+    for (let e = 0; e < this.eHigh; e++) {
+      if (this.entIds[e] === undefined) continue;
+      const A = this.eDayA[e]!, E = this.eDayE[e]!;
+      this.eDayA[e] = 0; this.eDayE[e] = 0;
+      if (E > 0 && E > this.o.minExpectedKwh * 24) {
+        this.eDayR[e * 14 + (d % 14)] = this.dEp[e] === NONE ? A / E : Number.NaN;
+        this.checkDecline(e, d);
+      } else this.eDayR[e * 14 + (d % 14)] = Number.NaN;
+    }
+    this.evictIdle();
+  }
+
+  private checkDecline(e: number, d: number): void {
+    const o = this.o;
+    let s1 = 0, n1 = 0, s0 = 0, n0 = 0;
+    for (let k = 0; k < 14; k++) {
+      const v = this.eDayR[e * 14 + (((d - k) % 14) + 14) % 14]!;
+      if (Number.isNaN(v)) continue;
+      if (k < 7) { s1 += v; n1++; } else { s0 += v; n0++; }
+    }
+    const recent = n1 >= 4 ? s1 / n1 : Number.NaN;
+    const prior = n0 >= 4 ? s0 / n0 : Number.NaN;
+    const a = this.eDecl[e];
+    if (a) {
+      const ageDays = (this.nowMs - a.openedAt) / DAY_MS;
+      if ((!Number.isNaN(recent) && recent >= 0.95) || ageDays > 21) {
+        this.book.close(a, 'resolved', this.nowMs, ageDays > 21 ? 'new level accepted as the baseline' : 'level back to baseline');
+        this.eDecl[e] = undefined;
+      }
+      return;
+    }
+    if (Number.isNaN(recent) || Number.isNaN(prior) || this.dEp[e] !== NONE) return;
+    if (recent <= o.declineRatio && prior - recent >= o.declineMinFall) {
+      this.eDecl[e] = this.book.create({
+        kind: 'slow_decline', scope: 'enterprise', entity: this.entIds[e]!, since: (d - 13) * DAY_MS - this.tz,
+        baselineKwh: 1, actualKwh: recent,
+        evidence: { detectedAtTs: (d + 1) * DAY_MS - this.tz, intervals: Math.round((14 * DAY_MS) / this.I), reason: `7-day ratio ${round2(recent)} vs ${round2(prior)} the week before` },
+      }, this.nowMs);
+    }
+  }
+
+  /** Entities silent for evictAfterMs give their dense index back (state does not grow with new tag values). */
+  private evictIdle(): void {
+    const limit = this.evalBin - Math.ceil(this.o.evictAfterMs / this.I);
+    for (let m = 0; m < this.mHigh; m++) {
+      const id = this.meterIds[m];
+      if (id === undefined || this.mLast[m]! === NONE || this.mLast[m]! >= limit) continue;
+      const e = this.mEnt[m]!;
+      // unlink from the enterprise's meter list
+      if (this.eHead[e] === m) this.eHead[e] = this.mNext[m]!;
+      else for (let p = this.eHead[e]!; p !== NONE; p = this.mNext[p]!) if (this.mNext[p] === m) { this.mNext[p] = this.mNext[m]!; break; }
+      const ma = this.meterAlerts.get(m);
+      if (ma) { this.book.close(ma, 'resolved', this.nowMs, 'meter evicted after long silence'); this.meterAlerts.delete(m); }
+      this.meterIndex.delete(id);
+      this.meterIds[m] = undefined;
+      this.freeM.push(m);
+      this.counters.evicted++;
+      if (this.eHead[e] === NONE) {
+        const eid = this.entIds[e]!;
+        for (const a of [this.eAlert[e], this.eDecl[e]]) if (a) this.book.close(a, 'resolved', this.nowMs, 'enterprise evicted after long silence');
+        this.entIndex.delete(eid);
+        this.counties[this.eCounty[e]!]!.members--;
+        this.entIds[e] = undefined;
+        this.inEpisode.delete(e);
+        for (const cs of this.counties) cs.outage?.members.delete(e);
+        this.freeE.push(e);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ views
+
+  alerts(): Alert[] {
+    return this.book.list();
+  }
+  productionIndex(): IndexPoint[] {
+    return this.indexPoints.slice();
+  }
+  stats(): { meters: number; enterprises: number; meterCapacity: number; enterpriseCapacity: number } {
+    return { meters: this.meterIndex.size, enterprises: this.entIndex.size, meterCapacity: this.mCap, enterpriseCapacity: this.eCap };
+  }
+
+  // ------------------------------------------------------------------ checkpoint
+
+  private static readonly TYPED = [
+    'mReg', 'mLast', 'mEnt', 'mGw', 'mNext', 'mCt', 'mProf', 'mScale', 'mObs',
+    'eHead', 'eCounty', 'eChain', 'eNoise', 'eQlo', 'eA', 'eE', 'dS', 'sS', 'dLow', 'sLow', 'dRec', 'sRec', 'dEp', 'sEp',
+    'dRun', 'sRun', 'dEpA', 'sEpA', 'dEpE', 'sEpE', 'dKind', 'sKind', 'eDirty', 'eOutage', 'eDayA', 'eDayE', 'eDayR',
+  ] as const;
+
+  toJSON(): object {
+    const self = this as unknown as Record<string, ArrayBufferView>;
+    const typed: Record<string, string> = {};
+    for (const k of Engine.TYPED) {
+      const a = self[k]!;
+      typed[k] = Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+    }
+    const alertIds = (arr: (Alert | undefined)[]) => arr.map((a) => (a && a.status === 'open' ? a.id : null));
+    return {
+      v: 1, intervalMs: this.I, W: this.W, mCap: this.mCap, mHigh: this.mHigh, eCap: this.eCap, eHigh: this.eHigh,
+      evalBin: this.evalBin, curHour: this.curHour, curDay: this.curDay, nowMs: this.nowMs,
+      meterIds: this.meterIds, entIds: this.entIds, gwIds: this.gwIds, chainIds: this.chainIds,
+      counties: this.counties.map((c) => ({ id: c.id, lowRun: c.lowRun, slow: c.slow?.id ?? null, ringA: [...c.ringA], ringE: [...c.ringE] })),
+      typed, alerts: this.book.snapshot(), eAlert: alertIds(this.eAlert), eDecl: alertIds(this.eDecl),
+      gwAlerts: [...this.gwAlerts].map(([g, a]) => [g, a.id]), meterAlerts: [...this.meterAlerts].map(([m, a]) => [m, a.id]),
+      chainAlerts: [...this.chainAlerts].map(([c, a]) => [c, a.id]), inEpisode: [...this.inEpisode],
+    };
+  }
+
+  load(s: any): void {
+    if (s.v !== 1 || s.intervalMs !== this.I || s.W !== this.W) throw new Error('checkpoint does not match the analyzer options (intervalMs, windowIntervals)');
+    const self = this as unknown as Record<string, unknown>;
+    for (const k of Engine.TYPED) {
+      const cur = self[k] as Float64Array;
+      const buf = Buffer.from(s.typed[k] as string, 'base64');
+      const C = cur.constructor as unknown as { new (b: ArrayBuffer): Float64Array; BYTES_PER_ELEMENT: number };
+      const copy = new ArrayBuffer(buf.byteLength);
+      new Uint8Array(copy).set(buf);
+      self[k] = new C(copy);
+    }
+    this.mCap = s.mCap; this.mHigh = s.mHigh; this.eCap = s.eCap; this.eHigh = s.eHigh;
+    this.evalBin = s.evalBin; this.curHour = s.curHour; this.curDay = s.curDay; this.nowMs = s.nowMs;
+    this.meterIds = s.meterIds.map((x: string | null) => x ?? undefined);
+    this.entIds = s.entIds.map((x: string | null) => x ?? undefined);
+    this.meterIndex.clear(); this.entIndex.clear(); this.freeM = []; this.freeE = [];
+    this.meterIds.forEach((id, i) => (id === undefined ? this.freeM.push(i) : this.meterIndex.set(id, i)));
+    this.entIds.forEach((id, i) => (id === undefined ? this.freeE.push(i) : this.entIndex.set(id, i)));
+    this.gwIds = []; this.gwIndex.clear();
+    for (const g of s.gwIds as string[]) this.gatewayOf(g);
+    this.chainIds = []; this.chainIndex.clear(); this.chainIdx = [];
+    for (const c of s.chainIds as string[]) this.chainOf(c);
+    this.counties = []; this.countyIndex.clear(); this.countyIdx = [];
+    this.book.load(s.alerts);
+    const byId = (id: string | null) => (id ? this.book.get(id) : undefined);
+    for (const c of s.counties) {
+      const cs = this.counties[this.countyOf(c.id)]!;
+      cs.lowRun = c.lowRun; cs.ringA.set(c.ringA); cs.ringE.set(c.ringE); cs.slow = byId(c.slow);
+    }
+    this.eAlert = s.eAlert.map(byId);
+    this.eDecl = s.eDecl.map(byId);
+    this.gwAlerts.clear(); this.meterAlerts.clear(); this.chainAlerts.clear();
+    for (const [g, id] of s.gwAlerts) { const a = byId(id); if (a) this.gwAlerts.set(g, a); }
+    for (const [m, id] of s.meterAlerts) { const a = byId(id); if (a) this.meterAlerts.set(m, a); }
+    for (const [c, id] of s.chainAlerts) { const a = byId(id); if (a) this.chainAlerts.set(c, a); }
+    this.inEpisode.clear();
+    for (const e of s.inEpisode) this.inEpisode.add(e);
+  }
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}

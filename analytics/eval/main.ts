@@ -1,0 +1,38 @@
+import { runCity } from './city.js';
+import { formatScore } from './score.js';
+import { runSteel, formatSteel } from './steel.js';
+
+/**
+ * `npm run eval [-- --enterprises 2000 --days 60 --start 2025-03-03 --seed 1 --no-steel --no-city --sf --misses]`
+ * Runs the simulated city (and, with --sf, a second run across the Spring Festival) and the steel-plant
+ * replay through the analyzer offline, and prints markdown tables.
+ */
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
+}
+const flag = (name: string) => process.argv.includes(`--${name}`);
+
+const enterprises = Number(arg('enterprises', '2000'));
+const days = Number(arg('days', '60'));
+const seed = Number(arg('seed', '1'));
+const start = arg('start', '2025-03-03');
+
+const out: string[] = [];
+if (!flag('no-city')) {
+  const runs: Array<[string, string]> = [[`${start}T00:00:00+08:00`, `city: ${enterprises} enterprises, ${days} days from ${start}, seed ${seed}`]];
+  if (flag('sf')) runs.push(['2025-01-06T00:00:00+08:00', `city across the Spring Festival: ${enterprises} enterprises, ${days} days from 2025-01-06, seed ${seed}`]);
+  for (const [s, title] of runs) {
+    const r = runCity({ enterprises, days, start: s, seed });
+    out.push(formatScore(title, r.score));
+    out.push(`- ${r.readings.toLocaleString('en')} readings on ${r.meters} meters (${r.rejected} malformed dropped as the pipeline would); engine ${(r.engineMs / 1000).toFixed(1)} s, simulator ${(r.simMs / 1000).toFixed(1)} s`);
+    if (flag('misses')) out.push('', 'misses:', ...r.score.misses.map((m) => `- ${m.id} ${m.kind} ${m.entity} ${m.start} got: ${m.got}`));
+    out.push('');
+    console.log(out.slice(-4).join('\n'));
+  }
+}
+if (!flag('no-steel')) {
+  const s = runSteel({ path: arg('steel', '../shared/data/steel_industry_15min.csv') });
+  out.push(formatSteel(s));
+  console.log(formatSteel(s));
+}

@@ -1,0 +1,154 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Logger } from 'pino';
+import type { EnrichedReading } from '../src/schemas/reading.js';
+import { createChineseCalendar, type Calendar } from './calendar.js';
+import { Engine, type EngineCounters } from './engine.js';
+import { resolveOptions, type AnalyzerOptions, type ResolvedOptions } from './options.js';
+import type { Alert, AlertUpdate, AnalyzerEvents, IndexPoint, InfluxQueryFn, RegistryLike } from './types.js';
+
+export type { AnalyzerOptions, ResolvedOptions } from './options.js';
+export { analyzerOptionsSchema, resolveOptions } from './options.js';
+export type { Alert, AlertUpdate, AlertScope, AlertStatus, AlertChange, AlertEvidence, Contributor, IndexPoint, InfluxQueryFn, RegistryLike, AnalyzerEvents } from './types.js';
+export { createChineseCalendar, createListCalendar, KOREA_2018_HOLIDAYS, type Calendar } from './calendar.js';
+export { toLineProtocol, indexPointToLine, alertToLine, INDEX_MEASUREMENT, ALERT_MEASUREMENT } from './line-protocol.js';
+
+export interface AnalyzerDeps {
+  /** Current registry (leaders, suppliers, planned shutdowns). Called on every tick; a new object is re-read. */
+  registry: () => RegistryLike | undefined;
+  logger?: Logger;
+  /** Clock for checkpoint/warm-up bookkeeping (default Date.now). */
+  now?: () => number;
+  /** Working calendar (default: mainland China, chinese-days, Spring Festival window from the options). */
+  calendar?: Calendar;
+}
+
+export interface WarmUpOptions {
+  /** How far back to read (ms, default 28 days). */
+  historyMs?: number;
+  /** One query per chunk of this length (ms, default 1 day), so memory stays bounded. */
+  chunkMs?: number;
+}
+
+export interface Analyzer {
+  /** Hot path: synchronous, O(1) per reading; files readings for evaluation at the next tick. */
+  ingest(readings: readonly EnrichedReading[]): void;
+  /** Advances time (wall time online, simulated time offline): evaluates closed intervals, late data, silence. */
+  tick(nowMs: number): void;
+  on<K extends keyof AnalyzerEvents & string>(event: K, fn: AnalyzerEvents[K]): Analyzer;
+  off<K extends keyof AnalyzerEvents & string>(event: K, fn: AnalyzerEvents[K]): Analyzer;
+  /** Open alerts and recently closed ones (bounded by maxRecentAlerts). */
+  alerts(): Alert[];
+  /** Production index points, hourly and daily, per chain and county (bounded by maxIndexPoints). */
+  productionIndex(): IndexPoint[];
+  /** Writes the whole state to `path` (atomically: temp file + rename). */
+  checkpoint(path: string): Promise<void>;
+  /** Replaces the state with the one in `path`. */
+  restore(path: string): Promise<void>;
+  /** Learns baselines from history in InfluxDB (the `reading` measurement) without raising alerts. */
+  warmUp(query: InfluxQueryFn, o?: WarmUpOptions): Promise<{ readings: number; queries: number }>;
+  counters(): EngineCounters;
+  stats(): ReturnType<Engine['stats']>;
+  readonly options: ResolvedOptions;
+}
+
+export function createAnalyzer(options: AnalyzerOptions, deps: AnalyzerDeps): Analyzer {
+  const o = resolveOptions(options);
+  const log = deps.logger?.child({ stage: 'analytics' });
+  const now = deps.now ?? Date.now;
+  const calendar = deps.calendar ?? createChineseCalendar({ springFestivalBeforeDays: o.springFestivalBeforeDays, springFestivalAfterDays: o.springFestivalAfterDays });
+  let engine = new Engine(o, { calendar, registry: deps.registry, ...(log ? { logger: log } : {}) });
+  const listeners: Array<[string, (...a: any[]) => void]> = [];
+
+  const api: Analyzer = {
+    options: o,
+    ingest: (rs) => engine.ingest(rs),
+    tick: (t) => engine.tick(t),
+    on(event, fn) {
+      engine.book.on(event, fn);
+      listeners.push([event, fn as (...a: any[]) => void]);
+      return api;
+    },
+    off(event, fn) {
+      engine.book.off(event, fn);
+      return api;
+    },
+    alerts: () => engine.alerts(),
+    productionIndex: () => engine.productionIndex(),
+    counters: () => ({ ...engine.counters }),
+    stats: () => engine.stats(),
+    async checkpoint(path) {
+      const t0 = now();
+      await mkdir(dirname(path), { recursive: true });
+      const tmp = `${path}.tmp`;
+      await writeFile(tmp, JSON.stringify(engine.toJSON()));
+      await rename(tmp, path);
+      log?.info({ path, ms: now() - t0, ...engine.stats() }, 'analyzer checkpoint written');
+    },
+    async restore(path) {
+      const s = JSON.parse(await readFile(path, 'utf8'));
+      const fresh = new Engine(o, { calendar, registry: deps.registry, ...(log ? { logger: log } : {}) });
+      fresh.load(s);
+      for (const [ev, fn] of listeners) fresh.book.on(ev as 'alert', fn);
+      engine = fresh;
+      log?.info({ path, ...engine.stats(), evalBin: engine.evalBin }, 'analyzer state restored');
+    },
+    async warmUp(query, w = {}) {
+      const historyMs = w.historyMs ?? 28 * 86_400_000;
+      const chunkMs = w.chunkMs ?? 86_400_000;
+      const reg = deps.registry();
+      const meters = new Map((reg?.meters ?? []).map((m) => [m.id, m]));
+      const ents = new Map((reg?.enterprises ?? []).map((e) => [e.id, e]));
+      const end = Math.floor(now() / o.intervalMs) * o.intervalMs;
+      let readings = 0, queries = 0;
+      engine.book.emitting = false;
+      try {
+        for (let t = end - historyMs; t < end; t += chunkMs) {
+          const t1 = Math.min(end, t + chunkMs);
+          // InfluxQL (1.x/2.x v1 API/3.x): first register reading of each interval per meter.
+          const q = `SELECT first(register_kwh) AS register_kwh, last(ct) AS ct FROM reading WHERE time >= ${t}ms AND time < ${t1}ms GROUP BY time(${o.intervalMs / 60_000}m), meter, enterprise, chain, county, gateway fill(none)`;
+          const rows = await query(q);
+          queries++;
+          const batch: EnrichedReading[] = [];
+          for (const r of rows) {
+            const meter = String(r['meter'] ?? '');
+            const reg = Number(r['register_kwh']);
+            if (!meter || !Number.isFinite(reg)) continue;
+            const ts = typeof r['time'] === 'number' ? (r['time'] as number) : Date.parse(String(r['time']));
+            const m = meters.get(meter);
+            const enterprise = String(r['enterprise'] ?? m?.enterprise ?? '');
+            const e = ents.get(enterprise);
+            batch.push({
+              meter, ts, energyKwh: reg, enterprise,
+              gateway: String(r['gateway'] ?? m?.gateway ?? ''),
+              county: String(r['county'] ?? e?.county ?? ''),
+              chain: String(r['chain'] ?? e?.chains?.[0] ?? ''),
+              ctMultiplier: Number(r['ct'] ?? m?.ctMultiplier ?? 1) || 1,
+            });
+          }
+          batch.sort((a, b) => a.ts - b.ts);
+          // Feed interval by interval so each one is evaluated (and learned) in order.
+          let i = 0;
+          while (i < batch.length) {
+            const ts = batch[i]!.ts;
+            let j = i;
+            while (j < batch.length && batch[j]!.ts === ts) j++;
+            engine.ingest(batch.slice(i, j));
+            engine.tick(ts + o.graceMs);
+            i = j;
+          }
+          readings += batch.length;
+        }
+        // Alerts raised on history are not news: close them quietly so only fresh data opens alerts.
+        for (const a of [...engine.alerts()]) if (a.status === 'open') engine.book.close(a, 'withdrawn', now(), 'raised during warm-up');
+      } finally {
+        engine.book.emitting = true;
+      }
+      log?.info({ readings, queries }, 'analyzer warm-up done');
+      return { readings, queries };
+    },
+  };
+  return api;
+}
+
+export type { AlertUpdate as AnalyzerAlertUpdate };

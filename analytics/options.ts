@@ -1,0 +1,95 @@
+import { z } from 'zod';
+
+/**
+ * Every analyzer default in one typed object (the influxdb-client-js `DEFAULT_WriteOptions` pattern),
+ * validated by zod at the edge. docs/analytics.md documents each field.
+ */
+export const analyzerOptionsSchema = z.object({
+  /** Length of one evaluation interval (ms). Readings are expected at interval boundaries. */
+  intervalMs: z.number().int().positive().default(15 * 60_000),
+  /** How long after an interval ends the analyzer waits for late readings before evaluating it (ms). */
+  graceMs: z.number().int().nonnegative().default(5 * 60_000),
+  /** Intervals of history kept per meter and enterprise for late data and re-evaluation (bounded). */
+  windowIntervals: z.number().int().min(4).max(64).default(16),
+  /** Local time zone offset of the calendar and the hour-of-week slots (minutes east of UTC). */
+  tzOffsetMinutes: z.number().int().default(480),
+
+  /** Huber clip of a baseline update, in noise units; the update is α·clip(x − b). */
+  baselineClip: z.number().positive().default(2.5),
+  /** Slowest baseline adaptation rate per observation of a slot (the rate starts at 1 and decays to this). */
+  baselineAlphaMin: z.number().positive().max(1).default(0.08),
+  /** Initial and bounds of the enterprise relative noise (σ / expected). */
+  noiseInit: z.number().positive().default(0.1),
+  noiseMin: z.number().positive().default(0.04),
+  noiseMax: z.number().positive().default(0.5),
+
+  /** CUSUM reference value k and decision threshold h, in σ units; residual z is winsorised at zCap. */
+  cusumK: z.number().nonnegative().default(0.75),
+  cusumH: z.number().positive().default(6),
+  zCap: z.number().positive().default(4),
+  /** k-in-a-row rule: this many intervals below nearZeroRatio × expected open a halt regardless of σ. */
+  nearZeroRatio: z.number().min(0).max(1).default(0.2),
+  nearZeroRun: z.number().int().positive().default(2),
+  /** Episode actual/expected at or below this is a halt (near zero or base load); above it a cut. */
+  haltRatio: z.number().min(0).max(1).default(0.35),
+  /** An episode whose actual/expected stays above this is too small to alert on. */
+  minDropRatio: z.number().min(0).max(1).default(0.85),
+  /** Running lower quantile of each enterprise's hourly actual/expected (ordinary dips): initial value, p, rate. */
+  qloInit: z.number().min(0).max(1).default(0.8),
+  qloP: z.number().min(0).max(0.5).default(0.02),
+  qloRate: z.number().positive().max(1).default(0.02),
+  /** A drop must go this far below the enterprise's ordinary lower quantile to alert. */
+  qloMargin: z.number().min(0).max(1).default(0.1),
+  /** Recovery: this many intervals at or above recoverRatio × expected close an episode. */
+  recoverRatio: z.number().min(0).max(2).default(0.8),
+  recoverRun: z.number().int().positive().default(2),
+  /** Expected energy below this (kWh per interval, primary) is too small to judge. */
+  minExpectedKwh: z.number().nonnegative().default(0.5),
+
+  /** No data for this many intervals: meter/gateway offline. */
+  offlineAfterIntervals: z.number().int().positive().default(4),
+
+  /** Grid outage: at least this many enterprises of one county dead in the same two intervals… */
+  outageMinEnterprises: z.number().int().positive().default(5),
+  /** …spanning at least this many chains (an outage hits everyone in the area, a chain problem does not). */
+  outageMinChains: z.number().int().positive().default(2),
+  /** Below this share of expected an enterprise counts as dead for outage detection. */
+  outageDeadRatio: z.number().min(0).max(1).default(0.15),
+
+  /** Chain disruption: this many enterprises of one chain with drop episodes starting within chainWindowMs… */
+  chainMinEnterprises: z.number().int().positive().default(3),
+  /** …or the chain leader plus this many of its downstream (customers, two hops). */
+  chainLeaderDownstream: z.number().int().nonnegative().default(1),
+  chainWindowMs: z.number().int().positive().default(24 * 3_600_000),
+
+  /** County slowdown: rolling actual/expected of the county below this for countySlowIntervals intervals. */
+  countySlowRatio: z.number().min(0).max(1).default(0.8),
+  countyRecoverRatio: z.number().min(0).max(2).default(0.9),
+  countySlowIntervals: z.number().int().positive().default(8),
+  /** Counties with fewer enterprises are not judged for a slowdown (one plant is not a county). */
+  countyMinEnterprises: z.number().int().positive().default(10),
+
+  /** Slow decline: 7-day mean daily ratio at or below this, falling against the previous week. */
+  declineRatio: z.number().min(0).max(1).default(0.85),
+  declineMinFall: z.number().min(0).max(1).default(0.04),
+
+  /** Spring Festival window around 初一 (days before, days after), treated as its own pattern. */
+  springFestivalBeforeDays: z.number().int().nonnegative().default(14),
+  springFestivalAfterDays: z.number().int().nonnegative().default(21),
+
+  /** Entities idle this long are evicted (their dense index is reused): state does not grow with new tags. */
+  evictAfterMs: z.number().int().positive().default(14 * 24 * 3_600_000),
+  /** Resolved/withdrawn alerts kept in alerts(). */
+  maxRecentAlerts: z.number().int().positive().default(2_000),
+  /** Production index points kept in productionIndex() (hourly + daily, all chains and counties). */
+  maxIndexPoints: z.number().int().positive().default(50_000),
+  /** Initial capacity of the dense per-meter and per-enterprise arrays (they grow by doubling). */
+  initialCapacity: z.number().int().positive().default(1024),
+});
+
+export type AnalyzerOptions = z.input<typeof analyzerOptionsSchema>;
+export type ResolvedOptions = z.output<typeof analyzerOptionsSchema>;
+
+export function resolveOptions(o: AnalyzerOptions = {}): ResolvedOptions {
+  return analyzerOptionsSchema.parse(o);
+}

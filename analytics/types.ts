@@ -1,0 +1,94 @@
+import type { AlertKind } from '../src/schemas/incident.js';
+
+export type AlertScope = 'meter' | 'gateway' | 'enterprise' | 'chain' | 'county';
+export type AlertStatus = 'open' | 'resolved' | 'withdrawn';
+
+export interface Contributor {
+  enterprise: string;
+  /** Share of the missing energy (expected − actual) this enterprise accounts for, 0–1. */
+  share: number;
+  /** Missing energy (kWh, primary) over the episode so far. */
+  missingKwh: number;
+}
+
+export interface AlertEvidence {
+  /** Device time (ms) of the end of the last interval the decision used. */
+  detectedAtTs: number;
+  /** Intervals of data between `since` and the decision. */
+  intervals: number;
+  /** Normalised evidence: CUSUM statistic, run of near-zero intervals, relative noise (σ/expected). */
+  cusum?: number;
+  nearZeroRun?: number;
+  noise?: number;
+  /** Meters/gateways concerned (offline alerts), members (outage), chain stage hints. */
+  meters?: string[];
+  gateways?: string[];
+  /** Device time (ms) of the last data seen (offline alerts). */
+  lastSeenTs?: number;
+  /** Why an alert was withdrawn or resolved. */
+  reason?: string;
+  /** Calendar pattern the baseline used (weekday 0–6, 7 holiday, 8 Spring Festival). */
+  dayPattern?: number;
+  leader?: string;
+}
+
+export interface Alert {
+  id: string;
+  kind: AlertKind;
+  scope: AlertScope;
+  entity: string;
+  status: AlertStatus;
+  /** Time the alert was first raised (wall time online, simulated time offline). */
+  openedAt: number;
+  /** Device time the drop / silence began. */
+  since: number;
+  /** Time of the last change (update, resolve, withdraw). */
+  updatedAt: number;
+  /** Over the episode so far (primary kWh). */
+  baselineKwh: number;
+  actualKwh: number;
+  /** 100 × (1 − actual/baseline), rounded to 0.1. */
+  dropPct: number;
+  contributors: Contributor[];
+  evidence: AlertEvidence;
+}
+
+export type AlertChange = 'opened' | 'updated' | 'withdrawn' | 'resolved';
+export interface AlertUpdate {
+  change: AlertChange;
+  alert: Alert;
+}
+
+export interface IndexPoint {
+  scope: 'chain' | 'county';
+  entity: string;
+  resolution: 'hour' | 'day';
+  /** Start of the hour/day (ms). */
+  ts: number;
+  actualKwh: number;
+  expectedKwh: number;
+  /** 100 × actual ÷ expected (calendar-aware). */
+  index: number;
+}
+
+export interface AnalyzerEvents {
+  alert: (a: Alert) => void;
+  alertUpdate: (u: AlertUpdate) => void;
+  index: (p: IndexPoint) => void;
+}
+
+/** Minimal registry view the analyzer needs (src/registry/schema.ts RegistryFile satisfies it). */
+export interface RegistryLike {
+  enterprises: ReadonlyArray<{
+    id: string;
+    county: string;
+    chains?: readonly string[];
+    leader?: boolean;
+    suppliers?: readonly string[];
+    plannedShutdowns?: ReadonlyArray<{ start: string; end: string }>;
+  }>;
+  meters?: ReadonlyArray<{ id: string; enterprise: string; gateway: string; ctMultiplier?: number }>;
+}
+
+/** Runs one InfluxQL statement and returns its rows as plain objects (`time` in ms or ISO, tags and fields by name). */
+export type InfluxQueryFn = (influxql: string) => Promise<Array<Record<string, unknown>>>;
