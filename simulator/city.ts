@@ -17,6 +17,8 @@ export interface BuildCityOptions {
   metersPerGateway?: number;
   /** scrypt cost for gateway password hashes (default 1024: thousands of gateways hash in seconds). */
   scryptN?: number;
+  /** Give every enterprise this load profile (calibration, single-industry experiments). */
+  profile?: ProfileKind;
 }
 
 /**
@@ -136,13 +138,15 @@ export function buildCity(opts: BuildCityOptions): City {
     const homeId = home.length > 0 && rEnt.chance(0.6) ? rEnt.pick(home) : null;
     const county = homeId ? COUNTIES.findIndex((c) => c.id === homeId) : rEnt.int(0, COUNTIES.length - 1);
     entCounty[e] = county;
-    const kind = weighted(rEnt, CHAIN_PROFILE_MIX[chain >= 0 ? CHAINS[chain]!.id : 'none']!);
+    const mixed = weighted(rEnt, CHAIN_PROFILE_MIX[chain >= 0 ? CHAINS[chain]!.id : 'none']!);
+    const kind = opts.profile ? PROFILE_INDEX[opts.profile] : mixed;
     entKind[e] = kind;
     const shape = SHAPES[PROFILE_KINDS[kind]!];
     entBase[e] = rEnt.range(shape.baseRange[0], shape.baseRange[1]);
     // A halted plant keeps lighting, offices, compressors on standby: a few % of peak.
     entStandby[e] = Math.min(entBase[e]!, rEnt.range(0.02, 0.08));
-    entSatP[e] = kind === PROFILE_INDEX.three_shift ? 1 : Math.min(1, Math.max(0, SAT_WORK_P[PROFILE_KINDS[kind]!] + rEnt.range(-0.3, 0.3)));
+    const satSpread = kind === PROFILE_INDEX.heavy ? 0.1 : 0.3;
+    entSatP[e] = kind === PROFILE_INDEX.three_shift ? 1 : Math.min(1, Math.max(0, SAT_WORK_P[PROFILE_KINDS[kind]!] + rEnt.range(-satSpread, satSpread)));
     // Sizes from small workshops (~20 kW) to large plants (MW): log-normal around 250 kW.
     entPeakKw[e] = Math.min(8000, Math.max(15, 250 * Math.exp(1.1 * rEnt.gauss())));
     // Spring Festival: stop 1–10 days before lunar new year, 1–4 weeks in all, ramp back 3–14 days.

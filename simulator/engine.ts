@@ -3,7 +3,7 @@ import { REGISTER_MAX_KWH, type ReadingInput } from '../src/schemas/reading.js';
 import { CST_OFFSET_MS, cstDate, dayInfo, DAY_MS } from './calendar.js';
 import type { City } from './city.js';
 import { planRun, type DataEffect, type LoadEffect, type Plan } from './planner.js';
-import { dayShape, shapeLevel } from './profiles.js';
+import { dayShape, NOISE_BY_INDEX, shapeLevel } from './profiles.js';
 import { hashGauss, hashUnit, mix32 } from './rng.js';
 import { defaultScenario, type Scenario } from './scenario.js';
 import { Transport } from './transport.js';
@@ -118,7 +118,8 @@ function* run(city: City, plan: Plan, scenario: Scenario, rp: RunParams, stats: 
   // AR(1) enterprise wobble with a ~2 h memory, σ 3 %: slow ordinary variation.
   const rho = Math.exp(-intervalMs / (2 * HOUR));
   const arSd = 0.03 * Math.sqrt(1 - rho * rho);
-  const meterSd = 0.04;
+  // Plant-level interval noise by profile (≈5 % in all with the AR term and meter noise; the steel-calibrated heavy profile ≈17 %).
+  const meterSd = 0.02;
 
   const transport = new Transport(city, plan, scenario, rp, dataSeed, stats);
   let loadPtr = 0;
@@ -152,7 +153,11 @@ function* run(city: City, plan: Plan, scenario: Scenario, rp: RunParams, stats: 
     const slot = Math.floor((((mid + CST_OFFSET_MS) % DAY_MS) + DAY_MS) % DAY_MS / SLOT_MS);
     for (let e = 0; e < E; e++) {
       entAr[e] = rho * entAr[e]! + arSd * hashGauss(noiseSeed, e, k, 6);
-      entLevel[e] = shapeLevel(p.entKind[e]!, entShape[e]!, slot, p.entBase[e]!, holiday) * season * entDay[e]! * (1 + entAr[e]!);
+      const kind = p.entKind[e]!;
+      const lvl = shapeLevel(kind, entShape[e]!, slot, p.entBase[e]!, holiday);
+      // Process noise rides on the working part of the load; the night base is steadier.
+      const active = Math.max(0.3, 1 - p.entBase[e]! / lvl);
+      entLevel[e] = lvl * season * entDay[e]! * (1 + entAr[e]! + NOISE_BY_INDEX[kind]! * active * hashGauss(noiseSeed, e, k, 5));
     }
     // Load effects (incidents, shutdowns) active at the interval's midpoint.
     while (loadPtr < plan.load.length && plan.load[loadPtr]!.start <= mid) active.push(plan.load[loadPtr++]!);
