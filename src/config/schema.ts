@@ -1,0 +1,83 @@
+import { z } from 'zod';
+
+/**
+ * Every option, its default and its environment variable, in one place (the README table is
+ * generated from this by `gridpulse config --markdown`). Keys are dotted paths; env names are
+ * GRIDPULSE_ + the path in upper snake case, except the InfluxDB ones, which follow the
+ * InfluxDB client convention (INFLUX_URL, INFLUX_TOKEN, ...).
+ */
+const port = z.coerce.number().int().min(0).max(65535);
+const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
+  .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+const bytes = z.coerce.number().int().positive();
+const ms = z.coerce.number().int().nonnegative();
+
+export interface OptionDoc { key: string; env: string; default: unknown; doc: string }
+
+export const OPTION_DOCS: OptionDoc[] = [];
+function opt<T extends z.ZodType>(key: string, env: string, schema: T, def: z.input<T>, doc: string) {
+  OPTION_DOCS.push({ key, env, default: def, doc });
+  return schema.default(def as never);
+}
+function optional<T extends z.ZodType>(key: string, env: string, schema: T, doc: string) {
+  OPTION_DOCS.push({ key, env, default: undefined, doc });
+  return schema.optional();
+}
+
+export const configSchema = z.object({
+  dataDir: opt('dataDir', 'GRIDPULSE_DATA_DIR', z.string().min(1), './data', 'Folder for the spool, dead letters, checkpoints and a managed influxd.'),
+  registryFile: optional('registryFile', 'GRIDPULSE_REGISTRY', z.string().min(1), 'Registry JSON (or meters CSV) loaded at start; API edits are saved back to it. Default: <dataDir>/registry.json.'),
+  logLevel: opt('logLevel', 'GRIDPULSE_LOG_LEVEL', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info', 'pino log level.'),
+  mqtt: z.object({
+    host: opt('mqtt.host', 'GRIDPULSE_MQTT_HOST', z.string(), '0.0.0.0', 'Address the MQTT listeners bind to.'),
+    port: opt('mqtt.port', 'GRIDPULSE_MQTT_PORT', port, 1883, 'MQTT over TCP.'),
+    tlsPort: opt('mqtt.tlsPort', 'GRIDPULSE_MQTT_TLS_PORT', port, 8883, 'MQTT over TLS; used only when tlsCert and tlsKey are set.'),
+    tlsCert: optional('mqtt.tlsCert', 'GRIDPULSE_MQTT_TLS_CERT', z.string(), 'PEM certificate file for MQTT over TLS.'),
+    tlsKey: optional('mqtt.tlsKey', 'GRIDPULSE_MQTT_TLS_KEY', z.string(), 'PEM private key file for MQTT over TLS.'),
+    wsPort: opt('mqtt.wsPort', 'GRIDPULSE_MQTT_WS_PORT', port, 8083, 'MQTT over WebSocket; 0 disables it.'),
+    maxConnections: opt('mqtt.maxConnections', 'GRIDPULSE_MQTT_MAX_CONNECTIONS', z.coerce.number().int().positive(), 20000, 'Connections refused past this, per listener.'),
+    maxPayloadBytes: opt('mqtt.maxPayloadBytes', 'GRIDPULSE_MQTT_MAX_PAYLOAD_BYTES', bytes, 1_048_576, 'Larger readings payloads are rejected (payload_too_large).'),
+    maxBatchReadings: opt('mqtt.maxBatchReadings', 'GRIDPULSE_MQTT_MAX_BATCH', z.coerce.number().int().positive(), 5000, 'Readings per message; larger batches are rejected (batch_too_large).'),
+    maxMessagesPerSecond: opt('mqtt.maxMessagesPerSecond', 'GRIDPULSE_MQTT_MAX_MSG_RATE', z.coerce.number().positive(), 200, 'Per-client publish rate; above it PUBACKs are delayed (throttled), never dropped.'),
+    authFailureLimit: opt('mqtt.authFailureLimit', 'GRIDPULSE_MQTT_AUTH_FAILURE_LIMIT', z.coerce.number().int().positive(), 5, 'Failed logins per client id before it is locked out.'),
+    authLockoutMs: opt('mqtt.authLockoutMs', 'GRIDPULSE_MQTT_AUTH_LOCKOUT_MS', ms, 60_000, 'How long a client id stays locked out after too many failed logins.'),
+    maxClockSkewMs: opt('mqtt.maxClockSkewMs', 'GRIDPULSE_MQTT_MAX_CLOCK_SKEW_MS', ms, 600_000, 'Readings stamped further in the future than this are rejected (timestamp_out_of_range).'),
+    maxAgeMs: opt('mqtt.maxAgeMs', 'GRIDPULSE_MQTT_MAX_AGE_MS', ms, 400 * 86_400_000, 'Readings older than this are rejected (timestamp_out_of_range).'),
+  }).prefault({}),
+  http: z.object({
+    host: opt('http.host', 'GRIDPULSE_HTTP_HOST', z.string(), '0.0.0.0', 'Address the HTTP API binds to.'),
+    port: opt('http.port', 'GRIDPULSE_HTTP_PORT', port, 8080, 'HTTP API: /healthz, /readyz, /metrics, /docs, /api/v1/...'),
+    token: optional('http.token', 'GRIDPULSE_API_TOKEN', z.string().min(16, 'at least 16 characters'), 'Bearer token for write endpoints. Unset: write endpoints answer 403.'),
+  }).prefault({}),
+  influx: z.object({
+    url: optional('influx.url', 'INFLUX_URL', z.url(), 'InfluxDB URL. Unset: start a managed influxd if installed, else keep readings in the spool.'),
+    apiVersion: opt('influx.apiVersion', 'INFLUX_API_VERSION', z.enum(['auto', 'v1', 'v2']), 'auto', 'v1 (/write, InfluxDB 1.x), v2 (/api/v2/write, ≥1.8, 2.x, 3.x), or auto from /ping.'),
+    token: optional('influx.token', 'INFLUX_TOKEN', z.string(), 'v2 token (or user:password for v1 with auth).'),
+    org: opt('influx.org', 'INFLUX_ORG', z.string(), 'gridpulse', 'v2 organisation.'),
+    bucket: opt('influx.bucket', 'INFLUX_BUCKET', z.string().min(1), 'gridpulse', 'v2 bucket, or the v1 database (created if missing).'),
+    retentionPolicy: optional('influx.retentionPolicy', 'INFLUX_RP', z.string(), 'v1 retention policy (default: the database default).'),
+    batchLines: opt('influx.batchLines', 'GRIDPULSE_INFLUX_BATCH_LINES', z.coerce.number().int().positive(), 5000, 'Lines per write request.'),
+    concurrency: opt('influx.concurrency', 'GRIDPULSE_INFLUX_CONCURRENCY', z.coerce.number().int().min(1).max(64), 4, 'Write requests in flight.'),
+    maxRetryDelayMs: opt('influx.maxRetryDelayMs', 'GRIDPULSE_INFLUX_MAX_RETRY_DELAY_MS', ms, 15_000, 'Backoff ceiling between write retries; retries never give up (the spool holds the lines).'),
+    timeoutMs: opt('influx.timeoutMs', 'GRIDPULSE_INFLUX_TIMEOUT_MS', ms, 30_000, 'HTTP timeout per request.'),
+    manage: opt('influx.manage', 'GRIDPULSE_INFLUX_MANAGE', z.enum(['auto', 'always', 'never']), 'auto', 'Start a local influxd under <dataDir>/influxdb when influx.url is unset (auto), always, or never.'),
+    managedPort: opt('influx.managedPort', 'GRIDPULSE_INFLUX_MANAGED_PORT', port, 8086, 'Loopback port of the managed influxd.'),
+  }).prefault({}),
+  spool: z.object({
+    maxBytes: opt('spool.maxBytes', 'GRIDPULSE_SPOOL_MAX_BYTES', bytes, 2 * 1024 ** 3, 'Disk cap; at the cap PUBACKs are withheld (clients retry) and /readyz says so.'),
+    segmentBytes: opt('spool.segmentBytes', 'GRIDPULSE_SPOOL_SEGMENT_BYTES', bytes, 64 * 1024 ** 2, 'Spool segment file size.'),
+    commitDelayMs: opt('spool.commitDelayMs', 'GRIDPULSE_SPOOL_COMMIT_DELAY_MS', ms, 2, 'Group commit window before fsync; more batches per fsync, later PUBACKs.'),
+    fsync: opt('spool.fsync', 'GRIDPULSE_SPOOL_FSYNC', bool, true, 'fdatasync before PUBACK. Turning it off trades durability on power loss for speed.'),
+  }).prefault({}),
+  deadLetter: z.object({
+    maxFileBytes: opt('deadLetter.maxFileBytes', 'GRIDPULSE_DEADLETTER_FILE_BYTES', bytes, 16 * 1024 ** 2, 'Dead-letter file size before rotation.'),
+    maxFiles: opt('deadLetter.maxFiles', 'GRIDPULSE_DEADLETTER_MAX_FILES', z.coerce.number().int().positive(), 8, 'Rotated dead-letter files kept (oldest deleted first).'),
+  }).prefault({}),
+  analytics: z.object({
+    enabled: opt('analytics.enabled', 'GRIDPULSE_ANALYTICS', bool, true, 'Run the streaming analyzer on accepted readings.'),
+    intervalMinutes: opt('analytics.intervalMinutes', 'GRIDPULSE_ANALYTICS_INTERVAL_MIN', z.coerce.number().int().positive(), 15, 'Interval the analyzer aggregates readings into.'),
+    webhookUrl: optional('analytics.webhookUrl', 'GRIDPULSE_ALERT_WEBHOOK', z.url(), 'POSTed a JSON body for each alert change.'),
+  }).prefault({}),
+});
+
+export type Config = z.output<typeof configSchema>;

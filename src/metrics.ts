@@ -1,0 +1,36 @@
+import { Counter, Gauge, Histogram, Registry as PromRegistry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Every Prometheus metric the pipeline exports, in one registry per pipeline instance (tests run
+ * several in one process). Names and labels are documented in README.md#metrics.
+ */
+export function createMetrics() {
+  const registry = new PromRegistry();
+  collectDefaultMetrics({ register: registry, prefix: 'gridpulse_process_' });
+  const r = [registry];
+  return {
+    registry,
+    connections: new Gauge({ name: 'gridpulse_mqtt_connections', help: 'Connected MQTT clients', registers: r }),
+    connectionsRefused: new Counter({ name: 'gridpulse_mqtt_connections_refused_total', help: 'Connections refused, by reason (bad_credentials, locked_out, max_connections)', labelNames: ['reason'] as const, registers: r }),
+    publishDenied: new Counter({ name: 'gridpulse_mqtt_publish_denied_total', help: 'Publishes refused by the ACL (the connection is closed)', registers: r }),
+    subscribeDenied: new Counter({ name: 'gridpulse_mqtt_subscribe_denied_total', help: 'Subscriptions refused by the ACL', registers: r }),
+    messages: new Counter({ name: 'gridpulse_mqtt_messages_total', help: 'Readings messages received, by QoS', labelNames: ['qos'] as const, registers: r }),
+    rateLimited: new Counter({ name: 'gridpulse_mqtt_rate_limited_total', help: 'Messages whose PUBACK was delayed by the per-client rate limit', registers: r }),
+    accepted: new Counter({ name: 'gridpulse_readings_accepted_total', help: 'Readings accepted (durable in the spool)', registers: r }),
+    rejected: new Counter({ name: 'gridpulse_readings_rejected_total', help: 'Readings rejected, by reason code', labelNames: ['reason'] as const, registers: r }),
+    deadLetters: new Counter({ name: 'gridpulse_dead_letters_total', help: 'Entries written to the dead-letter store, by store', labelNames: ['store'] as const, registers: r }),
+    spoolDepthReadings: new Gauge({ name: 'gridpulse_spool_depth_readings', help: 'Readings in the spool not yet confirmed by InfluxDB', registers: r }),
+    spoolDepthBytes: new Gauge({ name: 'gridpulse_spool_depth_bytes', help: 'Bytes in the spool not yet confirmed by InfluxDB', registers: r }),
+    spoolDiskBytes: new Gauge({ name: 'gridpulse_spool_disk_bytes', help: 'Bytes of spool segment files on disk', registers: r }),
+    spoolFull: new Gauge({ name: 'gridpulse_spool_full', help: '1 while the spool is at its cap and PUBACKs are withheld', registers: r }),
+    spoolFsyncs: new Gauge({ name: 'gridpulse_spool_fsyncs', help: 'fdatasync calls by the spool (group commits)', registers: r }),
+    writeBatches: new Counter({ name: 'gridpulse_influx_write_batches_total', help: 'Write requests confirmed by InfluxDB', registers: r }),
+    writeLines: new Counter({ name: 'gridpulse_influx_write_lines_total', help: 'Lines confirmed by InfluxDB', registers: r }),
+    writeLatency: new Histogram({ name: 'gridpulse_influx_write_duration_seconds', help: 'Time from sending a batch to its confirmation, retries included', buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers: r }),
+    influxErrors: new Counter({ name: 'gridpulse_influx_errors_total', help: 'Failed write attempts, by kind (unreachable, http_5xx, http_4xx, ...)', labelNames: ['kind'] as const, registers: r }),
+    influxUp: new Gauge({ name: 'gridpulse_influx_up', help: '1 when the last InfluxDB request succeeded', registers: r }),
+    alerts: new Counter({ name: 'gridpulse_alerts_total', help: 'Alerts opened, by kind', labelNames: ['kind'] as const, registers: r }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { STAGES } from './city.js';
+
+/**
+ * The registry file (JSON). `gridpulse simulate` writes it, `gridpulse start` loads it, and the
+ * HTTP API edits it. Chains and counties are free ids so a registry can describe another city;
+ * the model city's ids are in city.ts.
+ */
+const id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, _ . : - only');
+const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'expected an ISO 8601 time');
+
+export const shutdownWindowSchema = z.object({
+  start: isoTime,
+  end: isoTime,
+  reason: z.string().max(200).optional(),
+});
+
+export const enterpriseSchema = z.object({
+  id,
+  name: z.string().max(200).default(''),
+  county: id,
+  /** First chain is the primary one: it is the `chain` tag on stored points. */
+  chains: z.array(id).default([]),
+  stage: z.enum(STAGES).optional(),
+  /** Chain leader (链主). */
+  leader: z.boolean().default(false),
+  /** Enterprises this one buys from (supply-chain edges supplier → customer). */
+  suppliers: z.array(id).default([]),
+  /** Planned shutdown windows: drops inside them are expected, not alerts. */
+  plannedShutdowns: z.array(shutdownWindowSchema).default([]),
+});
+
+export const gatewaySchema = z.object({
+  id,
+  /** scrypt hash in the form `scrypt$N$r$p$saltB64$hashB64` (see src/registry/password.ts). */
+  passwordHash: z.string().startsWith('scrypt$'),
+  enterprise: id.optional(),
+  /** `gateway` publishes readings under its own prefix; `consumer` may only subscribe to alerts. */
+  role: z.enum(['gateway', 'consumer']).default('gateway'),
+});
+
+export const meterSchema = z.object({
+  id,
+  enterprise: id,
+  gateway: id,
+  /** CT (× PT) multiplier, 倍率: primary energy = register difference × ctMultiplier. */
+  ctMultiplier: z.number().positive().max(100_000).default(1),
+});
+
+export const registrySchema = z.object({
+  version: z.literal(1).default(1),
+  enterprises: z.array(enterpriseSchema).default([]),
+  gateways: z.array(gatewaySchema).default([]),
+  meters: z.array(meterSchema).default([]),
+});
+
+export type Enterprise = z.output<typeof enterpriseSchema>;
+export type Gateway = z.output<typeof gatewaySchema>;
+export type Meter = z.output<typeof meterSchema>;
+export type RegistryFile = z.output<typeof registrySchema>;
+export type RegistryFileInput = z.input<typeof registrySchema>;
