@@ -58,12 +58,13 @@ export class InfluxWriter {
     let settle: { resolve: () => void; reject: (e: Error) => void } | undefined;
     let attemptLogged = 0;
     const api = this.influx.writeApi({
-      batchSize: Number.MAX_SAFE_INTEGER,
+      // One chunk (≤ batchLines records) per request: the buffer must never fill on its own.
+      batchSize: this.opts.batchLines + 1,
       maxBatchBytes: Number.MAX_SAFE_INTEGER,
       flushInterval: 0,
       maxRetries: Number.MAX_SAFE_INTEGER,
       maxRetryTime: 100 * 365 * 86_400_000,
-      maxBufferLines: Number.MAX_SAFE_INTEGER,
+      maxBufferLines: 10 * this.opts.batchLines,
       minRetryDelay: 250,
       maxRetryDelay: this.opts.maxRetryDelayMs,
       retryJitter: 250,

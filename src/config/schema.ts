@@ -42,7 +42,7 @@ export const configSchema = z.object({
     authFailureLimit: opt('mqtt.authFailureLimit', 'GRIDPULSE_MQTT_AUTH_FAILURE_LIMIT', z.coerce.number().int().positive(), 5, 'Failed logins per client id before it is locked out.'),
     authLockoutMs: opt('mqtt.authLockoutMs', 'GRIDPULSE_MQTT_AUTH_LOCKOUT_MS', ms, 60_000, 'How long a client id stays locked out after too many failed logins.'),
     maxClockSkewMs: opt('mqtt.maxClockSkewMs', 'GRIDPULSE_MQTT_MAX_CLOCK_SKEW_MS', ms, 600_000, 'Readings stamped further in the future than this are rejected (timestamp_out_of_range).'),
-    maxAgeMs: opt('mqtt.maxAgeMs', 'GRIDPULSE_MQTT_MAX_AGE_MS', ms, 400 * 86_400_000, 'Readings older than this are rejected (timestamp_out_of_range).'),
+    maxAgeMs: opt('mqtt.maxAgeMs', 'GRIDPULSE_MQTT_MAX_AGE_MS', ms, 1830 * 86_400_000, 'Readings older than this are rejected (timestamp_out_of_range).'),
   }).prefault({}),
   http: z.object({
     host: opt('http.host', 'GRIDPULSE_HTTP_HOST', z.string(), '0.0.0.0', 'Address the HTTP API binds to.'),

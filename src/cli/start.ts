@@ -1,0 +1,72 @@
+import type { Command } from 'commander';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { loadConfig, ConfigError } from '../config/index.js';
+import { createLogger } from '../log.js';
+import { startPipeline } from '../pipeline/index.js';
+
+export function registerStart(program: Command): void {
+  program
+    .command('start')
+    .description('Run the pipeline: MQTT broker, validation, spool, InfluxDB writer, analyzer and HTTP API')
+    .option('-c, --config <file>', 'JSON config file (environment variables override it)')
+    .option('--data-dir <dir>', 'data folder (spool, dead letters, managed influxd)')
+    .option('--registry <file>', 'registry JSON or meters CSV')
+    .option('--mqtt-port <port>', 'MQTT TCP port')
+    .option('--http-port <port>', 'HTTP API port')
+    .option('--influx-url <url>', 'InfluxDB URL (unset: managed influxd or spool only)')
+    .option('--simulate', 'also run the bundled simulator against this pipeline (a small city, accelerated)')
+    .option('--simulate-enterprises <n>', 'simulated enterprises with --simulate', '200')
+    .addHelpText('after', '\nEvery option and its environment variable: README.md#configuration, or `gridpulse config`.')
+    .action(async (o: Record<string, string | boolean | undefined>) => {
+      let cfg;
+      try {
+        cfg = loadConfig({
+          file: o.config as string | undefined,
+          overrides: { dataDir: o.dataDir, registryFile: o.registry, 'mqtt.port': o.mqttPort, 'http.port': o.httpPort, 'influx.url': o.influxUrl },
+        });
+      } catch (err) {
+        if (err instanceof ConfigError) {
+          process.stderr.write(`${err.message}\n`);
+          process.exit(2);
+        }
+        throw err;
+      }
+      const log = createLogger(cfg.logLevel);
+      const simDir = join(cfg.dataDir, 'sim');
+      // The simulator runs as a child `gridpulse simulate`, the same command a user would run.
+      const simArgs = ['--out', simDir, '--enterprises', String(o.simulateEnterprises), '--seed', '1'];
+      if (o.simulate) {
+        const r = spawnSync(process.execPath, [process.argv[1]!, 'simulate', '--registry-only', ...simArgs], { stdio: 'inherit' });
+        if (r.status !== 0) throw new Error('gridpulse simulate --registry-only failed');
+        cfg = { ...cfg, registryFile: join(simDir, 'registry.json') };
+      }
+      const pipeline = await startPipeline(cfg, log);
+      let sim: ChildProcess | undefined;
+      if (o.simulate) {
+        const start = new Date(Date.now() - 7 * 86_400_000).toISOString();
+        sim = spawn(process.execPath, [process.argv[1]!, 'simulate', '--mode', 'accelerated', '--speed', '600', '--days', '30', '--start', start,
+          '--url', `mqtt://127.0.0.1:${pipeline.ports.mqtt}`, '--no-progress', ...simArgs], { stdio: ['ignore', 'inherit', 'inherit'] });
+        log.info({ pid: sim.pid, simDir }, 'simulator started (accelerated, 600× real time)');
+      }
+      let stopping = false;
+      const stop = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        log.info({ signal }, 'stopping');
+        sim?.kill('SIGTERM');
+        await pipeline.stop();
+        process.exit(0);
+      };
+      process.on('SIGINT', () => void stop('SIGINT'));
+      process.on('SIGTERM', () => void stop('SIGTERM'));
+    });
+
+  program
+    .command('config')
+    .description('Print every configuration key, its environment variable and default (Markdown table)')
+    .action(async () => {
+      const { configMarkdownTable } = await import('../config/index.js');
+      process.stdout.write(`${configMarkdownTable()}\n`);
+    });
+}

@@ -1,0 +1,157 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '../config/index.js';
+import { createMetrics, type Metrics } from '../metrics.js';
+import { Registry, saveRegistry } from '../registry/index.js';
+import { createInfluxClient, detectApiVersion, type InfluxClient } from '../storage/influx.js';
+import { findInfluxd, startManagedInfluxd, type ManagedInfluxd } from '../storage/managed-influxd.js';
+import { buildApp, type ReadinessCheck } from '../api/index.js';
+import { createIngest, ALERT_TOPIC_ROOT, type Ingest } from '../../ingest/index.js';
+import { createAnalyzer, toLineProtocol, type Analyzer, type AlertUpdate } from '../../analytics/index.js';
+
+export interface Pipeline {
+  readonly config: Config;
+  readonly registry: Registry;
+  readonly metrics: Metrics;
+  readonly ingest: Ingest;
+  readonly analyzer?: Analyzer;
+  readonly app: FastifyInstance;
+  /** Bound ports (useful when configured as 0). */
+  readonly ports: { mqtt: number; ws?: number; tls?: number; http: number };
+  influxUrl(): string | undefined;
+  readiness(): ReadinessCheck;
+  stop(): Promise<void>;
+}
+
+/**
+ * Wiring, in the order a reading travels: registry → ingest (broker → spool → writer) → InfluxDB,
+ * with accepted readings also handed to the analyzer, whose alerts go out over MQTT, the API and
+ * InfluxDB (for Grafana annotations).
+ */
+export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline> {
+  const dataDir = resolve(cfg.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const metrics = createMetrics();
+
+  const registryFile = cfg.registryFile ?? join(dataDir, 'registry.json');
+  if (!existsSync(registryFile)) {
+    log.warn({ registryFile }, 'no registry file: starting with an empty registry (add meters over the API, or run `gridpulse simulate --registry-only`)');
+    saveRegistry(registryFile, { version: 1, enterprises: [], gateways: [], meters: [] });
+  }
+  const registry = Registry.load(registryFile);
+  log.info({ registryFile, ...registry.counts() }, 'registry loaded');
+
+  let analyzer: Analyzer | undefined;
+  if (cfg.analytics.enabled) {
+    analyzer = createAnalyzer({ intervalMs: cfg.analytics.intervalMinutes * 60_000 }, { registry: () => registry.snapshot(), logger: log });
+  }
+  const ingest = await createIngest(cfg, { registry, metrics, log, sink: analyzer ? (rs) => analyzer!.ingest(rs) : undefined });
+
+  // InfluxDB: configured, managed (a local influxd), or absent (readings wait in the spool).
+  let managed: ManagedInfluxd | undefined;
+  let influxUrl = cfg.influx.url;
+  let influxNote: string | undefined;
+  if (!influxUrl && cfg.influx.manage !== 'never') {
+    if (findInfluxd()) {
+      managed = await startManagedInfluxd({ dataDir: join(dataDir, 'influxdb'), port: cfg.influx.managedPort });
+      influxUrl = managed.url;
+      log.info({ url: influxUrl, dataDir: managed.dataDir }, 'started a managed influxd (INFLUX_URL unset)');
+    } else if (cfg.influx.manage === 'always') {
+      throw new Error('influx.manage=always but influxd is not installed (apt-get install -y influxdb)');
+    }
+  }
+  if (!influxUrl) {
+    influxNote = 'no InfluxDB configured (INFLUX_URL unset, influxd not installed): readings are kept in the spool, waiting for InfluxDB';
+    log.warn(influxNote);
+  }
+  let influx: InfluxClient | undefined;
+  let stopping = false;
+  const connectInflux = async () => {
+    for (let attempt = 1; !stopping; attempt++) {
+      try {
+        let apiVersion = cfg.influx.apiVersion === 'auto' ? undefined : cfg.influx.apiVersion;
+        let version = 'configured';
+        if (!apiVersion) ({ apiVersion, version } = await detectApiVersion(influxUrl!));
+        const client = createInfluxClient({ url: influxUrl!, apiVersion, token: cfg.influx.token, org: cfg.influx.org, bucket: cfg.influx.bucket, retentionPolicy: cfg.influx.retentionPolicy, timeoutMs: cfg.influx.timeoutMs });
+        await client.ensureDatabase();
+        influx = client;
+        influxNote = undefined;
+        ingest.attachInflux(client);
+        metrics.influxUp.set(1);
+        log.info({ url: influxUrl, version, apiVersion, bucket: cfg.influx.bucket }, 'InfluxDB connected');
+        return;
+      } catch (err) {
+        influxNote = `InfluxDB at ${influxUrl} not reachable yet (${(err as Error).message}); readings wait in the spool`;
+        metrics.influxUp.set(0);
+        if (attempt === 1 || attempt % 30 === 0) log.warn({ url: influxUrl, attempt, err: (err as Error).message }, 'InfluxDB not reachable; retrying');
+        await new Promise((r) => setTimeout(r, Math.min(1000 * attempt, 5000)));
+      }
+    }
+  };
+  const influxReady = influxUrl ? connectInflux() : Promise.resolve();
+
+  // Alerts: MQTT topic per kind, InfluxDB for annotations, optional webhook.
+  if (analyzer) {
+    analyzer.on('alertUpdate', (u: AlertUpdate) => {
+      const a = u.alert;
+      if (u.change === 'opened') metrics.alerts.inc({ kind: a.kind });
+      ingest.publish(`${ALERT_TOPIC_ROOT}/${a.kind}`, JSON.stringify(u));
+      if (influx) influx.writeApi({ gzipThreshold: 1000 }).writeRecords(toLineProtocol([], [a]));
+      if (cfg.analytics.webhookUrl) {
+        fetch(cfg.analytics.webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(u), signal: AbortSignal.timeout(10_000) })
+          .catch((err: Error) => log.warn({ err: err.message }, 'alert webhook failed'));
+      }
+    });
+  }
+  const tickTimer = analyzer ? setInterval(() => analyzer!.tick(Date.now()), 5000) : undefined;
+
+  const listeners = await ingest.listen();
+  const readiness = (): ReadinessCheck => {
+    const spool = ingest.spoolStats();
+    const state = ingest.influxState();
+    const reasons: string[] = [];
+    if (!listeners.tcp) reasons.push('broker not listening');
+    if (influxNote) reasons.push(influxNote);
+    else if (state.lastError) reasons.push(`InfluxDB writes failing: ${state.lastError}; readings wait in the spool`);
+    if (spool.full) reasons.push(`spool at its cap (${spool.depthBytes} of ${cfg.spool.maxBytes} bytes unconfirmed): PUBACKs withheld until InfluxDB catches up`);
+    const spoolErr = ingest.spoolError();
+    if (spoolErr) reasons.push(`spool write failed: ${spoolErr.message}`);
+    metrics.spoolDepthReadings.set(spool.depthLines);
+    metrics.spoolDepthBytes.set(spool.depthBytes);
+    metrics.spoolDiskBytes.set(spool.diskBytes);
+    metrics.spoolFull.set(spool.full ? 1 : 0);
+    metrics.spoolFsyncs.set(spool.fsyncs);
+    return {
+      ready: reasons.length === 0,
+      reasons,
+      checks: { broker: { listening: listeners }, influx: { url: influxUrl ?? null, connected: influx !== undefined, ...state }, spool },
+    };
+  };
+  const gaugeTimer = setInterval(readiness, 2000);
+
+  const app = await buildApp({ registry, metrics, readiness, token: cfg.http.token, analyzer, logger: log });
+  app.addHook('onRequest', async () => void readiness());
+  await app.listen({ host: cfg.http.host, port: cfg.http.port });
+  const httpPort = (app.server.address() as { port: number }).port;
+  log.info({ http: httpPort, mqtt: listeners.tcp, ws: listeners.ws, tls: listeners.tls }, 'gridpulse started');
+
+  return {
+    config: cfg, registry, metrics, ingest, analyzer, app,
+    ports: { mqtt: listeners.tcp!, ws: listeners.ws, tls: listeners.tls, http: httpPort },
+    influxUrl: () => influxUrl,
+    readiness,
+    async stop() {
+      stopping = true;
+      clearInterval(gaugeTimer);
+      if (tickTimer) clearInterval(tickTimer);
+      await app.close();
+      await ingest.close();
+      await influxReady;
+      if (analyzer) await analyzer.checkpoint(join(dataDir, 'analytics', 'checkpoint.json')).catch((err: Error) => log.warn({ err: err.message }, 'analyzer checkpoint failed'));
+      await managed?.stop();
+      log.info('gridpulse stopped');
+    },
+  };
+}
