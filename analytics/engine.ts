@@ -22,6 +22,13 @@ const NONE = -1;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
+/** Quarter-of-day shape per day class (workday, Saturday, rest day), 96 quarters each, factor = u × SHAPE_UNIT. */
+export const SHAPES = 3 * 96;
+const SHAPE_UNIT = 0.01;
+function shapeClass(pattern: number): number {
+  return pattern >= 1 && pattern <= 5 ? 0 : pattern === 6 ? 1 : 2;
+}
+
 const KIND_HALT = 1;
 const KIND_CUT = 2;
 
@@ -86,6 +93,7 @@ export class Engine {
   private mCt: Float32Array;
   private mProf: Uint16Array; // SLOTS per meter, quantised kWh per interval
   private mScale: Float32Array;
+  private mShape: Uint8Array; // SHAPES per meter
   private mObs: Uint32Array;
 
   // ---- gateways ----
@@ -106,6 +114,9 @@ export class Engine {
   private eNoise: Float32Array;
   /** Running 2 % quantile of the enterprise's 1-hour actual/expected ratio: how low it goes in ordinary times. */
   private eQlo: Float32Array;
+  private ePeak: Float32Array;
+  /** Day number of the last drop episode (slow decline is kept apart from sudden drops). */
+  private eLastEp: Int32Array;
   private eA: Float32Array; // W per enterprise: actual kWh of covered meters; NaN no data
   private eE: Float32Array; // W per enterprise: expected kWh of the same meters; NaN unknown
   // detector state, current + one snapshot per interval of the window (for replay)
@@ -164,6 +175,7 @@ export class Engine {
     this.mCt = new Float32Array(c).fill(1);
     this.mProf = new Uint16Array(c * SLOTS).fill(UNKNOWN);
     this.mScale = new Float32Array(c);
+    this.mShape = new Uint8Array(c * SHAPES).fill(100);
     this.mObs = new Uint32Array(c);
     this.eCap = c;
     this.eHead = new Int32Array(c).fill(NONE);
@@ -171,6 +183,8 @@ export class Engine {
     this.eChain = new Int32Array(c);
     this.eNoise = new Float32Array(c).fill(o.noiseInit);
     this.eQlo = new Float32Array(c).fill(o.qloInit);
+    this.ePeak = new Float32Array(c);
+    this.eLastEp = new Int32Array(c).fill(NONE);
     this.eA = new Float32Array(c * this.W).fill(Number.NaN);
     this.eE = new Float32Array(c * this.W).fill(Number.NaN);
     this.dS = new Float32Array(c); this.sS = new Float32Array(c * this.W);
@@ -197,7 +211,8 @@ export class Engine {
     this.registryRef = r;
     this.shutdowns = new Map();
     this.leaders = new Set();
-    const direct = new Map<string, Set<string>>();
+    const direct = new Map<string, Set<string>>(); // supplier → customers
+    const up = new Map<string, Set<string>>(); // customer → suppliers
     for (const e of r.enterprises) {
       if (e.plannedShutdowns && e.plannedShutdowns.length > 0) {
         this.shutdowns.set(e.id, e.plannedShutdowns.map((w) => [Date.parse(w.start), Date.parse(w.end)]));
@@ -207,17 +222,20 @@ export class Engine {
         let set = direct.get(s);
         if (!set) direct.set(s, (set = new Set()));
         set.add(e.id);
+        let u = up.get(e.id);
+        if (!u) up.set(e.id, (u = new Set()));
+        u.add(s);
       }
     }
+    // Supply-chain neighbours: a leader that stops buys nothing from its suppliers (two hops up) and
+    // starves its customers; any firm that stops starves its customers and idles its suppliers (one hop).
     this.customers = new Map();
-    for (const l of this.leaders) {
-      const out = new Set<string>();
-      for (const c of direct.get(l) ?? []) {
-        out.add(c);
-        for (const c2 of direct.get(c) ?? []) out.add(c2);
-      }
-      out.delete(l);
-      this.customers.set(l, out);
+    const ids = new Set([...direct.keys(), ...up.keys()]);
+    for (const id of ids) {
+      const out = new Set<string>([...(direct.get(id) ?? []), ...(up.get(id) ?? [])]);
+      if (this.leaders.has(id)) for (const n of [...out]) for (const n2 of [...(direct.get(n) ?? []), ...(up.get(n) ?? [])]) out.add(n2);
+      out.delete(id);
+      this.customers.set(id, out);
     }
   }
 
@@ -263,6 +281,8 @@ export class Engine {
     this.eChain = grow(this.eChain, n);
     this.eNoise = grow(this.eNoise, n, this.o.noiseInit);
     this.eQlo = grow(this.eQlo, n, this.o.qloInit);
+    this.ePeak = grow(this.ePeak, n);
+    this.eLastEp = grow(this.eLastEp, n, NONE);
     this.eA = grow(this.eA, n * W, Number.NaN);
     this.eE = grow(this.eE, n * W, Number.NaN);
     this.dS = grow(this.dS, n); this.sS = grow(this.sS, n * W);
@@ -300,6 +320,8 @@ export class Engine {
     const W = this.W;
     this.eNoise[e] = this.o.noiseInit;
     this.eQlo[e] = this.o.qloInit;
+    this.ePeak[e] = 0;
+    this.eLastEp[e] = NONE;
     this.eA.fill(Number.NaN, e * W, e * W + W);
     this.eE.fill(Number.NaN, e * W, e * W + W);
     this.dS[e] = 0; this.dLow[e] = 0; this.dRec[e] = 0; this.dEp[e] = NONE; this.dRun[e] = NONE;
@@ -323,6 +345,7 @@ export class Engine {
     this.mCt = grow(this.mCt, n, 1);
     this.mProf = grow(this.mProf, n * SLOTS, UNKNOWN);
     this.mScale = grow(this.mScale, n);
+    this.mShape = grow(this.mShape, n * SHAPES, 100);
     this.mObs = grow(this.mObs, n);
     this.mCap = n;
   }
@@ -343,6 +366,7 @@ export class Engine {
     this.eHead[e] = m;
     this.mProf.fill(UNKNOWN, m * SLOTS, m * SLOTS + SLOTS);
     this.mScale[m] = 0;
+    this.mShape.fill(100, m * SHAPES, m * SHAPES + SHAPES);
     this.mObs[m] = 0;
     return m;
   }
@@ -429,7 +453,7 @@ export class Engine {
 
   // ------------------------------------------------------------------ baseline
 
-  private expectedMeter(m: number, slot: number, pattern: number): number {
+  private expectedMeter(m: number, slot: number, pattern: number, q: number): number {
     const p = this.mProf;
     const base = m * SLOTS;
     let u = p[base + slot]!;
@@ -438,12 +462,31 @@ export class Engine {
       const hour = slot % 24;
       for (let d = 1; d <= 5 && u === UNKNOWN; d++) u = p[base + d * 24 + hour]!;
     }
-    return u === UNKNOWN ? Number.NaN : u * this.mScale[m]!;
+    return u === UNKNOWN ? Number.NaN : u * this.mScale[m]! * this.mShape[m * SHAPES + q]! * SHAPE_UNIT;
   }
 
-  private learnMeter(m: number, slot: number, x: number, noise: number): void {
+  /**
+   * Learns one interval. The hour slot holds the hour's level, the quarter shape (per day class) how
+   * each quarter of the hour departs from it (a shift that starts at 08:00 is part-way there at 08:15):
+   * expected = level(hour-of-week) × shape(day class, quarter of day).
+   */
+  private learnMeter(m: number, slot: number, q: number, x0: number, noise: number): void {
     const base = m * SLOTS;
     let scale = this.mScale[m]!;
+    const u0 = this.mProf[base + slot]!;
+    const sj = m * SHAPES + q;
+    let f = this.mShape[sj]! * SHAPE_UNIT;
+    if (u0 !== UNKNOWN && scale > 0) {
+      const lvl = u0 * scale;
+      if (lvl > 1e-6) {
+        const target = Math.min(2.5, Math.max(0.05, x0 / lvl));
+        const rate = this.mObs[m]! < this.o.learnIntervals ? 0.3 : 0.05;
+        f = f + rate * (target - f);
+        this.mShape[sj] = Math.max(1, Math.min(255, Math.round(f / SHAPE_UNIT)));
+        f = this.mShape[sj]! * SHAPE_UNIT;
+      }
+    }
+    const x = x0 / f;
     if (scale === 0) {
       scale = Math.max(x, 0.01) * 8 / Q_MAX;
       this.mScale[m] = scale;
@@ -454,9 +497,14 @@ export class Engine {
     else {
       const b = u * scale;
       const obs = this.mObs[m]!;
-      const alpha = Math.max(this.o.baselineAlphaMin, 1 / (2 + (4 * obs) / 672));
-      const sigma = Math.max(noise * b, 0.02 * scale * Q_MAX / 8);
-      v = robustUpdate(b, x, alpha, this.o.baselineClip * sigma);
+      if (obs < this.o.learnIntervals) {
+        // Learning phase (first two weeks of a meter): a plain running mean, no clipping, so the first
+        // (possibly unrepresentative) observation of a slot is forgotten fast.
+        v = b + 0.35 * (x - b);
+      } else {
+        const sigma = Math.max(noise * b, 0.02 * scale * Q_MAX / 8);
+        v = robustUpdate(b, x, this.o.baselineAlphaMin, this.o.baselineClip * sigma);
+      }
     }
     if (v / scale > Q_MAX) {
       // Rescale this meter's profile so the new value fits (rare: a plant that grew several-fold).
@@ -469,7 +517,6 @@ export class Engine {
       this.mScale[m] = ns;
     }
     this.mProf[base + slot] = Math.min(UNKNOWN - 1, Math.max(0, Math.round(v / scale)));
-    this.mObs[m]!++;
   }
 
   // ------------------------------------------------------------------ evaluation
@@ -519,6 +566,7 @@ export class Engine {
     const pattern = code & PATTERN_MASK;
     const slot = pattern * 24 + hour;
     const startMs = b * this.I - this.I;
+    const q = shapeClass(pattern) * 96 + Math.floor((((startMs + this.tz) % DAY_MS) + DAY_MS) % DAY_MS / 900_000);
     const planned = this.shutdowns.size > 0 && this.inShutdown(e, startMs);
     const suspect = this.dEp[e]! >= 0 || this.dS[e]! > o.cusumH / 2 || this.eOutage[e] === 1 || this.eDecl[e] !== undefined;
     const noise = this.eNoise[e]!;
@@ -527,8 +575,13 @@ export class Engine {
       const c = this.meterDelta(m, b);
       if (Number.isNaN(c)) continue;
       any = true;
-      const ex = this.expectedMeter(m, slot, pattern);
-      if (first && !suspect && !planned && !((code & SF_WINDOW) && pattern < HOLIDAY)) this.learnMeter(m, slot, c, noise);
+      const ex = this.expectedMeter(m, slot, pattern, q);
+      if (first) {
+        // mObs: intervals of data seen (the meter's age); the learning phase ignores detector suspicion.
+        const young = this.mObs[m]! < o.learnIntervals;
+        if (this.mObs[m]! < 0xffffffff) this.mObs[m]!++;
+        if ((!suspect || (young && this.dEp[e] === NONE)) && !planned && !((code & SF_WINDOW) && pattern < HOLIDAY)) this.learnMeter(m, slot, q, c, noise);
+      }
       if (Number.isNaN(ex)) continue;
       A += c;
       E += ex;
@@ -537,6 +590,7 @@ export class Engine {
     const j = e * W + (b % W);
     this.eA[j] = any ? A : Number.NaN;
     this.eE[j] = n > 0 ? E : Number.NaN;
+    this.weekendPattern = pattern === 0 || pattern === 6;
     const judged = n > 0 && !planned && pattern < HOLIDAY && (code & SF_WINDOW) === 0 && E >= o.minExpectedKwh;
     if (judged) {
       this.detect(e, b, A, E);
@@ -568,6 +622,8 @@ export class Engine {
     const o = this.o;
     const ratio = A / E;
     const noise = this.eNoise[e]!;
+    // Slowly decaying peak of expected energy per interval (about a week's memory).
+    this.ePeak[e] = Math.max(E, this.ePeak[e]! * 0.9993);
     const z = (E - A) / Math.max(noise * E, o.minExpectedKwh * 0.5);
     const S = cusumStep(this.dS[e]!, z, o.cusumK, o.zCap);
     this.dS[e] = S;
@@ -590,6 +646,11 @@ export class Engine {
       }
       const trig = S >= o.cusumH || low >= o.nearZeroRun;
       if (!trig) return;
+      // Weekend work is optional in many plants (Saturdays worked some weeks only): a drop that starts on a
+      // weekend pattern is not opened there; if it lasts, the next working day opens it.
+      if (this.weekendPattern && !o.judgeWeekends) return;
+      // Learning phase: the baseline is not trusted yet.
+      if (this.learning(e)) return;
       const start = low >= o.nearZeroRun ? b - low + 1 : Math.max(this.dRun[e]!, b - this.W + 1);
       let sa = 0, se = 0, la = 0, le = 0;
       for (let k = Math.max(start, b - this.W + 1); k <= b; k++) {
@@ -600,6 +661,9 @@ export class Engine {
         if (k >= b - 1) { la += a; le += x; }
       }
       const epRatio = se > 0 ? sa / se : 1;
+      // A drop in the plant's low-load hours says little about production; it is judged when the shift starts.
+      const nBins = Math.max(1, b - Math.max(start, b - this.W + 1) + 1);
+      if (le / Math.min(2, nBins) < o.minPeakShare * this.ePeak[e]!) return;
       const lastRatio = le > 0 ? la / le : 1;
       // Deeper than this enterprise's ordinary dips (a noisy plant must fall further), or near zero for k intervals.
       const gate = Math.min(o.minDropRatio, this.eQlo[e]! - o.qloMargin);
@@ -626,6 +690,13 @@ export class Engine {
         this.onRecover(e, b);
       } else this.onProgress(e, b);
     }
+  }
+
+  private weekendPattern = false;
+
+  private learning(e: number, share = 0.5): boolean {
+    for (let m = this.eHead[e]!; m !== NONE; m = this.mNext[m]!) if (this.mObs[m]! < this.o.learnIntervals * share) return true;
+    return false;
   }
 
   /** actual/expected over the last four intervals (this one included), NaN when any is unknown. */
@@ -655,6 +726,7 @@ export class Engine {
 
   private onTrigger(e: number, b: number): void {
     this.inEpisode.add(e);
+    this.eLastEp[e] = this.dayOf(b * this.I);
     this.replayTransitions++;
     if (this.eOutage[e] === 1) return; // explained by a grid outage
     const since = this.dEp[e]! * this.I - this.I;
@@ -675,6 +747,7 @@ export class Engine {
   }
 
   private onProgress(e: number, b: number): void {
+    this.eLastEp[e] = this.dayOf(b * this.I);
     const a = this.eAlert[e];
     if (!a || a.status !== 'open' || this.replaying) return;
     // Evidence refresh without an event per interval: consumers see it through alerts().
@@ -814,6 +887,11 @@ export class Engine {
       }
       cs.deadPrev = deadNow[c]!;
       if (cand.size < o.outageMinEnterprises) continue;
+      // Silence alone is a communication fault (a concentrator carries many enterprises): an outage needs
+      // enterprises that still report and read ~0.
+      let reporting = 0;
+      for (const e of cand) if (!Number.isNaN(this.eA[e * W + (b % W)]!)) reporting++;
+      if (reporting < o.outageMinReporting) continue;
       const chains = new Set([...cand].map((e) => this.eChain[e]!));
       if (chains.size < o.outageMinChains) continue;
       const members = new Set(cand);
@@ -882,7 +960,7 @@ export class Engine {
           const down = this.customers.get(id);
           if (!down) continue;
           const n = ids.filter((x) => down.has(x)).length;
-          if (n >= o.chainLeaderDownstream && n > 0) { qualifies = true; leader = id; }
+          if (n >= o.chainLeaderDownstream && n > 0 && (this.leaders.has(id) || n >= 1)) { qualifies = true; leader = id; }
         }
       }
       const existing = this.chainAlerts.get(c);
@@ -1027,6 +1105,7 @@ export class Engine {
       return;
     }
     if (Number.isNaN(recent) || Number.isNaN(prior) || this.dEp[e] !== NONE) return;
+    if ((this.eLastEp[e] !== NONE && d - this.eLastEp[e]! < 14) || this.learning(e, 1)) return;
     if (recent <= o.declineRatio && prior - recent >= o.declineMinFall) {
       this.eDecl[e] = this.book.create({
         kind: 'slow_decline', scope: 'enterprise', entity: this.entIds[e]!, since: (d - 13) * DAY_MS - this.tz,
@@ -1067,6 +1146,23 @@ export class Engine {
 
   // ------------------------------------------------------------------ views
 
+  /** The detector's view of one enterprise: last W intervals of actual/expected and the detector state. */
+  inspect(enterprise: string): object | undefined {
+    const e = this.entIndex.get(enterprise);
+    if (e === undefined) return undefined;
+    const W = this.W;
+    const bins = [];
+    for (let b = this.evalBin - W + 1; b <= this.evalBin; b++) {
+      const j = e * W + (b % W);
+      bins.push({ ts: b * this.I, actualKwh: round2(this.eA[j]!), expectedKwh: round2(this.eE[j]!) });
+    }
+    return {
+      enterprise, bins, cusum: this.dS[e], nearZeroRun: this.dLow[e], episodeSince: this.dEp[e] === NONE ? null : this.dEp[e]! * this.I - this.I,
+      noise: this.eNoise[e], lowQuantile: this.eQlo[e], peakKwh: this.ePeak[e], outage: this.eOutage[e] === 1,
+      meters: (() => { const out = []; for (let m = this.eHead[e]!; m !== NONE; m = this.mNext[m]!) out.push({ meter: this.meterIds[m], observations: this.mObs[m] }); return out; })(),
+    };
+  }
+
   alerts(): Alert[] {
     return this.book.list();
   }
@@ -1080,8 +1176,8 @@ export class Engine {
   // ------------------------------------------------------------------ checkpoint
 
   private static readonly TYPED = [
-    'mReg', 'mLast', 'mEnt', 'mGw', 'mNext', 'mCt', 'mProf', 'mScale', 'mObs',
-    'eHead', 'eCounty', 'eChain', 'eNoise', 'eQlo', 'eA', 'eE', 'dS', 'sS', 'dLow', 'sLow', 'dRec', 'sRec', 'dEp', 'sEp',
+    'mReg', 'mLast', 'mEnt', 'mGw', 'mNext', 'mCt', 'mProf', 'mScale', 'mShape', 'mObs',
+    'eHead', 'eCounty', 'eChain', 'eNoise', 'eQlo', 'ePeak', 'eLastEp', 'eA', 'eE', 'dS', 'sS', 'dLow', 'sLow', 'dRec', 'sRec', 'dEp', 'sEp',
     'dRun', 'sRun', 'dEpA', 'sEpA', 'dEpE', 'sEpE', 'dKind', 'sKind', 'eDirty', 'eOutage', 'eDayA', 'eDayE', 'eDayR',
   ] as const;
 

@@ -48,6 +48,8 @@ export interface Analyzer {
   /** Learns baselines from history in InfluxDB (the `reading` measurement) without raising alerts. */
   warmUp(query: InfluxQueryFn, o?: WarmUpOptions): Promise<{ readings: number; queries: number }>;
   counters(): EngineCounters;
+  /** The detector's current view of one enterprise (recent intervals, CUSUM, noise), for the API and debugging. */
+  inspect(enterprise: string): object | undefined;
   stats(): ReturnType<Engine['stats']>;
   readonly options: ResolvedOptions;
 }
@@ -76,6 +78,7 @@ export function createAnalyzer(options: AnalyzerOptions, deps: AnalyzerDeps): An
     alerts: () => engine.alerts(),
     productionIndex: () => engine.productionIndex(),
     counters: () => ({ ...engine.counters }),
+    inspect: (id) => engine.inspect(id),
     stats: () => engine.stats(),
     async checkpoint(path) {
       const t0 = now();

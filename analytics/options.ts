@@ -18,6 +18,10 @@ export const analyzerOptionsSchema = z.object({
   baselineClip: z.number().positive().default(2.5),
   /** Slowest baseline adaptation rate per observation of a slot (the rate starts at 1 and decays to this). */
   baselineAlphaMin: z.number().positive().max(1).default(0.08),
+  /** A meter's first observations (intervals) learn with a plain running mean; alerts wait for half of them. */
+  learnIntervals: z.number().int().nonnegative().default(14 * 96),
+  /** Open new drop episodes on Saturday/Sunday patterns too (off by default: weekend work is optional). */
+  judgeWeekends: z.boolean().default(false),
   /** Initial and bounds of the enterprise relative noise (σ / expected). */
   noiseInit: z.number().positive().default(0.1),
   noiseMin: z.number().positive().default(0.04),
@@ -33,16 +37,18 @@ export const analyzerOptionsSchema = z.object({
   /** Episode actual/expected at or below this is a halt (near zero or base load); above it a cut. */
   haltRatio: z.number().min(0).max(1).default(0.35),
   /** An episode whose actual/expected stays above this is too small to alert on. */
-  minDropRatio: z.number().min(0).max(1).default(0.85),
+  minDropRatio: z.number().min(0).max(1).default(0.75),
   /** Running lower quantile of each enterprise's hourly actual/expected (ordinary dips): initial value, p, rate. */
   qloInit: z.number().min(0).max(1).default(0.8),
   qloP: z.number().min(0).max(0.5).default(0.02),
   qloRate: z.number().positive().max(1).default(0.02),
   /** A drop must go this far below the enterprise's ordinary lower quantile to alert. */
-  qloMargin: z.number().min(0).max(1).default(0.1),
+  qloMargin: z.number().min(0).max(1).default(0.15),
   /** Recovery: this many intervals at or above recoverRatio × expected close an episode. */
   recoverRatio: z.number().min(0).max(2).default(0.8),
   recoverRun: z.number().int().positive().default(2),
+  /** A drop is judged only where expected energy is at least this share of the enterprise's recent peak interval. */
+  minPeakShare: z.number().min(0).max(1).default(0.25),
   /** Expected energy below this (kWh per interval, primary) is too small to judge. */
   minExpectedKwh: z.number().nonnegative().default(0.5),
 
@@ -51,6 +57,8 @@ export const analyzerOptionsSchema = z.object({
 
   /** Grid outage: at least this many enterprises of one county dead in the same two intervals… */
   outageMinEnterprises: z.number().int().positive().default(5),
+  /** …of which at least this many still report (and read ~0): silence alone is a communication fault. */
+  outageMinReporting: z.number().int().nonnegative().default(3),
   /** …spanning at least this many chains (an outage hits everyone in the area, a chain problem does not). */
   outageMinChains: z.number().int().positive().default(2),
   /** Below this share of expected an enterprise counts as dead for outage detection. */

@@ -11,6 +11,8 @@ export interface CityRunOptions {
   start: string;
   seed: number;
   options?: AnalyzerOptions;
+  /** Called after every tick (debugging). */
+  onTick?: (analyzer: ReturnType<typeof createAnalyzer>, now: number) => void;
 }
 
 export interface CityRun {
@@ -55,6 +57,7 @@ export function runCity(o: CityRunOptions): CityRun {
         const t = performance.now();
         analyzer.tick(stepTs);
         engineMs += performance.now() - t;
+        o.onTick?.(analyzer, stepTs);
       }
       stepTs = b.ts;
     }

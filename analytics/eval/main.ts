@@ -28,11 +28,10 @@ if (!flag('no-city')) {
     out.push(`- ${r.readings.toLocaleString('en')} readings on ${r.meters} meters (${r.rejected} malformed dropped as the pipeline would); engine ${(r.engineMs / 1000).toFixed(1)} s, simulator ${(r.simMs / 1000).toFixed(1)} s`);
     if (flag('misses')) out.push('', 'misses:', ...r.score.misses.map((m) => `- ${m.id} ${m.kind} ${m.entity} ${m.start} got: ${m.got}`));
     out.push('');
-    console.log(out.slice(-4).join('\n'));
   }
 }
 if (!flag('no-steel')) {
   const s = runSteel({ path: arg('steel', '../shared/data/steel_industry_15min.csv') });
   out.push(formatSteel(s));
-  console.log(formatSteel(s));
 }
+console.log(out.join('\n'));
