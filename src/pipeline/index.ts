@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { createMetrics, type Metrics } from '../metrics.js';
 import { Registry, saveRegistry } from '../registry/index.js';
-import { createInfluxClient, detectApiVersion, type InfluxClient } from '../storage/influx.js';
+import { createInfluxClient, detectApiVersion, routeClientLogs, type InfluxClient } from '../storage/influx.js';
 import { findInfluxd, startManagedInfluxd, type ManagedInfluxd } from '../storage/managed-influxd.js';
 import { buildApp, type ReadinessCheck } from '../api/index.js';
 import { createIngest, ALERT_TOPIC_ROOT, type Ingest } from '../../ingest/index.js';
@@ -34,6 +34,7 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
   const dataDir = resolve(cfg.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const metrics = createMetrics();
+  routeClientLogs(log);
 
   const registryFile = cfg.registryFile ?? join(dataDir, 'registry.json');
   if (!existsSync(registryFile)) {

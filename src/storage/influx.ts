@@ -1,7 +1,15 @@
-import { InfluxDB, HttpError, type Transport, type SendOptions, type CommunicationObserver, type WriteApi, type WriteOptions, type ResponseStartedFn } from '@influxdata/influxdb-client';
+import { InfluxDB, HttpError, setLogger, type Transport, type SendOptions, type CommunicationObserver, type WriteApi, type WriteOptions, type ResponseStartedFn } from '@influxdata/influxdb-client';
 import { WRITE_PRECISION } from './line-protocol.js';
 
 export type ApiVersion = 'v1' | 'v2';
+
+/** The client logs each failed attempt to the console; route it to pino (debug: the writer logs its own summary). */
+export function routeClientLogs(log: { debug: (o: object, m: string) => void }): void {
+  setLogger({
+    error: (message: string, error?: unknown) => log.debug({ err: String(error) }, `influxdb-client: ${message}`),
+    warn: (message: string, error?: unknown) => log.debug({ err: String(error) }, `influxdb-client: ${message}`),
+  });
+}
 
 export interface InfluxTarget {
   url: string;
