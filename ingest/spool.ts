@@ -83,7 +83,6 @@ export class Spool extends EventEmitter<{ durable: []; space: []; confirmed: [] 
   private depthLines = 0;
   private pending: Buffer[] = [];
   private pendingWaiters: Waiter[] = [];
-  private pendingLines = 0;
   private flushing = false;
   private outstanding: Outstanding[] = [];
   private ackTimer: NodeJS.Timeout | undefined;
@@ -194,7 +193,7 @@ export class Spool extends EventEmitter<{ durable: []; space: []; confirmed: [] 
     header.writeUInt32LE(lines, 8);
     this.appendPos += HEADER + buf.length;
     this.pending.push(header, buf);
-    this.pendingLines += lines;
+    this.depthLines += lines;
     this.appendedRecords++;
     return new Promise<void>((resolve, reject) => {
       this.pendingWaiters.push({ resolve, reject });
@@ -209,10 +208,8 @@ export class Spool extends EventEmitter<{ durable: []; space: []; confirmed: [] 
         if (this.opts.commitDelayMs > 0) await new Promise((r) => setTimeout(r, this.opts.commitDelayMs));
         const bufs = this.pending;
         const waiters = this.pendingWaiters;
-        const lines = this.pendingLines;
         this.pending = [];
         this.pendingWaiters = [];
-        this.pendingLines = 0;
         let bytes = 0;
         for (const b of bufs) bytes += b.length;
         try {
@@ -225,7 +222,6 @@ export class Spool extends EventEmitter<{ durable: []; space: []; confirmed: [] 
           }
           seg.size += bytes;
           this.durablePos += bytes;
-          this.depthLines += lines;
         } catch (err) {
           // A failed write leaves the file in an unknown state: stop accepting, refuse the waiters
           // (their senders never got a PUBACK and will resend), and say so on /readyz.
@@ -358,7 +354,7 @@ export class Spool extends EventEmitter<{ durable: []; space: []; confirmed: [] 
     let disk = 0;
     for (const s of this.segments) disk += s.size;
     return {
-      depthLines: this.depthLines + this.pendingLines,
+      depthLines: this.depthLines,
       depthBytes: this.appendPos - this.ackPos,
       diskBytes: disk,
       segments: this.segments.length,

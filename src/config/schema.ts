@@ -50,7 +50,7 @@ export const configSchema = z.object({
     token: optional('http.token', 'GRIDPULSE_API_TOKEN', z.string().min(16, 'at least 16 characters'), 'Bearer token for write endpoints. Unset: write endpoints answer 403.'),
   }).prefault({}),
   influx: z.object({
-    url: optional('influx.url', 'INFLUX_URL', z.url(), 'InfluxDB URL. Unset: start a managed influxd if installed, else keep readings in the spool.'),
+    url: optional('influx.url', 'INFLUX_URL', z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as http://127.0.0.1:8086' }), 'InfluxDB URL. Unset: start a managed influxd if installed, else keep readings in the spool.'),
     apiVersion: opt('influx.apiVersion', 'INFLUX_API_VERSION', z.enum(['auto', 'v1', 'v2']), 'auto', 'v1 (/write, InfluxDB 1.x), v2 (/api/v2/write, ≥1.8, 2.x, 3.x), or auto from /ping.'),
     token: optional('influx.token', 'INFLUX_TOKEN', z.string(), 'v2 token (or user:password for v1 with auth).'),
     org: opt('influx.org', 'INFLUX_ORG', z.string(), 'gridpulse', 'v2 organisation.'),
@@ -76,7 +76,7 @@ export const configSchema = z.object({
   analytics: z.object({
     enabled: opt('analytics.enabled', 'GRIDPULSE_ANALYTICS', bool, true, 'Run the streaming analyzer on accepted readings.'),
     intervalMinutes: opt('analytics.intervalMinutes', 'GRIDPULSE_ANALYTICS_INTERVAL_MIN', z.coerce.number().int().positive(), 15, 'Interval the analyzer aggregates readings into.'),
-    webhookUrl: optional('analytics.webhookUrl', 'GRIDPULSE_ALERT_WEBHOOK', z.url(), 'POSTed a JSON body for each alert change.'),
+    webhookUrl: optional('analytics.webhookUrl', 'GRIDPULSE_ALERT_WEBHOOK', z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }), 'POSTed a JSON body for each alert change.'),
   }).prefault({}),
 });
 

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig, ConfigError, configMarkdownTable } from '../../src/config/index.js';
+import { tempDir } from '../support/pipeline.js';
+
+describe('config', () => {
+  it('has a default for everything a fresh machine needs', () => {
+    const c = loadConfig({ env: {} });
+    expect(c.mqtt.port).toBe(1883);
+    expect(c.http.port).toBe(8080);
+    expect(c.influx.url).toBeUndefined();
+    expect(c.spool.fsync).toBe(true);
+  });
+  it.each([
+    [{ GRIDPULSE_MQTT_PORT: 'abc' }, /mqtt\.port \(GRIDPULSE_MQTT_PORT\)="abc": .*number/],
+    [{ GRIDPULSE_MQTT_PORT: '70000' }, /mqtt\.port \(GRIDPULSE_MQTT_PORT\)="70000"/],
+    [{ INFLUX_URL: 'localhost:8086' }, /influx\.url \(INFLUX_URL\)="localhost:8086": expected an http\(s\) URL/],
+    [{ INFLUX_API_VERSION: 'v3' }, /influx\.apiVersion \(INFLUX_API_VERSION\)="v3"/],
+    [{ GRIDPULSE_SPOOL_FSYNC: 'maybe' }, /spool\.fsync \(GRIDPULSE_SPOOL_FSYNC\)="maybe"/],
+    [{ GRIDPULSE_API_TOKEN: 'short' }, /http\.token \(GRIDPULSE_API_TOKEN\)="short": at least 16/],
+  ])('names the key, the value and what was expected for %j', (env, message) => {
+    expect(() => loadConfig({ env })).toThrow(ConfigError);
+    expect(() => loadConfig({ env })).toThrow(message);
+  });
+  it('reads a JSON file, and the environment overrides it', () => {
+    const f = join(tempDir(), 'c.json');
+    writeFileSync(f, JSON.stringify({ mqtt: { port: 1999 }, http: { port: 9000 } }));
+    const c = loadConfig({ file: f, env: { GRIDPULSE_HTTP_PORT: '9001' } });
+    expect(c.mqtt.port).toBe(1999);
+    expect(c.http.port).toBe(9001);
+  });
+  it('documents every key with its environment variable', () => {
+    const t = configMarkdownTable();
+    expect(t).toContain('`spool.maxBytes` | `GRIDPULSE_SPOOL_MAX_BYTES`');
+    expect(t).toContain('`influx.url` | `INFLUX_URL`');
+  });
+});
