@@ -45,9 +45,14 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
   log.info({ registryFile, ...registry.counts() }, 'registry loaded');
 
   let analyzer: Analyzer | undefined;
+  const checkpointFile = join(dataDir, 'analytics', 'checkpoint.json');
   if (cfg.analytics.enabled) {
     analyzer = createAnalyzer({ intervalMs: cfg.analytics.intervalMinutes * 60_000 }, { registry: () => registry.snapshot(), logger: log });
+    if (existsSync(checkpointFile)) {
+      await analyzer.restore(checkpointFile).catch((err: Error) => log.warn({ err: err.message, checkpointFile }, 'analyzer checkpoint unreadable; warming up from InfluxDB instead'));
+    }
   }
+  const restored = analyzer !== undefined && existsSync(checkpointFile);
   const ingest = await createIngest(cfg, { registry, metrics, log, sink: analyzer ? (rs) => analyzer!.ingest(rs) : undefined });
 
   // InfluxDB: configured, managed (a local influxd), or absent (readings wait in the spool).
@@ -82,6 +87,8 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
         ingest.attachInflux(client);
         metrics.influxUp.set(1);
         log.info({ url: influxUrl, version, apiVersion, bucket: cfg.influx.bucket }, 'InfluxDB connected');
+        // No checkpoint: learn baselines from history so a fresh start is not blind.
+        if (analyzer && !restored) void analyzer.warmUp((q) => client.query(q)).catch((err: Error) => log.warn({ err: err.message }, 'analyzer warm-up failed'));
         return;
       } catch (err) {
         influxNote = `InfluxDB at ${influxUrl} not reachable yet (${(err as Error).message}); readings wait in the spool`;
@@ -107,6 +114,9 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
     });
   }
   const tickTimer = analyzer ? setInterval(() => analyzer!.tick(Date.now()), 5000) : undefined;
+  const checkpointTimer = analyzer ? setInterval(() => {
+    analyzer!.checkpoint(checkpointFile).catch((err: Error) => log.warn({ err: err.message }, 'analyzer checkpoint failed'));
+  }, 5 * 60_000) : undefined;
 
   const listeners = await ingest.listen();
   const readiness = (): ReadinessCheck => {
@@ -147,10 +157,11 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
       stopping = true;
       clearInterval(gaugeTimer);
       if (tickTimer) clearInterval(tickTimer);
+      if (checkpointTimer) clearInterval(checkpointTimer);
       await app.close();
       await ingest.close();
       await influxReady;
-      if (analyzer) await analyzer.checkpoint(join(dataDir, 'analytics', 'checkpoint.json')).catch((err: Error) => log.warn({ err: err.message }, 'analyzer checkpoint failed'));
+      if (analyzer) await analyzer.checkpoint(checkpointFile).catch((err: Error) => log.warn({ err: err.message }, 'analyzer checkpoint failed'));
       await managed?.stop();
       log.info('gridpulse stopped');
     },
