@@ -29,6 +29,9 @@ function shapeClass(pattern: number): number {
   return pattern >= 1 && pattern <= 5 ? 0 : pattern === 6 ? 1 : 2;
 }
 
+/** County slowdown is judged on a rolling day (96 intervals of 15 minutes). */
+const COUNTY_RING = 96;
+
 const KIND_HALT = 1;
 const KIND_CUT = 2;
 
@@ -137,6 +140,8 @@ export class Engine {
   private eDecl: (Alert | undefined)[] = [];
   private readonly dirty = new Set<number>();
   private readonly inEpisode = new Set<number>();
+  /** Recent drop episodes (for chain roll-up): start and last interval, energy over the episode. */
+  private readonly recentEp = new Map<number, { start: number; last: number; A: number; E: number; active: boolean }>();
 
   // ---- registry-derived ----
   private shutdowns = new Map<string, Array<[number, number]>>();
@@ -257,7 +262,7 @@ export class Engine {
     if (c === undefined) {
       c = this.counties.length;
       this.countyIndex.set(id, c);
-      this.counties.push({ id, ringA: new Float64Array(16), ringE: new Float64Array(16), lowRun: 0, deadPrev: [], members: 0 });
+      this.counties.push({ id, ringA: new Float64Array(COUNTY_RING), ringE: new Float64Array(COUNTY_RING), lowRun: 0, deadPrev: [], members: 0 });
       this.countyIdx.push({ hourA: 0, hourE: 0, dayA: 0, dayE: 0 });
     }
     return c;
@@ -548,8 +553,8 @@ export class Engine {
     this.curDay = day;
     this.curHour = Math.floor((startMs + this.tz) / HOUR_MS);
     for (const c of this.counties) {
-      c.ringA[b % 16] = 0;
-      c.ringE[b % 16] = 0;
+      c.ringA[b % COUNTY_RING] = 0;
+      c.ringE[b % COUNTY_RING] = 0;
     }
     for (let e = 0; e < this.eHigh; e++) {
       if (this.entIds[e] === undefined) continue;
@@ -597,8 +602,8 @@ export class Engine {
       if (first) {
         const cs = this.counties[this.eCounty[e]!]!;
         if (this.eOutage[e] === 0) {
-          cs.ringA[b % 16]! += A;
-          cs.ringE[b % 16]! += E;
+          cs.ringA[b % COUNTY_RING]! += A;
+          cs.ringE[b % COUNTY_RING]! += E;
         }
       }
     }
@@ -668,8 +673,8 @@ export class Engine {
       // Deeper than this enterprise's ordinary dips (a noisy plant must fall further), or near zero for k intervals.
       const gate = Math.min(o.minDropRatio, this.eQlo[e]! - o.qloMargin);
       if (low < o.nearZeroRun && (epRatio > gate || lastRatio > gate)) return;
-      // A depressed level over the previous days is a trend (slow decline), not a sudden drop.
-      if (lastRatio > o.haltRatio && this.recentDailyRatio(e) < 0.92) return;
+      // A known slow decline explains a moderate shortfall: it is not a new sudden drop.
+      if (lastRatio > o.haltRatio && this.eDecl[e] !== undefined) return;
       this.dEp[e] = start;
       this.dEpA[e] = sa;
       this.dEpE[e] = se;
@@ -726,6 +731,7 @@ export class Engine {
 
   private onTrigger(e: number, b: number): void {
     this.inEpisode.add(e);
+    if (this.eOutage[e] === 0) this.recentEp.set(e, { start: this.dEp[e]!, last: b, A: this.dEpA[e]!, E: this.dEpE[e]!, active: true });
     this.eLastEp[e] = this.dayOf(b * this.I);
     this.replayTransitions++;
     if (this.eOutage[e] === 1) return; // explained by a grid outage
@@ -748,6 +754,9 @@ export class Engine {
 
   private onProgress(e: number, b: number): void {
     this.eLastEp[e] = this.dayOf(b * this.I);
+    const ep = this.recentEp.get(e);
+    if (ep && !this.replaying) { ep.last = b; ep.A = this.dEpA[e]!; ep.E = this.dEpE[e]!; }
+    this.maybeReclassify(e, b);
     const a = this.eAlert[e];
     if (!a || a.status !== 'open' || this.replaying) return;
     // Evidence refresh without an event per interval: consumers see it through alerts().
@@ -756,6 +765,8 @@ export class Engine {
 
   private onRecover(e: number, b: number): void {
     this.inEpisode.delete(e);
+    const ep = this.recentEp.get(e);
+    if (ep) { ep.active = false; ep.last = b; }
     this.replayTransitions++;
     const a = this.eAlert[e];
     if (a && a.status === 'open') {
@@ -763,6 +774,17 @@ export class Engine {
       this.book.close(a, 'resolved', this.nowMs, 'consumption back at or above the recovery ratio');
     }
     this.eAlert[e] = undefined;
+  }
+
+  /** A halt often ramps down over an hour: an episode opened as a cut becomes a halt if it deepens early on. */
+  private maybeReclassify(e: number, b: number): void {
+    if (this.dKind[e] !== KIND_CUT || b - this.dEp[e]! > this.o.reclassifyIntervals) return;
+    const j = e * this.W + (b % this.W), jp = e * this.W + ((b - 1) % this.W);
+    const la = this.eA[j]! + this.eA[jp]!, le = this.eE[j]! + this.eE[jp]!;
+    if (!(le > 0) || la / le > this.o.haltRatio) return;
+    this.dKind[e] = KIND_HALT;
+    const a = this.eAlert[e];
+    if (a && a.status === 'open') this.book.update(a, this.nowMs, { kind: 'production_halt', evidence: { reclassifiedAt: this.nowMs, reason: 'deepened to a halt' } });
   }
 
   /** Late readings: restore each dirty enterprise's detector snapshot and replay up to evalBin. */
@@ -859,7 +881,8 @@ export class Engine {
       const a = this.eA[j]!, x = this.eE[j]!, ap = this.eA[jp]!, xp = this.eE[jp]!;
       const aliveBefore = !Number.isNaN(ap) && (Number.isNaN(xp) ? ap > 0 : ap >= 0.5 * xp && xp >= o.minExpectedKwh);
       const silentNow = Number.isNaN(a) && this.eHead[e] !== NONE && this.mLast[this.eHead[e]!]! < b;
-      const deadNowE = silentNow || (!Number.isNaN(x) && x >= o.minExpectedKwh && a < o.outageDeadRatio * x);
+      // Dead: a cliff to ~0 from what it drew a moment ago (an unworked Saturday morning stays at base load).
+      const deadNowE = silentNow || (!Number.isNaN(x) && x >= o.minExpectedKwh && a < o.outageDeadRatio * x && a < o.outageDeadRatio * ap);
       const c = this.eCounty[e]!;
       const cs = this.counties[c]!;
       if (cs.outage) {
@@ -940,37 +963,52 @@ export class Engine {
 
   // ------------------------------------------------------------------ chain disruption
 
+  /**
+   * Chain disruption: enterprises of one chain whose drop episodes began within chainWindowMs of each other
+   * (a leader's downstream follows with a lag of hours to days), at least one still below baseline, and
+   * either chainMinEnterprises of them or two that are supply-chain neighbours (registry `suppliers`).
+   */
   private detectChains(b: number): void {
     const o = this.o;
     const windowBins = Math.ceil(o.chainWindowMs / this.I);
     const byChain = new Map<number, number[]>();
-    for (const e of this.inEpisode) {
-      if (this.eOutage[e] === 1 || this.dEp[e] === NONE || b - this.dEp[e]! > windowBins) continue;
+    for (const [e, ep] of this.recentEp) {
+      if (this.entIds[e] === undefined || (!ep.active && b - ep.last > windowBins)) { this.recentEp.delete(e); continue; }
+      if (this.eOutage[e] === 1) continue;
       const c = this.eChain[e]!;
       let l = byChain.get(c);
       if (!l) byChain.set(c, (l = []));
       l.push(e);
     }
-    for (const [c, members] of byChain) {
+    for (const [c, all] of byChain) {
+      // Keep the members whose episodes began within the window of the latest active one.
+      const activeStarts = all.filter((e) => this.recentEp.get(e)!.active).map((e) => this.recentEp.get(e)!.start);
+      const existing = this.chainAlerts.get(c);
+      if (activeStarts.length === 0) {
+        if (existing) { this.book.close(existing, 'resolved', this.nowMs, 'every contributing enterprise back to baseline'); this.chainAlerts.delete(c); }
+        continue;
+      }
+      const latest = Math.max(...activeStarts);
+      const members = all.filter((e) => Math.abs(this.recentEp.get(e)!.start - latest) <= windowBins || this.recentEp.get(e)!.active);
       const ids = members.map((e) => this.entIds[e]!);
+      const idSet = new Set(ids);
       let qualifies = members.length >= o.chainMinEnterprises;
       let leader: string | undefined;
-      if (!qualifies) {
-        for (const id of ids) {
-          const down = this.customers.get(id);
-          if (!down) continue;
-          const n = ids.filter((x) => down.has(x)).length;
-          if (n >= o.chainLeaderDownstream && n > 0 && (this.leaders.has(id) || n >= 1)) { qualifies = true; leader = id; }
-        }
+      for (const id of ids) {
+        const nb = this.customers.get(id);
+        if (!nb) continue;
+        let n = 0;
+        for (const x of nb) if (idSet.has(x)) n++;
+        if (n >= Math.max(1, o.chainLeaderDownstream)) { qualifies = true; if (this.leaders.has(id) || leader === undefined) leader = id; }
       }
-      const existing = this.chainAlerts.get(c);
       if (!qualifies && !existing) continue;
       let missing = 0, base = 0, act = 0, since = Infinity;
       const contrib: Contributor[] = [];
       for (const e of members) {
-        const miss = Math.max(0, this.dEpE[e]! - this.dEpA[e]!);
-        missing += miss; base += this.dEpE[e]!; act += this.dEpA[e]!;
-        since = Math.min(since, this.dEp[e]! * this.I - this.I);
+        const ep = this.recentEp.get(e)!;
+        const miss = Math.max(0, ep.E - ep.A);
+        missing += miss; base += ep.E; act += ep.A;
+        since = Math.min(since, ep.start * this.I - this.I);
         contrib.push({ enterprise: this.entIds[e]!, share: 0, missingKwh: Math.round(miss * 1000) / 1000 });
       }
       for (const x of contrib) x.share = missing > 0 ? Math.round((x.missingKwh / missing) * 1000) / 1000 : 1 / contrib.length;
@@ -998,7 +1036,7 @@ export class Engine {
     const o = this.o;
     for (const cs of this.counties) {
       let A = 0, E = 0;
-      for (let k = 0; k < 16; k++) { A += cs.ringA[k]!; E += cs.ringE[k]!; }
+      for (let k = 0; k < COUNTY_RING; k++) { A += cs.ringA[k]!; E += cs.ringE[k]!; }
       if (E <= 0 || cs.outage || cs.members < o.countyMinEnterprises) { cs.lowRun = 0; continue; }
       const r = A / E;
       if (cs.slow) {
@@ -1014,8 +1052,8 @@ export class Engine {
       if (cs.lowRun < o.countySlowIntervals) continue;
       const contrib = this.topContributors(this.countyIndex.get(cs.id)!, b);
       cs.slow = this.book.create({
-        kind: 'county_slowdown', scope: 'county', entity: cs.id, since: (b - cs.lowRun - 15) * this.I, baselineKwh: E, actualKwh: A,
-        contributors: contrib, evidence: { detectedAtTs: b * this.I, intervals: cs.lowRun + 15 },
+        kind: 'county_slowdown', scope: 'county', entity: cs.id, since: (b - cs.lowRun - COUNTY_RING + 1) * this.I, baselineKwh: E, actualKwh: A,
+        contributors: contrib, evidence: { detectedAtTs: b * this.I, intervals: cs.lowRun + COUNTY_RING - 1 },
       }, this.nowMs);
     }
   }
@@ -1085,32 +1123,39 @@ export class Engine {
     this.evictIdle();
   }
 
+  /**
+   * Slow decline: daily actual/expected (ordinary days, outside drop episodes) in three blocks of the last
+   * 14 days (oldest 4, middle 5, latest 5 days). A trend falls block by block, each fall small; a step
+   * (a cut) falls at once. Opens when the latest block is at or below declineRatio, at least declineMinFall
+   * below the oldest, and no block-to-block fall exceeds declineMaxStep.
+   */
   private checkDecline(e: number, d: number): void {
     const o = this.o;
-    let s1 = 0, n1 = 0, s0 = 0, n0 = 0;
-    for (let k = 0; k < 14; k++) {
-      const v = this.eDayR[e * 14 + (((d - k) % 14) + 14) % 14]!;
-      if (Number.isNaN(v)) continue;
-      if (k < 7) { s1 += v; n1++; } else { s0 += v; n0++; }
-    }
-    const recent = n1 >= 4 ? s1 / n1 : Number.NaN;
-    const prior = n0 >= 4 ? s0 / n0 : Number.NaN;
+    const blk = [[10, 13], [5, 9], [0, 4]].map(([lo, hi]) => {
+      let s = 0, n = 0;
+      for (let k = lo!; k <= hi!; k++) {
+        const v = this.eDayR[e * 14 + (((d - k) % 14) + 14) % 14]!;
+        if (!Number.isNaN(v)) { s += v; n++; }
+      }
+      return n >= 2 ? s / n : Number.NaN;
+    });
+    const [b1, b2, b3] = blk as [number, number, number];
     const a = this.eDecl[e];
     if (a) {
       const ageDays = (this.nowMs - a.openedAt) / DAY_MS;
-      if ((!Number.isNaN(recent) && recent >= 0.95) || ageDays > 21) {
+      if ((!Number.isNaN(b3) && b3 >= 0.95) || ageDays > 21) {
         this.book.close(a, 'resolved', this.nowMs, ageDays > 21 ? 'new level accepted as the baseline' : 'level back to baseline');
         this.eDecl[e] = undefined;
       }
       return;
     }
-    if (Number.isNaN(recent) || Number.isNaN(prior) || this.dEp[e] !== NONE) return;
-    if ((this.eLastEp[e] !== NONE && d - this.eLastEp[e]! < 14) || this.learning(e, 1)) return;
-    if (recent <= o.declineRatio && prior - recent >= o.declineMinFall) {
+    if (Number.isNaN(b1) || Number.isNaN(b2) || Number.isNaN(b3) || this.dEp[e] !== NONE || this.learning(e, 1)) return;
+    const steady = b1 - b2 <= o.declineMaxStep && b2 - b3 <= o.declineMaxStep && b2 - b3 >= -0.02 && b1 - b2 >= -0.02;
+    if (b3 <= o.declineRatio && b1 - b3 >= o.declineMinFall && steady) {
       this.eDecl[e] = this.book.create({
         kind: 'slow_decline', scope: 'enterprise', entity: this.entIds[e]!, since: (d - 13) * DAY_MS - this.tz,
-        baselineKwh: 1, actualKwh: recent,
-        evidence: { detectedAtTs: (d + 1) * DAY_MS - this.tz, intervals: Math.round((14 * DAY_MS) / this.I), reason: `7-day ratio ${round2(recent)} vs ${round2(prior)} the week before` },
+        baselineKwh: 1, actualKwh: b3,
+        evidence: { detectedAtTs: (d + 1) * DAY_MS - this.tz, intervals: Math.round((14 * DAY_MS) / this.I), reason: `daily actual/expected ${round2(b1)} → ${round2(b2)} → ${round2(b3)} over 14 days` },
       }, this.nowMs);
     }
   }

@@ -37,7 +37,7 @@ export const analyzerOptionsSchema = z.object({
   /** Episode actual/expected at or below this is a halt (near zero or base load); above it a cut. */
   haltRatio: z.number().min(0).max(1).default(0.35),
   /** An episode whose actual/expected stays above this is too small to alert on. */
-  minDropRatio: z.number().min(0).max(1).default(0.75),
+  minDropRatio: z.number().min(0).max(1).default(0.7),
   /** Running lower quantile of each enterprise's hourly actual/expected (ordinary dips): initial value, p, rate. */
   qloInit: z.number().min(0).max(1).default(0.8),
   qloP: z.number().min(0).max(0.5).default(0.02),
@@ -68,7 +68,7 @@ export const analyzerOptionsSchema = z.object({
   chainMinEnterprises: z.number().int().positive().default(3),
   /** …or the chain leader plus this many of its downstream (customers, two hops). */
   chainLeaderDownstream: z.number().int().nonnegative().default(1),
-  chainWindowMs: z.number().int().positive().default(24 * 3_600_000),
+  chainWindowMs: z.number().int().positive().default(72 * 3_600_000),
 
   /** County slowdown: rolling actual/expected of the county below this for countySlowIntervals intervals. */
   countySlowRatio: z.number().min(0).max(1).default(0.8),
@@ -79,7 +79,11 @@ export const analyzerOptionsSchema = z.object({
 
   /** Slow decline: 7-day mean daily ratio at or below this, falling against the previous week. */
   declineRatio: z.number().min(0).max(1).default(0.85),
-  declineMinFall: z.number().min(0).max(1).default(0.04),
+  declineMinFall: z.number().min(0).max(1).default(0.08),
+  /** …with no day-to-day fall larger than this (a step is a cut, a trend is not). */
+  declineMaxStep: z.number().min(0).max(1).default(0.15),
+  /** An episode opened as a cut is re-classified as a halt if it deepens within this many intervals. */
+  reclassifyIntervals: z.number().int().nonnegative().default(8),
 
   /** Spring Festival window around 初一 (days before, days after), treated as its own pattern. */
   springFestivalBeforeDays: z.number().int().nonnegative().default(14),

@@ -30,6 +30,8 @@ export interface AlertEvidence {
   /** Calendar pattern the baseline used (weekday 0–6, 7 holiday, 8 Spring Festival). */
   dayPattern?: number;
   leader?: string;
+  /** When an alert's kind changed (a cut that deepened to a halt). */
+  reclassifiedAt?: number;
 }
 
 export interface Alert {

@@ -62,6 +62,11 @@ function scopeOf(kind: AlertKind): Alert['scope'] {
   }
 }
 
+/** When the alert said what it says now: a cut re-classified as a halt counts from the re-classification. */
+function at(a: Alert): number {
+  return a.evidence.reclassifiedAt ?? a.openedAt;
+}
+
 function q(xs: number[], p: number): number {
   if (xs.length === 0) return Number.NaN;
   const a = [...xs].sort((x, y) => x - y);
@@ -100,14 +105,14 @@ export function scoreRun(labels: IncidentLabel[], alerts: Alert[], ctx: ScoreCon
     const t0 = Date.parse(l.start), t1 = Date.parse(l.end) + (GRACE[kind] ?? grace);
     const entity = l.entities[0] ?? '';
     const scope = scopeOf(kind);
-    const inWin = (a: Alert) => a.openedAt >= t0 && a.openedAt <= t1;
+    const inWin = (a: Alert) => at(a) >= t0 && at(a) <= t1;
     const same = sorted.filter((a) => inWin(a) && a.kind === kind && a.scope === scope && a.entity === entity);
     if (same.length > 0) {
       r.hits++;
       for (const a of same) matched.add(a.id);
       let d = delays.get(kind);
       if (!d) delays.set(kind, (d = []));
-      d.push((same[0]!.openedAt - t0) / ctx.intervalMs);
+      d.push((at(same[0]!) - t0) / ctx.intervalMs);
       if (kind === 'chain_disruption') {
         const named = new Set(same.flatMap((a) => a.contributors.map((c) => c.enterprise)));
         chainNamed.push(l.contributors.length ? l.contributors.filter((c) => named.has(c)).length / l.contributors.length : 1);
