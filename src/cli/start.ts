@@ -39,7 +39,7 @@ export function registerStart(program: Command): void {
       if (o.simulate) {
         const r = spawnSync(process.execPath, [process.argv[1]!, 'simulate', '--registry-only', ...simArgs], { stdio: 'inherit' });
         if (r.status !== 0) throw new Error('gridpulse simulate --registry-only failed');
-        cfg = { ...cfg, registryFile: join(simDir, 'registry.json') };
+        cfg = { ...cfg, registryFile: join(simDir, 'registry.json'), analytics: { ...cfg.analytics, clock: 'data' as const } };
       }
       const pipeline = await startPipeline(cfg, log);
       let sim: ChildProcess | undefined;

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { EnrichedReading } from '../schemas/reading.js';
 import type { Config } from '../config/index.js';
 import { createMetrics, type Metrics } from '../metrics.js';
 import { Registry, saveRegistry } from '../registry/index.js';
@@ -53,7 +54,13 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
     }
   }
   const restored = analyzer !== undefined && existsSync(checkpointFile);
-  const ingest = await createIngest(cfg, { registry, metrics, log, sink: analyzer ? (rs) => analyzer!.ingest(rs) : undefined });
+  // Event time for the analyzer when it is driven by data rather than the wall clock.
+  let watermark = 0;
+  const sink = analyzer ? (rs: EnrichedReading[]) => {
+    for (const r of rs) if (r.ts > watermark) watermark = r.ts;
+    analyzer!.ingest(rs);
+  } : undefined;
+  const ingest = await createIngest(cfg, { registry, metrics, log, sink });
 
   // InfluxDB: configured, managed (a local influxd), or absent (readings wait in the spool).
   let managed: ManagedInfluxd | undefined;
@@ -113,7 +120,11 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
       }
     });
   }
-  const tickTimer = analyzer ? setInterval(() => analyzer!.tick(Date.now()), 5000) : undefined;
+  const dataClock = cfg.analytics.clock === 'data';
+  const tickTimer = analyzer ? setInterval(() => {
+    if (!dataClock) analyzer!.tick(Date.now());
+    else if (watermark > 0) analyzer!.tick(watermark);
+  }, dataClock ? 500 : 5000) : undefined;
   const checkpointTimer = analyzer ? setInterval(() => {
     analyzer!.checkpoint(checkpointFile).catch((err: Error) => log.warn({ err: err.message }, 'analyzer checkpoint failed'));
   }, 5 * 60_000) : undefined;
