@@ -1242,6 +1242,8 @@ export class Engine {
       typed, alerts: this.book.snapshot(), eAlert: alertIds(this.eAlert), eDecl: alertIds(this.eDecl),
       gwAlerts: [...this.gwAlerts].map(([g, a]) => [g, a.id]), meterAlerts: [...this.meterAlerts].map(([m, a]) => [m, a.id]),
       chainAlerts: [...this.chainAlerts].map(([c, a]) => [c, a.id]), inEpisode: [...this.inEpisode],
+      recentEp: [...this.recentEp], chainIdx: this.chainIdx, countyIdx: this.countyIdx,
+      outages: this.counties.map((c) => (c.outage ? { alert: c.outage.alert.id, members: [...c.outage.members] } : null)),
     };
   }
 
@@ -1282,6 +1284,15 @@ export class Engine {
     for (const [c, id] of s.chainAlerts) { const a = byId(id); if (a) this.chainAlerts.set(c, a); }
     this.inEpisode.clear();
     for (const e of s.inEpisode) this.inEpisode.add(e);
+    this.recentEp.clear();
+    for (const [e, ep] of s.recentEp) this.recentEp.set(e, ep);
+    s.chainIdx.forEach((g: GroupIndex, i: number) => Object.assign(this.chainIdx[i]!, g));
+    s.countyIdx.forEach((g: GroupIndex, i: number) => Object.assign(this.countyIdx[i]!, g));
+    s.outages.forEach((x: { alert: string; members: number[] } | null, i: number) => {
+      const a = x ? byId(x.alert) : undefined;
+      if (x && a) this.counties[i]!.outage = { alert: a, members: new Set(x.members) };
+    });
+    for (let e = 0; e < this.eHigh; e++) if (this.entIds[e] !== undefined) this.counties[this.eCounty[e]!]!.members++;
   }
 }
 
