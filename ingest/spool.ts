@@ -319,14 +319,21 @@ export class Spool extends EventEmitter<{ durable: []; space: []; confirmed: [] 
   }
 
   private scheduleAckPersist(): void {
-    if (this.ackTimer) return;
+    if (this.ackTimer || this.closed) return;
     this.ackTimer = setTimeout(() => {
       this.ackTimer = undefined;
-      void this.persistAck();
+      this.persistAck().catch((err: Error) => this.log?.warn({ err: err.message }, 'spool: could not save the ack position (it is saved again on the next confirmation)'));
     }, 200);
   }
 
-  private async persistAck(): Promise<void> {
+  /** One save at a time: the timer and close() must not race on the temp file. */
+  private persisting: Promise<void> = Promise.resolve();
+  private persistAck(): Promise<void> {
+    this.persisting = this.persisting.catch(() => undefined).then(() => this.saveAck());
+    return this.persisting;
+  }
+
+  private async saveAck(): Promise<void> {
     if (this.ackPos === this.persistedAckPos) return;
     const pos = this.ackPos;
     const tmp = join(this.opts.dir, 'ack.json.tmp');

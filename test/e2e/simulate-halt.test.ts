@@ -1,0 +1,61 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import mqtt from 'mqtt';
+import { buildCity, simulate, quietScenario } from '../../simulator/index.js';
+import { publish } from '../../simulator/publish.js';
+import { hashPassword } from '../../src/registry/index.js';
+import { startTestPipeline, testInflux, waitFor, type TestPipeline } from '../support/pipeline.js';
+
+/**
+ * The whole product in one run: the simulator publishes four weeks of a small city over MQTT
+ * (QoS 1, batches) into the real pipeline; a labelled production halt must come out as a
+ * production_halt alert for that enterprise — over the API and on the MQTT alert topic — and
+ * every acknowledged reading must be in InfluxDB.
+ */
+describe('simulator → pipeline → InfluxDB and analyzer', () => {
+  let p: TestPipeline | undefined;
+  afterAll(async () => p?.stop());
+
+  it('stores the simulated city and raises a production_halt alert for the labelled enterprise', async () => {
+    // maxInflight bounds how far one gateway runs ahead of another in device time: the data clock
+    // (analytics.clock=data) evaluates up to the slowest gateway that is less than 6 h behind.
+    const start = '2026-09-01T00:00:00+08:00';
+    const city = buildCity({ seed: 11, enterprises: 12, start, days: 30, metersPerGateway: 10 });
+    // Pick an enterprise with a daytime load that a halt visibly removes.
+    const target = city.registry.enterprises[0]!.id;
+    const halt = { kind: 'production_halt' as const, target, start: '2026-09-22T10:00:00+08:00', hours: 30 };
+    const sim = simulate(city, { start, days: 24, scenario: quietScenario({ incidents: [halt], springFestival: false, plannedShutdowns: false, ordinaryVariation: false }), seed: 11 });
+    expect(sim.labels.some((l) => l.kind === 'production_halt' && l.entities.includes(target))).toBe(true);
+
+    const influx = testInflux();
+    const consumer = { id: 'alerts-reader', passwordHash: hashPassword('alerts-reader-pw', { N: 1024 }), role: 'consumer' as const };
+    p = await startTestPipeline({
+      city: { registry: { ...city.registry, gateways: [...city.registry.gateways, consumer] }, passwords: city.credentials, meters: {} },
+      influx: { url: influx.url, db: influx.db, apiVersion: influx.apiVersion, token: influx.token },
+      overrides: { 'analytics.clock': 'data', 'mqtt.maxMessagesPerSecond': 100_000 },
+    });
+    const sub = await mqtt.connectAsync(p.mqttUrl, { clientId: 'alerts-reader', username: 'alerts-reader', password: 'alerts-reader-pw' });
+    await sub.subscribeAsync('gridpulse/v1/alerts/#', { qos: 1 });
+    const mqttAlerts: { change: string; alert: { kind: string; entity: string } }[] = [];
+    sub.on('message', (_t, m) => mqttAlerts.push(JSON.parse(m.toString())));
+
+    const summary = await publish(city, sim, { url: p.mqttUrl, qos: 1, single: false, rate: 0, mode: 'accelerated', speed: 0, maxInflight: 16 });
+    expect(summary.connectFailed).toBe(0);
+    expect(summary.rejected).toBe(0);
+    expect(summary.readingsAcked).toBe(summary.readingsSent);
+
+    await p.pipeline.ingest.drained();
+    const stored = Number((await influx.client.query('SELECT count(register_kwh) FROM reading'))[0]?.count);
+    expect(stored).toBe(summary.readingsAcked);
+
+    const alert = await waitFor(async () => {
+      const res = await fetch(`${p!.httpUrl}/api/v1/alerts?kind=production_halt`);
+      const list = await res.json() as { kind: string; entity: string; dropPct: number; since: number; baselineKwh: number; actualKwh: number }[];
+      return list.find((a) => a.entity === target);
+    }, 30_000, `production_halt alert for ${target}`);
+    expect(alert.dropPct).toBeGreaterThan(50);
+    expect(alert.baselineKwh).toBeGreaterThan(alert.actualKwh);
+    expect(Math.abs(alert.since - Date.parse(halt.start))).toBeLessThanOrEqual(3 * 3_600_000);
+    await waitFor(async () => mqttAlerts.some((u) => u.alert.kind === 'production_halt' && u.alert.entity === target), 10_000, 'alert on MQTT');
+    await sub.endAsync();
+  });
+});
