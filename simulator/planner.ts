@@ -244,7 +244,9 @@ export function planRun(city: City, run: RunWindow, scenario: Scenario, seed: nu
     }
     for (let n = 0, tries = 0; n < counts[kind] && tries < counts[kind] * 5; tries++) {
       let d = dur();
-      if (kind === 'slow_decline') d = Math.min(d, Math.max(7 * DAY_MS, run.endMs - run.startMs - warmup - 2 * DAY_MS));
+      // A short run gets shorter declines (at least 3 days), leaving room to place them.
+      if (kind === 'slow_decline') d = Math.min(d, Math.round((run.endMs - run.startMs - warmup) * 0.7 / DAY_MS) * DAY_MS);
+      if (d < (kind === 'slow_decline' ? 3 * DAY_MS : HOUR)) break;
       // Continuous-process plants are rarely "cut"; any profile can halt or decline.
       const e = take((c) => kind !== 'production_cut' || p.entKind[c] !== PROFILE_INDEX.three_shift || rng.chance(0.3));
       if (e === null) break;
