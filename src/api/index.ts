@@ -15,6 +15,8 @@ export interface ReadinessCheck {
 export interface AlertSource {
   alerts(): unknown[];
   productionIndex(): unknown[];
+  on(event: 'alertUpdate', fn: (u: unknown) => void): unknown;
+  off(event: 'alertUpdate', fn: (u: unknown) => void): unknown;
 }
 
 export interface ApiDeps {
@@ -38,7 +40,7 @@ const errorSchema = { type: 'object', properties: { code: { type: 'string' }, me
 
 /** The HTTP API, built apart from listen() so tests can inject requests or listen on port 0. */
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 * 1024 });
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 * 1024, forceCloseConnections: true });
   await app.register(swagger, {
     openapi: {
       info: { title: 'GridPulse API', version: '0.1.0', description: 'Health, metrics, the meter registry, alerts and the production index.' },
@@ -123,6 +125,20 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     const q = req.query as { status?: string; kind?: string };
     const all = (deps.analyzer?.alerts() ?? []) as { status?: string; kind?: string }[];
     return all.filter((a) => (!q.status || a.status === q.status) && (!q.kind || a.kind === q.kind));
+  });
+  app.get('/api/v1/alerts/stream', { schema: { summary: 'Alert changes (opened, updated, withdrawn, resolved) as Server-Sent Events' } }, (req, reply) => {
+    const analyzer = deps.analyzer;
+    if (!analyzer) return reply.code(404).send({ code: 'analytics_disabled', message: 'the analyzer is off (analytics.enabled=false)' });
+    reply.hijack();
+    reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    reply.raw.write(': gridpulse alerts\n\n');
+    const send = (u: unknown) => reply.raw.write(`event: alert\ndata: ${JSON.stringify(u)}\n\n`);
+    const ping = setInterval(() => reply.raw.write(': ping\n\n'), 15_000);
+    analyzer.on('alertUpdate', send);
+    req.raw.on('close', () => {
+      clearInterval(ping);
+      analyzer.off('alertUpdate', send);
+    });
   });
   app.get('/api/v1/production-index', { schema: { summary: 'Power-based production index per chain and county (actual ÷ expected × 100)' } }, async () => deps.analyzer?.productionIndex() ?? []);
 

@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import mqtt from 'mqtt';
 import { buildCity, simulate, quietScenario } from '../../simulator/index.js';
 import { publish } from '../../simulator/publish.js';
@@ -38,6 +39,11 @@ describe('simulator → pipeline → InfluxDB and analyzer', () => {
     const mqttAlerts: { change: string; alert: { kind: string; entity: string } }[] = [];
     sub.on('message', (_t, m) => mqttAlerts.push(JSON.parse(m.toString())));
 
+    // An analyst's live feed: Server-Sent Events read by curl.
+    const sse = spawn('curl', ['-sN', `${p.httpUrl}/api/v1/alerts/stream`]);
+    let sseText = '';
+    sse.stdout.on('data', (b) => (sseText += b));
+
     const summary = await publish(city, sim, { url: p.mqttUrl, qos: 1, single: false, rate: 0, mode: 'accelerated', speed: 0, maxInflight: 16 });
     expect(summary.connectFailed).toBe(0);
     expect(summary.rejected).toBe(0);
@@ -57,5 +63,8 @@ describe('simulator → pipeline → InfluxDB and analyzer', () => {
     expect(Math.abs(alert.since - Date.parse(halt.start))).toBeLessThanOrEqual(3 * 3_600_000);
     await waitFor(async () => mqttAlerts.some((u) => u.alert.kind === 'production_halt' && u.alert.entity === target), 10_000, 'alert on MQTT');
     await sub.endAsync();
+    await waitFor(async () => sseText.includes('"kind":"production_halt"') && sseText.includes(target), 10_000, 'alert on the SSE stream');
+    expect(sseText).toMatch(/^: gridpulse alerts/);
+    sse.kill();
   });
 });
