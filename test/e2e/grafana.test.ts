@@ -1,16 +1,19 @@
-import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { describe, it, expect, beforeAll } from 'vitest';
-import { parse as parseYaml } from 'yaml';
+import mqtt from 'mqtt';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { alertToLine, indexPointToLine } from '../../analytics/line-protocol.js';
 import type { Alert, IndexPoint } from '../../analytics/types.js';
 import { OPTION_DOCS } from '../../src/config/schema.js';
 import type { EnrichedReading } from '../../src/schemas/reading.js';
 import { readingToLine } from '../../src/storage/line-protocol.js';
 import { registerSimulate } from '../../simulator/cli.js';
-import { makeCity, startTestPipeline, testInflux } from '../support/pipeline.js';
+import { countPoints, makeCity, startTestPipeline, tempDir, testInflux, waitFor, type TestPipeline } from '../support/pipeline.js';
 
 /**
  * The Grafana provisioning, the dashboards and docker-compose.yml, checked against the real parts
@@ -298,26 +301,39 @@ describe('every dashboard InfluxQL query on a real InfluxDB', () => {
 
 // ------------------------------------------------------- Prometheus metrics of the real pipeline
 
+const healthDash = () => Object.values(dashboards).find((d) => d.title === 'GridPulse — pipeline health')!;
+const promUid = datasourcesFile.datasources.find((d) => d.type === 'prometheus')!.uid;
+const hasBinary = (cmd: string) => spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0;
+
 describe('pipeline health dashboard on the real pipeline\'s /metrics', () => {
+  const city = makeCity(1, 1);
+  const influx = testInflux();
+  let p: TestPipeline;
   let metrics = '';
   beforeAll(async () => {
-    const p = await startTestPipeline({ city: makeCity(1, 1), influx: 'none', overrides: { 'analytics.enabled': false } });
-    try {
-      metrics = await (await fetch(`${p.httpUrl}/metrics`)).text();
-    } finally {
-      await p.stop();
-    }
+    await influx.client.ensureDatabase();
+    p = await startTestPipeline({ city, influx: { url: influx.url, db: influx.db, apiVersion: influx.apiVersion, token: influx.token }, overrides: { 'analytics.enabled': false } });
+    // Traffic, so counters, the write histogram and a reject reason have samples: one good
+    // reading (written to InfluxDB) and one out-of-range one (rejected).
+    const client = await mqtt.connectAsync(p.mqttUrl, { clientId: 'gw0000', username: 'gw0000', password: city.passwords.gw0000 });
+    const meter = city.meters.gw0000![0]!;
+    await client.publishAsync('gridpulse/v1/gw0000/readings', JSON.stringify({ readings: [
+      { meter, ts: end, energyKwh: 100, powerKw: 1 },
+      { meter, ts: Date.now() + 86_400_000, energyKwh: 101, powerKw: 1 },
+    ] }), { qos: 1 });
+    await client.endAsync();
+    await waitFor(async () => (await countPoints(influx.client)) === 1, 20_000, 'the reading in InfluxDB');
+    metrics = await (await fetch(`${p.httpUrl}/metrics`)).text();
   });
+  afterAll(async () => p?.stop());
 
   it('reads only metrics the pipeline exports', () => {
-    const health = Object.values(dashboards).find((d) => d.title === 'GridPulse — pipeline health')!;
     const exported = new Set([...metrics.matchAll(/^# TYPE (\S+) (\S+)/gm)].flatMap(([, name, type]) => (type === 'histogram' ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : [name!])));
-    const promUid = datasourcesFile.datasources.find((d) => d.type === 'prometheus')!.uid;
     const used = new Set<string>();
-    for (const p of allPanels(health.panels)) {
-      for (const t of p.targets ?? []) {
-        expect(dsUid(t.datasource ?? p.datasource)).toBe(promUid);
-        expect(t.expr, p.title).toBeTruthy();
+    for (const panel of allPanels(healthDash().panels)) {
+      for (const t of panel.targets ?? []) {
+        expect(dsUid(t.datasource ?? panel.datasource)).toBe(promUid);
+        expect(t.expr, panel.title).toBeTruthy();
         for (const [name] of t.expr!.matchAll(/\bgridpulse_[a-z0-9_]+/g)) used.add(name);
       }
     }
@@ -326,6 +342,7 @@ describe('pipeline health dashboard on the real pipeline\'s /metrics', () => {
     for (const required of ['gridpulse_mqtt_connections', 'gridpulse_readings_rejected_total', 'gridpulse_spool_depth_readings', 'gridpulse_spool_full', 'gridpulse_influx_write_duration_seconds_bucket', 'gridpulse_influx_errors_total', 'gridpulse_influx_up']) {
       expect(used, `the health dashboard should show ${required}`).toContain(required);
     }
+    expect(metrics).toMatch(/^gridpulse_readings_rejected_total\{reason="timestamp_out_of_range"\} 1$/m);
   });
 
   it('scrapes the port and path the pipeline serves metrics on', () => {
@@ -335,7 +352,70 @@ describe('pipeline health dashboard on the real pipeline\'s /metrics', () => {
     expect(job.static_configs.flatMap((s) => s.targets)).toContain('gridpulse:8080');
     expect(OPTION_DOCS.find((o) => o.key === 'http.port')!.default).toBe(8080);
   });
+
+  // A real Prometheus (Debian's `prometheus` package) scraping the real pipeline, where one is
+  // installed: every expression of the dashboard is evaluated by it. Reported as skipped otherwise.
+  it.skipIf(!hasBinary('prometheus'))('evaluates every panel expression in a real Prometheus scraping the pipeline', async () => {
+    const dir = tempDir('gridpulse-prom-');
+    const port = await freePort();
+    const jobs = parseYaml(read('grafana/prometheus.yml')) as { scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[] };
+    // The provisioned scrape config, pointed at this pipeline and scraping every second.
+    for (const j of jobs.scrape_configs) j.static_configs = [{ targets: [new URL(p.httpUrl).host] }];
+    writeFileSync(join(dir, 'prometheus.yml'), stringifyYaml({ ...jobs, global: { scrape_interval: '1s', evaluation_interval: '1s' } }));
+    const prom = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], { stdio: 'ignore' });
+    const api = async (path: string, params: Record<string, string>) => (await (await fetch(`http://127.0.0.1:${port}${path}?${new URLSearchParams(params)}`)).json()) as { status: string; error?: string; data: { result: unknown[] } };
+    try {
+      const t0 = Date.now() / 1000;
+      // Enough scrapes for rate() over Grafana's $__rate_interval (4 × the scrape interval).
+      await waitFor(async () => (await api('/api/v1/query', { query: 'count_over_time(up{job="gridpulse"}[1m])' })).data?.result.length === 1 && Date.now() / 1000 - t0 > 6, 30_000, 'Prometheus scrapes');
+      // A second batch after the first scrapes: the accepted counter rises inside the window.
+      const client = await mqtt.connectAsync(p.mqttUrl, { clientId: 'gw0000', username: 'gw0000', password: city.passwords.gw0000 });
+      await client.publishAsync('gridpulse/v1/gw0000/readings', JSON.stringify({ meter: city.meters.gw0000![0]!, ts: end + QUARTER, energyKwh: 110, powerKw: 1 }), { qos: 1 });
+      await client.endAsync();
+      await new Promise((r) => setTimeout(r, 3000));
+      const now = Date.now() / 1000;
+      for (const panel of allPanels(healthDash().panels)) {
+        const results: number[] = [];
+        for (const t of panel.targets ?? []) {
+          const expr = t.expr!.replaceAll('$__rate_interval', '4s').replaceAll('$__interval', '1s');
+          const r = await api('/api/v1/query_range', { query: expr, start: String(Math.floor(t0)), end: String(Math.ceil(now)), step: '1' });
+          expect(r.status, `${panel.title}: ${expr}: ${r.error}`).toBe('success');
+          results.push(r.data.result.length);
+        }
+        // Every panel shows something, except alerts (the analyzer is off here).
+        if (panel.title !== 'Alerts opened' && panel.type !== 'row') expect(Math.max(...results), `${panel.title} shows no data`).toBeGreaterThan(0);
+      }
+    } finally {
+      prom.kill('SIGTERM');
+      await once(prom, 'exit');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.skipIf(!hasBinary('promtool'))('documents alert rules that Prometheus accepts (promtool check rules)', () => {
+    const block = /```yaml\n(groups:[\s\S]*?)```/.exec(read('docs/operations.md'))?.[1];
+    expect(block, 'docs/operations.md has the rules block').toBeDefined();
+    const dir = tempDir('gridpulse-rules-');
+    try {
+      writeFileSync(join(dir, 'rules.yml'), block!);
+      const r = spawnSync('promtool', ['check', 'rules', join(dir, 'rules.yml')], { encoding: 'utf8' });
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
 
 // ------------------------------------------------------------------ docker-compose.yml
 
