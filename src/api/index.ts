@@ -4,6 +4,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
+import { AlertAcks } from './alert-acks.js';
 import { enterpriseSchema, meterSchema, hashPassword, RegistryError, type Registry } from '../registry/index.js';
 
 export interface ReadinessCheck {
@@ -26,6 +27,8 @@ export interface ApiDeps {
   /** Bearer token for write endpoints; unset: they answer 403. */
   token?: string;
   analyzer?: AlertSource;
+  /** Where analysts' acknowledgements are kept. */
+  acks?: AlertAcks;
   logger?: Logger;
 }
 
@@ -123,8 +126,19 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
 
   app.get('/api/v1/alerts', { schema: { summary: 'Open and recent alerts, newest first', querystring: { type: 'object', properties: { status: { type: 'string', enum: ['open', 'resolved', 'withdrawn'] }, kind: { type: 'string' } } } } }, async (req) => {
     const q = req.query as { status?: string; kind?: string };
-    const all = (deps.analyzer?.alerts() ?? []) as { status?: string; kind?: string }[];
-    return all.filter((a) => (!q.status || a.status === q.status) && (!q.kind || a.kind === q.kind));
+    const all = (deps.analyzer?.alerts() ?? []) as { id: string; status?: string; kind?: string }[];
+    return all.filter((a) => (!q.status || a.status === q.status) && (!q.kind || a.kind === q.kind))
+      .map((a) => ({ ...a, acknowledged: deps.acks?.get(a.id) ?? null }));
+  });
+  const ackBody = z.object({ by: z.string().min(1).max(100), note: z.string().max(2000).optional() });
+  app.post('/api/v1/alerts/:id/ack', { schema: { summary: 'Acknowledge an alert (who handled it, with a note)', body: toSchema(ackBody), security: [{ bearer: [] }], response: { 404: errorSchema } }, ...writeRoute }, async (req, reply) => {
+    const { id } = req.params as { id: string };
+    const alert = (deps.analyzer?.alerts() as { id: string }[] | undefined)?.find((a) => a.id === id);
+    if (!alert || !deps.acks) return reply.code(404).send({ code: 'not_found', message: `alert ${id} not found` });
+    const b = ackBody.parse(req.body);
+    const ack = { by: b.by, at: new Date().toISOString(), ...(b.note ? { note: b.note } : {}) };
+    deps.acks.set(id, ack);
+    return { ...alert, acknowledged: ack };
   });
   app.get('/api/v1/alerts/stream', { schema: { summary: 'Alert changes (opened, updated, withdrawn, resolved) as Server-Sent Events' } }, (req, reply) => {
     const analyzer = deps.analyzer;

@@ -9,6 +9,7 @@ import { Registry, saveRegistry } from '../registry/index.js';
 import { createInfluxClient, detectApiVersion, routeClientLogs, type InfluxClient } from '../storage/influx.js';
 import { findInfluxd, startManagedInfluxd, type ManagedInfluxd } from '../storage/managed-influxd.js';
 import { buildApp, type ReadinessCheck } from '../api/index.js';
+import { AlertAcks } from '../api/alert-acks.js';
 import { createIngest, ALERT_TOPIC_ROOT, type Ingest } from '../../ingest/index.js';
 import { createAnalyzer, toLineProtocol, type Analyzer, type AlertUpdate } from '../../analytics/index.js';
 
@@ -174,7 +175,8 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
   };
   const gaugeTimer = setInterval(readiness, 2000);
 
-  const app = await buildApp({ registry, metrics, readiness, token: cfg.http.token, analyzer, logger: log });
+  const acks = new AlertAcks(join(dataDir, 'analytics', 'acks.json'));
+  const app = await buildApp({ registry, metrics, readiness, token: cfg.http.token, analyzer, acks, logger: log });
   app.addHook('onRequest', async () => void readiness());
   await app.listen({ host: cfg.http.host, port: cfg.http.port });
   const httpPort = (app.server.address() as { port: number }).port;

@@ -61,6 +61,14 @@ describe('simulator → pipeline → InfluxDB and analyzer', () => {
     expect(alert.dropPct).toBeGreaterThan(50);
     expect(alert.baselineKwh).toBeGreaterThan(alert.actualKwh);
     expect(Math.abs(alert.since - Date.parse(halt.start))).toBeLessThanOrEqual(3 * 3_600_000);
+    // An analyst acknowledges it; the acknowledgement shows on the alert.
+    const id = (alert as unknown as { id: string }).id;
+    const ackRes = await fetch(`${p.httpUrl}/api/v1/alerts/${encodeURIComponent(id)}/ack`, {
+      method: 'POST', headers: { authorization: 'Bearer test-token-0123456789', 'content-type': 'application/json' }, body: JSON.stringify({ by: 'analyst-1', note: 'called the plant: boiler failure' }),
+    });
+    expect(ackRes.status).toBe(200);
+    const listed = await (await fetch(`${p.httpUrl}/api/v1/alerts?kind=production_halt`)).json() as { id: string; acknowledged: { by: string } | null }[];
+    expect(listed.find((a) => a.id === id)!.acknowledged!.by).toBe('analyst-1');
     await waitFor(async () => mqttAlerts.some((u) => u.alert.kind === 'production_halt' && u.alert.entity === target), 10_000, 'alert on MQTT');
     await sub.endAsync();
     await waitFor(async () => sseText.includes('"kind":"production_halt"') && sseText.includes(target), 10_000, 'alert on the SSE stream');
