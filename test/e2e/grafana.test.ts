@@ -187,7 +187,26 @@ function lines(): string[] {
 
 describe('every dashboard InfluxQL query on a real InfluxDB', () => {
   const influx = testInflux();
-  const query = (q: string) => influx.client.query(q);
+  /**
+   * The request Grafana's InfluxDB datasource sends in InfluxQL mode with `httpMode: POST`:
+   * POST /query?db=…&epoch=ms with the query in a form body and the datasource's Authorization
+   * header (`Token …`, what a 2.x token needs; 1.x without auth ignores it). Rows as objects.
+   */
+  async function query(q: string): Promise<Record<string, unknown>[]> {
+    const ds = datasourcesFile.datasources.find((d) => d.uid === influxUid)!;
+    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
+    if (influx.token) headers[String(ds.jsonData!.httpHeaderName1)] = `Token ${influx.token}`;
+    const res = await fetch(new URL(`/query?${new URLSearchParams({ db: influx.db, epoch: 'ms' })}`, influx.url), { method: 'POST', headers, body: new URLSearchParams({ q }) });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`HTTP ${res.status}: ${text}`);
+    const body = JSON.parse(text) as { results: { error?: string; series?: { tags?: Record<string, string>; columns: string[]; values: unknown[][] }[] }[] };
+    const rows: Record<string, unknown>[] = [];
+    for (const r of body.results) {
+      if (r.error) throw new Error(`InfluxQL error: ${r.error}`);
+      for (const series of r.series ?? []) for (const v of series.values) rows.push({ ...series.tags, ...Object.fromEntries(series.columns.map((c, i) => [c, v[i]])) });
+    }
+    return rows;
+  }
   const loadDash = Object.values(dashboards).find((d) => d.title === 'GridPulse — load')!;
   const defs = loadDash.templating.list;
   const base = { fromMs: start - 3_600_000, toMs: end + 3_600_000 };
