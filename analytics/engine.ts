@@ -17,16 +17,18 @@ import type { Alert, Contributor, IndexPoint, RegistryLike } from './types.js';
 /** Profile slots per meter: 7 weekday patterns + holiday + Spring Festival, 24 hours each. */
 export const SLOTS = 9 * 24;
 const UNKNOWN = 0xffff;
+/** Empty register slot (registers are stored as centi-kWh in an Int32Array). */
+const EMPTY = -0x80000000;
 const Q_MAX = 60_000;
 const NONE = -1;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
-/** Quarter-of-day shape per day class (workday, Saturday, rest day), 96 quarters each, factor = u × SHAPE_UNIT. */
-export const SHAPES = 3 * 96;
+/** Quarter-of-day shape per day class (workday, other day), 96 quarters each, factor = u × SHAPE_UNIT. */
+export const SHAPES = 2 * 96;
 const SHAPE_UNIT = 0.01;
 function shapeClass(pattern: number): number {
-  return pattern >= 1 && pattern <= 5 ? 0 : pattern === 6 ? 1 : 2;
+  return pattern >= 1 && pattern <= 5 ? 0 : 1;
 }
 
 /** County slowdown is judged on a rolling day (96 intervals of 15 minutes). */
@@ -88,7 +90,7 @@ export class Engine {
   private readonly meterIndex = new Map<string, number>();
   private meterIds: (string | undefined)[] = [];
   private freeM: number[] = [];
-  private mReg: Float64Array; // W per meter; NaN empty, −(r+1) provisional (quality 'estimated')
+  private mReg: Int32Array; // W per meter; register in centi-kWh (exact to 999999.99); EMPTY, or −(r+1) provisional (quality 'estimated')
   private mLast: Int32Array; // last boundary with data
   private mEnt: Int32Array;
   private mGw: Int32Array;
@@ -172,7 +174,7 @@ export class Engine {
     this.book = new AlertBook(o.maxRecentAlerts);
     const c = o.initialCapacity;
     this.mCap = c;
-    this.mReg = new Float64Array(c * this.W).fill(Number.NaN);
+    this.mReg = new Int32Array(c * this.W).fill(EMPTY);
     this.mLast = new Int32Array(c).fill(NONE);
     this.mEnt = new Int32Array(c).fill(NONE);
     this.mGw = new Int32Array(c).fill(NONE);
@@ -342,7 +344,7 @@ export class Engine {
 
   private growMeters(): void {
     const n = this.mCap * 2;
-    this.mReg = grow(this.mReg, n * this.W, Number.NaN);
+    this.mReg = grow(this.mReg, n * this.W, EMPTY);
     this.mLast = grow(this.mLast, n, NONE);
     this.mEnt = grow(this.mEnt, n, NONE);
     this.mGw = grow(this.mGw, n, NONE);
@@ -363,7 +365,7 @@ export class Engine {
     const e = this.enterpriseOf(r.enterprise, r.county, r.chain);
     this.meterIndex.set(r.meter, m);
     this.meterIds[m] = r.meter;
-    this.mReg.fill(Number.NaN, m * this.W, m * this.W + this.W);
+    this.mReg.fill(EMPTY, m * this.W, m * this.W + this.W);
     this.mLast[m] = NONE;
     this.mEnt[m] = e;
     this.mGw[m] = this.gatewayOf(r.gateway);
@@ -389,12 +391,13 @@ export class Engine {
       const last = this.mLast[m]!;
       const base = m * W;
       const provisional = r.quality !== undefined && r.quality.includes('estimated');
-      const v = provisional ? -r.energyKwh - 1 : r.energyKwh;
+      const cents = Math.round(r.energyKwh * 100);
+      const v = provisional ? -cents - 1 : cents;
       this.counters.readings++;
       if (k > last) {
         const gap = last === NONE ? W : k - last;
-        if (gap >= W) this.mReg.fill(Number.NaN, base, base + W);
-        else for (let j = last + 1; j < k; j++) this.mReg[base + (j % W)] = Number.NaN;
+        if (gap >= W) this.mReg.fill(EMPTY, base, base + W);
+        else for (let j = last + 1; j < k; j++) this.mReg[base + (j % W)] = EMPTY;
         this.mReg[base + (k % W)] = v;
         this.mLast[m] = k;
         if (k <= this.evalBin) this.markDirty(this.mEnt[m]!, k);
@@ -403,7 +406,7 @@ export class Engine {
       } else {
         const cur = this.mReg[base + (k % W)]!;
         // First real value wins; a real value replaces a provisional (estimated) one.
-        if (Number.isNaN(cur) || (cur < 0 && !provisional)) {
+        if (cur === EMPTY || (cur < 0 && !provisional)) {
           this.mReg[base + (k % W)] = v;
           this.counters.lateFilled++;
           if (k <= this.evalBin) this.markDirty(this.mEnt[m]!, k);
@@ -425,10 +428,10 @@ export class Engine {
     if (b > last || b - 1 <= last - W) return Number.NaN;
     let r1 = this.mReg[m * W + (b % W)]!;
     let r0 = this.mReg[m * W + ((b - 1) % W)]!;
-    if (Number.isNaN(r1) || Number.isNaN(r0)) return Number.NaN;
+    if (r1 === EMPTY || r0 === EMPTY) return Number.NaN;
     if (r1 < 0) r1 = -r1 - 1;
     if (r0 < 0) r0 = -r0 - 1;
-    const d = registerDelta(r0, r1);
+    const d = r1 >= r0 ? (r1 - r0) / 100 : registerDelta(r0 / 100, r1 / 100);
     if (Number.isNaN(d)) {
       this.counters.resets++;
       return d;
@@ -556,9 +559,10 @@ export class Engine {
       c.ringA[b % COUNTY_RING] = 0;
       c.ringE[b % COUNTY_RING] = 0;
     }
+    const qod = this.quarterOfDay(b);
     for (let e = 0; e < this.eHigh; e++) {
       if (this.entIds[e] === undefined) continue;
-      this.evalEnterprise(e, b, code, hour, true);
+      this.evalEnterprise(e, b, code, hour, qod, true);
     }
     this.evalBin = b;
     this.detectOutages(b);
@@ -566,12 +570,16 @@ export class Engine {
     this.detectCountySlowdown(b);
   }
 
-  private evalEnterprise(e: number, b: number, code: number, hour: number, first: boolean): void {
+  private quarterOfDay(b: number): number {
+    return Math.floor(((((b * this.I - this.I + this.tz) % DAY_MS) + DAY_MS) % DAY_MS) / 900_000);
+  }
+
+  private evalEnterprise(e: number, b: number, code: number, hour: number, qod: number, first: boolean): void {
     const W = this.W, o = this.o;
     const pattern = code & PATTERN_MASK;
     const slot = pattern * 24 + hour;
     const startMs = b * this.I - this.I;
-    const q = shapeClass(pattern) * 96 + Math.floor((((startMs + this.tz) % DAY_MS) + DAY_MS) % DAY_MS / 900_000);
+    const q = shapeClass(pattern) * 96 + qod;
     const planned = this.shutdowns.size > 0 && this.inShutdown(e, startMs);
     const suspect = this.dEp[e]! >= 0 || this.dS[e]! > o.cusumH / 2 || this.eOutage[e] === 1 || this.eDecl[e] !== undefined;
     const noise = this.eNoise[e]!;
@@ -611,7 +619,8 @@ export class Engine {
       const gi = this.chainIdx[this.eChain[e]!]!, ci = this.countyIdx[this.eCounty[e]!]!;
       gi.hourA += A; gi.hourE += E; gi.dayA += A; gi.dayE += E;
       ci.hourA += A; ci.hourE += E; ci.dayA += A; ci.dayE += E;
-      if (pattern < HOLIDAY && (code & SF_WINDOW) === 0) {
+      // Daily ratios for the slow-decline test: working-day patterns only (weekend work is optional).
+      if (pattern >= 1 && pattern <= 5 && (code & SF_WINDOW) === 0 && !this.learning(e, 1)) {
         this.eDayA[e]! += A;
         this.eDayE[e]! += E;
       }
@@ -679,7 +688,8 @@ export class Engine {
       this.dEpA[e] = sa;
       this.dEpE[e] = se;
       this.dRec[e] = 0;
-      this.dKind[e] = lastRatio <= o.haltRatio ? KIND_HALT : KIND_CUT;
+      // Halt: near zero / base load now (the last interval); a halt ramping down becomes one when it gets there.
+      this.dKind[e] = ratio <= o.haltRatio ? KIND_HALT : KIND_CUT;
       this.onTrigger(e, b);
     } else {
       this.dEpA[e]! += A;
@@ -779,8 +789,8 @@ export class Engine {
   /** A halt often ramps down over an hour: an episode opened as a cut becomes a halt if it deepens early on. */
   private maybeReclassify(e: number, b: number): void {
     if (this.dKind[e] !== KIND_CUT || b - this.dEp[e]! > this.o.reclassifyIntervals) return;
-    const j = e * this.W + (b % this.W), jp = e * this.W + ((b - 1) % this.W);
-    const la = this.eA[j]! + this.eA[jp]!, le = this.eE[j]! + this.eE[jp]!;
+    const j = e * this.W + (b % this.W);
+    const la = this.eA[j]!, le = this.eE[j]!;
     if (!(le > 0) || la / le > this.o.haltRatio) return;
     this.dKind[e] = KIND_HALT;
     const a = this.eAlert[e];
@@ -805,7 +815,7 @@ export class Engine {
       this.replayTransitions = 0;
       for (let b = from; b <= this.evalBin; b++) {
         const code = this.codeOf(b);
-        this.evalEnterprise(e, b, code, this.hourOf(b * this.I - this.I), false);
+        this.evalEnterprise(e, b, code, this.hourOf(b * this.I - this.I), this.quarterOfDay(b), false);
       }
       this.replaying = false;
       if (this.dEp[e]! >= 0) this.inEpisode.add(e);
@@ -823,43 +833,62 @@ export class Engine {
 
   // ------------------------------------------------------------------ silence (offline)
 
+  private gwTotal = new Int32Array(0);
+  private gwSilent = new Int32Array(0);
+
+  /** Meters silent for offlineAfterIntervals: the whole gateway → gateway_offline, else meter_offline. */
   private checkSilence(nowBin: number): void {
     const lim = this.o.offlineAfterIntervals;
-    const silentPerGw = new Map<number, { silent: number[]; total: number }>();
+    const G = this.gwIds.length;
+    if (this.gwTotal.length < G) { this.gwTotal = new Int32Array(G * 2); this.gwSilent = new Int32Array(G * 2); }
+    const total = this.gwTotal, silentN = this.gwSilent;
+    total.fill(0, 0, G); silentN.fill(0, 0, G);
+    const silentMeters: number[] = [];
     for (let m = 0; m < this.mHigh; m++) {
       if (this.meterIds[m] === undefined) continue;
       const g = this.mGw[m]!;
-      let s = silentPerGw.get(g);
-      if (!s) silentPerGw.set(g, (s = { silent: [], total: 0 }));
-      s.total++;
+      total[g]!++;
       const last = this.mLast[m]!;
-      const silent = last !== NONE && nowBin - last >= lim && this.eOutage[this.mEnt[m]!] === 0;
-      if (silent) s.silent.push(m);
-      else {
-        const a = this.meterAlerts.get(m);
-        if (a) {
+      if (last !== NONE && nowBin - last >= lim && this.eOutage[this.mEnt[m]!] === 0) {
+        silentN[g]!++;
+        silentMeters.push(m);
+      }
+    }
+    if (this.meterAlerts.size > 0) {
+      for (const [m, a] of this.meterAlerts) {
+        const last = this.mLast[m]!;
+        if (this.meterIds[m] === undefined || nowBin - last < lim) {
           this.book.close(a, 'resolved', this.nowMs, 'data resumed');
           this.meterAlerts.delete(m);
         }
       }
     }
-    for (const [g, s] of silentPerGw) {
-      const ga = this.gwAlerts.get(g);
-      if (s.silent.length === s.total && s.total > 0) {
-        if (!ga) {
-          const lastTs = Math.max(...s.silent.map((m) => this.mLast[m]!)) * this.I;
+    for (const [g, ga] of this.gwAlerts) {
+      if (silentN[g] !== total[g] || total[g] === 0) {
+        this.book.close(ga, 'resolved', this.nowMs, 'data resumed');
+        this.gwAlerts.delete(g);
+      }
+    }
+    if (silentMeters.length === 0) return;
+    const byGw = new Map<number, number[]>();
+    for (const m of silentMeters) {
+      const g = this.mGw[m]!;
+      let l = byGw.get(g);
+      if (!l) byGw.set(g, (l = []));
+      l.push(m);
+    }
+    for (const [g, ms] of byGw) {
+      if (ms.length === total[g]) {
+        if (!this.gwAlerts.has(g)) {
+          const lastBin = Math.max(...ms.map((m) => this.mLast[m]!));
           this.gwAlerts.set(g, this.book.create({
-            kind: 'gateway_offline', scope: 'gateway', entity: this.gwIds[g]!, since: lastTs, baselineKwh: 0, actualKwh: 0,
-            evidence: { detectedAtTs: nowBin * this.I, intervals: nowBin - lastTs / this.I, lastSeenTs: lastTs, meters: s.silent.map((m) => this.meterIds[m]!) },
+            kind: 'gateway_offline', scope: 'gateway', entity: this.gwIds[g]!, since: lastBin * this.I, baselineKwh: 0, actualKwh: 0,
+            evidence: { detectedAtTs: nowBin * this.I, intervals: nowBin - lastBin, lastSeenTs: lastBin * this.I, meters: ms.map((m) => this.meterIds[m]!) },
           }, this.nowMs));
         }
         continue;
       }
-      if (ga) {
-        this.book.close(ga, 'resolved', this.nowMs, 'data resumed');
-        this.gwAlerts.delete(g);
-      }
-      for (const m of s.silent) {
+      for (const m of ms) {
         if (this.meterAlerts.has(m)) continue;
         const lastTs = this.mLast[m]! * this.I;
         this.meterAlerts.set(m, this.book.create({
@@ -1137,7 +1166,7 @@ export class Engine {
         const v = this.eDayR[e * 14 + (((d - k) % 14) + 14) % 14]!;
         if (!Number.isNaN(v)) { s += v; n++; }
       }
-      return n >= 2 ? s / n : Number.NaN;
+      return n >= 3 ? s / n : Number.NaN;
     });
     const [b1, b2, b3] = blk as [number, number, number];
     const a = this.eDecl[e];

@@ -34,8 +34,8 @@ export const analyzerOptionsSchema = z.object({
   /** k-in-a-row rule: this many intervals below nearZeroRatio × expected open a halt regardless of σ. */
   nearZeroRatio: z.number().min(0).max(1).default(0.2),
   nearZeroRun: z.number().int().positive().default(2),
-  /** Episode actual/expected at or below this is a halt (near zero or base load); above it a cut. */
-  haltRatio: z.number().min(0).max(1).default(0.35),
+  /** Actual/expected of the latest interval at or below this is a halt (near zero or base load); above it a cut. */
+  haltRatio: z.number().min(0).max(1).default(0.3),
   /** An episode whose actual/expected stays above this is too small to alert on. */
   minDropRatio: z.number().min(0).max(1).default(0.7),
   /** Running lower quantile of each enterprise's hourly actual/expected (ordinary dips): initial value, p, rate. */

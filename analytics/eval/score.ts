@@ -148,8 +148,10 @@ export function scoreRun(labels: IncidentLabel[], alerts: Alert[], ctx: ScoreCon
     r.falseAlarms++;
     if (!explained.has(a.id)) r.lenientFalseAlarms++;
     if (dropKinds.has(a.kind)) {
-      if (hol.some(([s, e]) => a.since >= s && a.since < e)) onHol++;
-      if (sf.some(([s, e]) => a.since >= s && a.since < e)) onSf++;
+      // A sudden drop is "on" a holiday when it began there; a trend alert when it was raised there.
+      const t = a.kind === 'slow_decline' ? a.openedAt : a.since;
+      if (hol.some(([s, e]) => t >= s && t < e)) onHol++;
+      if (sf.some(([s, e]) => t >= s && t < e)) onSf++;
       if (a.scope === 'enterprise' && planned.some((l) => l.entities[0] === a.entity && a.since >= Date.parse(l.start) - 6 * 3_600_000 && a.since < Date.parse(l.end) + 6 * 3_600_000)) onPlanned++;
     }
   }
