@@ -6,12 +6,15 @@ import { addDays, cstDate, cstMidnight, dayInfo, DAY_MS } from './calendar.js';
 import { PROFILE_INDEX, PROFILE_KINDS, SAT_WORK_P, SHAPES, type ProfileKind } from './profiles.js';
 import { Rng } from './rng.js';
 
+/** The maintenance cycle behind registry plannedShutdowns. */
+export const PLANNED_CYCLE = { share: 0.04, periodDays: 182, from: '2024-01-01', to: '2028-01-01' } as const;
+
 export interface BuildCityOptions {
   seed: number;
   enterprises: number;
-  /** ISO time the simulation will start at: planned shutdowns are placed after it. */
+  /** ISO time the simulation will start at (recorded in the City; the registry does not depend on it). */
   start: string;
-  /** Days after `start` to place planned shutdowns in (default 90). */
+  /** Accepted for compatibility; the registry does not depend on it. */
   days?: number;
   /** Mean meters per gateway (default 60; concentrators carry tens to hundreds). Lower it for more connections. */
   metersPerGateway?: number;
@@ -276,22 +279,21 @@ export function buildCity(opts: BuildCityOptions): City {
   });
   gwFirstMeter[G] = m;
 
-  // Planned shutdowns (maintenance): ~2 % of enterprises, 1–5 days on working days, known in advance.
+  // Planned shutdowns (maintenance, 检修): 4 % of enterprises stop 1–5 days twice a year on a
+  // fixed cycle from 2024 to 2027, so the registry does not depend on the run's start or length
+  // (`simulate --registry-only` for the pipeline and a later live run agree).
   const planned: { start: string; end: string; reason: string }[][] = Array.from({ length: E }, () => []);
-  const horizon = opts.days ?? 90;
-  const startMs = Date.parse(opts.start);
-  const nPlanned = E >= 20 ? Math.max(1, Math.round(E * 0.02 * (horizon / 90))) : 0;
-  for (let k = 0; k < nPlanned && horizon > 14; k++) {
-    const e = rPlan.int(0, E - 1);
-    if (planned[e]!.length > 0 || isLeader[e]) continue;
-    let day = cstDate(startMs + rPlan.int(7, horizon - 7) * DAY_MS);
-    for (let t = 0; t < 7 && dayInfo(day).mode !== 'work'; t++) day = addDays(day, 1);
+  const cycleFrom = cstMidnight(PLANNED_CYCLE.from), cycleTo = cstMidnight(PLANNED_CYCLE.to);
+  for (let e = 0; e < E; e++) {
+    if (!(E >= 20 && rPlan.chance(PLANNED_CYCLE.share)) || isLeader[e]) continue;
+    const offset = rPlan.int(0, PLANNED_CYCLE.periodDays - 1);
     const len = rPlan.int(1, 5);
-    planned[e]!.push({
-      start: new Date(cstMidnight(day)).toISOString(),
-      end: new Date(cstMidnight(addDays(day, len))).toISOString(),
-      reason: rPlan.pick(['annual maintenance 年度检修', 'transformer maintenance 变压器检修', 'equipment upgrade 设备改造']),
-    });
+    const reason = rPlan.pick(['annual maintenance 年度检修', 'transformer maintenance 变压器检修', 'equipment upgrade 设备改造']);
+    for (let t = cycleFrom + offset * DAY_MS; t < cycleTo; t += PLANNED_CYCLE.periodDays * DAY_MS) {
+      let day = cstDate(t);
+      for (let i = 0; i < 7 && dayInfo(day).mode !== 'work'; i++) day = addDays(day, 1);
+      planned[e]!.push({ start: new Date(cstMidnight(day)).toISOString(), end: new Date(cstMidnight(addDays(day, len))).toISOString(), reason });
+    }
   }
 
   const registry = registrySchema.parse({
