@@ -323,6 +323,10 @@ describe('every dashboard InfluxQL query on a real InfluxDB', () => {
 const healthDash = () => Object.values(dashboards).find((d) => d.title === 'GridPulse — pipeline health')!;
 const promUid = datasourcesFile.datasources.find((d) => d.type === 'prometheus')!.uid;
 const hasBinary = (cmd: string) => spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0;
+/** A test that needs a tool fails and says what to install; it never skips. */
+const requireBinary = (cmd: string, pkg: string) => {
+  if (!hasBinary(cmd)) throw new Error(`${cmd} is not installed: apt-get install -y --no-install-recommends ${pkg} (.ci/run does)`);
+};
 
 describe('pipeline health dashboard on the real pipeline\'s /metrics', () => {
   const city = makeCity(1, 1);
@@ -373,8 +377,9 @@ describe('pipeline health dashboard on the real pipeline\'s /metrics', () => {
   });
 
   // A real Prometheus (Debian's `prometheus` package) scraping the real pipeline, where one is
-  // installed: every expression of the dashboard is evaluated by it. Reported as skipped otherwise.
-  it.skipIf(!hasBinary('prometheus'))('evaluates every panel expression in a real Prometheus scraping the pipeline', async () => {
+  // installed: every expression of the dashboard is evaluated by it. Fails, naming the package, where it is missing.
+  it('evaluates every panel expression in a real Prometheus scraping the pipeline', async () => {
+    requireBinary('prometheus', 'prometheus');
     const dir = tempDir('gridpulse-prom-');
     const port = await freePort();
     const jobs = parseYaml(read('grafana/prometheus.yml')) as { scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[] };
@@ -411,7 +416,8 @@ describe('pipeline health dashboard on the real pipeline\'s /metrics', () => {
     }
   });
 
-  it.skipIf(!hasBinary('promtool'))('documents alert rules that Prometheus accepts (promtool check rules)', () => {
+  it('documents alert rules that Prometheus accepts (promtool check rules)', () => {
+    requireBinary('promtool', 'prometheus');
     const block = /```yaml\n(groups:[\s\S]*?)```/.exec(read('docs/operations.md'))?.[1];
     expect(block, 'docs/operations.md has the rules block').toBeDefined();
     const dir = tempDir('gridpulse-rules-');
@@ -494,9 +500,10 @@ describe('docker-compose.yml (parsed; no Docker engine here to run it)', () => {
   });
 
   // The schema check of a real Compose implementation, where one is installed (`docker-compose` 1.29
-  // from Debian, or the `docker compose` plugin); it needs no engine. Reported as skipped otherwise.
+  // from Debian, or the `docker compose` plugin); it needs no engine. Fails, naming the package, where it is missing.
   const composeCli = [['docker-compose'], ['docker', 'compose']].find(([cmd, ...args]) => spawnSync(cmd!, [...args, 'version'], { stdio: 'ignore' }).status === 0);
-  it.skipIf(!composeCli)('is a valid Compose file, with and without the "sim" profile (docker compose config)', () => {
+  it('is a valid Compose file, with and without the "sim" profile (docker compose config)', () => {
+    if (!composeCli) throw new Error('no Compose implementation: apt-get install -y --no-install-recommends docker-compose (.ci/run does)');
     for (const profile of [[], ['--profile', 'sim']]) {
       const r = spawnSync(composeCli![0]!, [...composeCli!.slice(1), '-f', join(ROOT, 'docker-compose.yml'), ...profile, 'config', '-q'], { encoding: 'utf8' });
       expect(r.status, r.stderr).toBe(0);
