@@ -98,4 +98,39 @@ describe('simulator publisher over MQTT', () => {
     expect(summary.connectFailed).toBe(1);
     expect(summary.skippedReadings).toBeGreaterThan(0);
   }, 60_000);
+
+  it('rides out a broker restart: gateways reconnect and every QoS 1 reading is acknowledged', async () => {
+    const keys = new Set<string>();
+    const makeBroker = () => Aedes.createBroker({
+      authenticate: (_c, username, password, done) => {
+        verifyPassword(password?.toString() ?? '', hashes.get(username ?? '') ?? 'x').then((ok) => done(null, ok), () => done(null, false));
+      },
+      authorizePublish: (_c, packet, done) => {
+        const body = JSON.parse(packet.payload.toString()) as { readings: { meter: string; ts: number }[] };
+        for (const r of body.readings) keys.add(`${r.meter}@${r.ts}`);
+        done(null);
+      },
+    });
+    let b1 = await makeBroker();
+    let s1 = createServer(b1.handle);
+    await new Promise<void>((r) => s1.listen(0, '127.0.0.1', r));
+    const port = (s1.address() as AddressInfo).port;
+    const sim = simulate(city, { start, days: 1, scenario: quietScenario({ meterReplacements: 0 }) });
+    // A day in ~4 s of wall time; the broker goes away for a second in the middle.
+    const run = publish(city, sim, { url: `mqtt://127.0.0.1:${port}`, qos: 1, single: false, rate: 0, mode: 'accelerated', speed: 86_400 / 4, reconnectPeriodMs: 300 });
+    await new Promise((r) => setTimeout(r, 1500));
+    await new Promise<void>((r) => b1.close(() => r()));
+    await new Promise<void>((r) => s1.close(() => r()));
+    await new Promise((r) => setTimeout(r, 1000));
+    b1 = await makeBroker();
+    s1 = createServer(b1.handle);
+    await new Promise<void>((r) => s1.listen(port, '127.0.0.1', r));
+    const summary = await run;
+    await new Promise<void>((r) => b1.close(() => r()));
+    await new Promise<void>((r) => s1.close(() => r()));
+    expect(summary.reconnects).toBeGreaterThanOrEqual(city.registry.gateways.length);
+    expect(summary.readingsAcked).toBe(summary.readingsSent);
+    expect(summary.publishErrors).toBe(0);
+    expect(keys.size).toBe(sim.stats.readings);
+  }, 60_000);
 });
