@@ -56,19 +56,24 @@ describe('simulator city', () => {
     const sim = simulate(city, { start: '2025-03-03T00:00:00+08:00', days: 3, scenario: undefined });
     const { batches, delivered } = collect(sim);
     expect(batches.every((b) => b.readings.length <= 1000)).toBe(true);
-    let valid = 0;
+    let valid = 0, maxKw = 0, vMin = Infinity, vMax = 0, pfMin = 1;
     for (const d of delivered) {
       const r = readingSchema.safeParse(d.r);
       if (!r.success) continue;
       valid++;
       const x = r.data;
-      expect(Math.abs(x.powerKw!)).toBeLessThan(100);
+      maxKw = Math.max(maxKw, Math.abs(x.powerKw!));
       if (x.voltageV![0] > 0) {
-        for (const v of x.voltageV!) expect(v).toBeGreaterThan(205);
-        for (const v of x.voltageV!) expect(v).toBeLessThan(245);
-        expect(x.powerFactor!).toBeGreaterThanOrEqual(0.5);
+        vMin = Math.min(vMin, ...x.voltageV!);
+        vMax = Math.max(vMax, ...x.voltageV!);
+        pfMin = Math.min(pfMin, x.powerFactor!);
       }
     }
+    // Secondary power far below the meter format's 100 kW; phase voltage 220–235 V ± noise; PF plausible.
+    expect(maxKw).toBeLessThan(100);
+    expect(vMin).toBeGreaterThan(205);
+    expect(vMax).toBeLessThan(245);
+    expect(pfMin).toBeGreaterThanOrEqual(0.5);
     expect(valid / delivered.length).toBeGreaterThan(0.97);
     for (const l of sim.labels) incidentLabelSchema.parse(l);
   });
