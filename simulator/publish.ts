@@ -71,7 +71,9 @@ export async function publish(city: City, sim: Simulation, opts: PublishOptions)
   const log = opts.log ?? (() => {});
   const gateways = city.registry.gateways.map((g) => g.id);
   const nConn = Math.min(gateways.length, opts.connections ?? gateways.length);
-  const maxInflight = opts.maxInflight ?? 4000;
+  // A couple of messages per gateway: enough to keep every connection busy, and it keeps gateways
+  // within a few intervals of each other in device time (the pipeline's data clock relies on it).
+  const maxInflight = opts.maxInflight ?? Math.min(4000, Math.max(64, 2 * nConn));
   const s: PublishSummary = {
     url: opts.url, qos: opts.qos, gateways: gateways.length, connected: 0, connectFailed: 0, reconnects: 0, messages: 0, readingsSent: 0,
     readingsAcked: 0, messagesAcked: 0, rejected: 0, rejectsByCode: {}, skippedReadings: 0, publishErrors: 0, seconds: 0, readingsPerSecond: 0, messagesPerSecond: 0,
