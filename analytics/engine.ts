@@ -24,11 +24,12 @@ const NONE = -1;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
-/** Quarter-of-day shape per day class (workday, other day), 96 quarters each, factor = u × SHAPE_UNIT. */
-export const SHAPES = 2 * 96;
+/** Quarter-of-day shape of working days (96 quarters, factor = u × SHAPE_UNIT); other days use the hour level. */
+export const SHAPES = 96;
 const SHAPE_UNIT = 0.01;
-function shapeClass(pattern: number): number {
-  return pattern >= 1 && pattern <= 5 ? 0 : 1;
+/** Quarter index into the shape for working-day patterns, −1 for other days. */
+function shapeIndex(pattern: number, qod: number): number {
+  return pattern >= 1 && pattern <= 5 ? qod : -1;
 }
 
 /** County slowdown is judged on a rolling day (96 intervals of 15 minutes). */
@@ -137,7 +138,7 @@ export class Engine {
   private eOutage: Uint8Array;
   private eDayA: Float32Array;
   private eDayE: Float32Array;
-  private eDayR: Float32Array; // 14 daily ratios per enterprise (ring by day)
+  private eDayR: Uint8Array; // 14 daily ratios per enterprise (ring by day): 0 none, else 1 + round(100·ratio)
   private eAlert: (Alert | undefined)[] = [];
   private eDecl: (Alert | undefined)[] = [];
   private readonly dirty = new Set<number>();
@@ -206,7 +207,7 @@ export class Engine {
     this.eOutage = new Uint8Array(c);
     this.eDayA = new Float32Array(c);
     this.eDayE = new Float32Array(c);
-    this.eDayR = new Float32Array(c * 14).fill(Number.NaN);
+    this.eDayR = new Uint8Array(c * 14);
     this.refreshRegistry();
   }
 
@@ -304,7 +305,7 @@ export class Engine {
     this.eOutage = grow(this.eOutage, n);
     this.eDayA = grow(this.eDayA, n);
     this.eDayE = grow(this.eDayE, n);
-    this.eDayR = grow(this.eDayR, n * 14, Number.NaN);
+    this.eDayR = grow(this.eDayR, n * 14);
     this.eCap = n;
   }
 
@@ -337,7 +338,7 @@ export class Engine {
     this.eDirty[e] = NONE;
     this.eOutage[e] = 0;
     this.eDayA[e] = 0; this.eDayE[e] = 0;
-    this.eDayR.fill(Number.NaN, e * 14, e * 14 + 14);
+    this.eDayR.fill(0, e * 14, e * 14 + 14);
     this.eAlert[e] = undefined;
     this.eDecl[e] = undefined;
   }
@@ -470,7 +471,8 @@ export class Engine {
       const hour = slot % 24;
       for (let d = 1; d <= 5 && u === UNKNOWN; d++) u = p[base + d * 24 + hour]!;
     }
-    return u === UNKNOWN ? Number.NaN : u * this.mScale[m]! * this.mShape[m * SHAPES + q]! * SHAPE_UNIT;
+    if (u === UNKNOWN) return Number.NaN;
+    return q < 0 ? u * this.mScale[m]! : u * this.mScale[m]! * this.mShape[m * SHAPES + q]! * SHAPE_UNIT;
   }
 
   /**
@@ -483,8 +485,8 @@ export class Engine {
     let scale = this.mScale[m]!;
     const u0 = this.mProf[base + slot]!;
     const sj = m * SHAPES + q;
-    let f = this.mShape[sj]! * SHAPE_UNIT;
-    if (u0 !== UNKNOWN && scale > 0) {
+    let f = q < 0 ? 1 : this.mShape[sj]! * SHAPE_UNIT;
+    if (q >= 0 && u0 !== UNKNOWN && scale > 0) {
       const lvl = u0 * scale;
       if (lvl > 1e-6) {
         const target = Math.min(2.5, Math.max(0.05, x0 / lvl));
@@ -579,7 +581,7 @@ export class Engine {
     const pattern = code & PATTERN_MASK;
     const slot = pattern * 24 + hour;
     const startMs = b * this.I - this.I;
-    const q = shapeClass(pattern) * 96 + qod;
+    const q = shapeIndex(pattern, qod);
     const planned = this.shutdowns.size > 0 && this.inShutdown(e, startMs);
     const suspect = this.dEp[e]! >= 0 || this.dS[e]! > o.cusumH / 2 || this.eOutage[e] === 1 || this.eDecl[e] !== undefined;
     const noise = this.eNoise[e]!;
@@ -726,14 +728,12 @@ export class Engine {
     return se > 0 ? sa / se : Number.NaN;
   }
 
-  private recentDailyRatio(e: number): number {
-    let s = 0, n = 0;
-    const d = this.curDay;
-    for (let k = 1; k <= 3; k++) {
-      const v = this.eDayR[e * 14 + ((d - k) % 14 + 14) % 14]!;
-      if (!Number.isNaN(v)) { s += v; n++; }
-    }
-    return n >= 2 ? s / n : 1;
+  private dayRatio(e: number, d: number): number {
+    const v = this.eDayR[e * 14 + ((d % 14) + 14) % 14]!;
+    return v === 0 ? Number.NaN : (v - 1) / 100;
+  }
+  private setDayRatio(e: number, d: number, r: number): void {
+    this.eDayR[e * 14 + ((d % 14) + 14) % 14] = Number.isNaN(r) ? 0 : Math.min(255, 1 + Math.round(r * 100));
   }
 
   private replaying = false;
@@ -870,6 +870,8 @@ export class Engine {
       }
     }
     if (silentMeters.length === 0) return;
+    // The whole city silent is our input stalling (pipeline down, end of data), not thousands of gateways.
+    if (silentMeters.length > 20 && silentMeters.length > this.meterIndex.size / 2) return;
     const byGw = new Map<number, number[]>();
     for (const m of silentMeters) {
       const g = this.mGw[m]!;
@@ -904,12 +906,14 @@ export class Engine {
   private detectOutages(b: number): void {
     const o = this.o, W = this.W;
     const deadNow: number[][] = this.counties.map(() => []);
+    // Most of the city silent at once is our own input stalling (pipeline, end of data), not an outage.
+    const stalled = this.inputStalled(b);
     for (let e = 0; e < this.eHigh; e++) {
       if (this.entIds[e] === undefined) continue;
       const j = e * W + (b % W), jp = e * W + ((b - 1) % W);
       const a = this.eA[j]!, x = this.eE[j]!, ap = this.eA[jp]!, xp = this.eE[jp]!;
       const aliveBefore = !Number.isNaN(ap) && (Number.isNaN(xp) ? ap > 0 : ap >= 0.5 * xp && xp >= o.minExpectedKwh);
-      const silentNow = Number.isNaN(a) && this.eHead[e] !== NONE && this.mLast[this.eHead[e]!]! < b;
+      const silentNow = !stalled && Number.isNaN(a) && this.eHead[e] !== NONE && this.mLast[this.eHead[e]!]! < b;
       // Dead: a cliff to ~0 from what it drew a moment ago (an unworked Saturday morning stays at base load).
       const deadNowE = silentNow || (!Number.isNaN(x) && x >= o.minExpectedKwh && a < o.outageDeadRatio * x && a < o.outageDeadRatio * ap);
       const c = this.eCounty[e]!;
@@ -941,9 +945,14 @@ export class Engine {
       if (cand.size < o.outageMinEnterprises) continue;
       // Silence alone is a communication fault (a concentrator carries many enterprises): an outage needs
       // enterprises that still report and read ~0.
+      // …or several concentrators that went silent in the same minutes (one silent gateway is gateway_offline).
       let reporting = 0;
-      for (const e of cand) if (!Number.isNaN(this.eA[e * W + (b % W)]!)) reporting++;
-      if (reporting < o.outageMinReporting) continue;
+      const silentGw = new Set<number>();
+      for (const e of cand) {
+        if (!Number.isNaN(this.eA[e * W + (b % W)]!)) reporting++;
+        else for (let m = this.eHead[e]!; m !== NONE; m = this.mNext[m]!) silentGw.add(this.mGw[m]!);
+      }
+      if (reporting < o.outageMinReporting && silentGw.size < o.outageMinSilentGateways) continue;
       const chains = new Set([...cand].map((e) => this.eChain[e]!));
       if (chains.size < o.outageMinChains) continue;
       const members = new Set(cand);
@@ -957,6 +966,24 @@ export class Engine {
       for (const e of members) this.joinOutage(e);
     }
   }
+
+  /** True when fewer than half of the live enterprises have any data for interval b. */
+  private inputStalled(b: number): boolean {
+    let live = 0, silent = 0;
+    for (let e = 0; e < this.eHigh; e++) {
+      if (this.entIds[e] === undefined) continue;
+      live++;
+      if (Number.isNaN(this.eA[e * this.W + (b % this.W)]!)) silent++;
+    }
+    if (live >= 20 && silent > live / 2) {
+      if (!this.stallLogged) this.deps.logger?.warn({ interval: b * this.I, silent, live }, 'analytics: most enterprises silent at once: input stalled, no outage or offline alerts');
+      this.stallLogged = true;
+      return true;
+    }
+    this.stallLogged = false;
+    return false;
+  }
+  private stallLogged = false;
 
   private joinOutage(e: number): void {
     this.eOutage[e] = 1;
@@ -1145,9 +1172,9 @@ export class Engine {
       const A = this.eDayA[e]!, E = this.eDayE[e]!;
       this.eDayA[e] = 0; this.eDayE[e] = 0;
       if (E > 0 && E > this.o.minExpectedKwh * 24) {
-        this.eDayR[e * 14 + (d % 14)] = this.dEp[e] === NONE ? A / E : Number.NaN;
+        this.setDayRatio(e, d, this.dEp[e] === NONE ? A / E : Number.NaN);
         this.checkDecline(e, d);
-      } else this.eDayR[e * 14 + (d % 14)] = Number.NaN;
+      } else this.setDayRatio(e, d, Number.NaN);
     }
     this.evictIdle();
   }
@@ -1163,7 +1190,7 @@ export class Engine {
     const blk = [[10, 13], [5, 9], [0, 4]].map(([lo, hi]) => {
       let s = 0, n = 0;
       for (let k = lo!; k <= hi!; k++) {
-        const v = this.eDayR[e * 14 + (((d - k) % 14) + 14) % 14]!;
+        const v = this.dayRatio(e, d - k);
         if (!Number.isNaN(v)) { s += v; n++; }
       }
       return n >= 3 ? s / n : Number.NaN;

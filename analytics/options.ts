@@ -10,7 +10,7 @@ export const analyzerOptionsSchema = z.object({
   /** How long after an interval ends the analyzer waits for late readings before evaluating it (ms). */
   graceMs: z.number().int().nonnegative().default(5 * 60_000),
   /** Intervals of history kept per meter and enterprise for late data and re-evaluation (bounded). */
-  windowIntervals: z.number().int().min(4).max(64).default(16),
+  windowIntervals: z.number().int().min(4).max(64).default(12),
   /** Local time zone offset of the calendar and the hour-of-week slots (minutes east of UTC). */
   tzOffsetMinutes: z.number().int().default(480),
 
@@ -59,6 +59,8 @@ export const analyzerOptionsSchema = z.object({
   outageMinEnterprises: z.number().int().positive().default(5),
   /** …of which at least this many still report (and read ~0): silence alone is a communication fault. */
   outageMinReporting: z.number().int().nonnegative().default(3),
+  /** …or at least this many gateways of the county went silent in the same two intervals. */
+  outageMinSilentGateways: z.number().int().positive().default(2),
   /** …spanning at least this many chains (an outage hits everyone in the area, a chain problem does not). */
   outageMinChains: z.number().int().positive().default(2),
   /** Below this share of expected an enterprise counts as dead for outage detection. */

@@ -72,7 +72,7 @@ export function runCity(o: CityRunOptions): CityRun {
     analyzer.ingest(buf);
     engineMs += performance.now() - t;
   }
-  analyzer.tick(stepTs + sim.intervalMs);
+  analyzer.tick(stepTs);
   const simMs = performance.now() - t0 - engineMs;
   const score = scoreRun(sim.labels, alerts, {
     intervalMs: sim.intervalMs, runDays: o.days, allMeters: reg.meters.map((m) => m.id),

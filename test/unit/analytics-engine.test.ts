@@ -165,7 +165,7 @@ describe('slow decline is kept apart from sudden drops', () => {
 
 describe('late data is re-evaluated', () => {
   it('a halt hidden behind a gateway outage opens late, when the backlog arrives, with the true start', () => {
-    const back = T0 + 3 * H;
+    const back = T0 + 2 * H; // within the 3-hour re-evaluation window (windowIntervals 12)
     const held: EnrichedReading[] = [];
     const { alerts } = run({
       ms: meters(8), days: 21,
