@@ -17,7 +17,7 @@
  *   npm run bench:ingest -- --quick            smaller counts, 5 s burst; prints only
  *   npm run bench:ingest -- --profile          also CPU-profile the pipeline (node --cpu-prof) per phase
  *   options: --readings N --burst-seconds S --burst-gateways N --idle-connections N --load-procs N
- *            --window N --batch-window N --phases abcde --analytics --mqttjs-load --doc/--no-doc --keep
+ *            --window N --batch-window N --phases abcde --analytics --mqttjs-load --main PATH --doc/--no-doc --keep
  */
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,7 +34,7 @@ import { BENCH_PASSWORD, buildRegistry, readingLine, type CityShape } from './in
 import type { LoadCommand, LoadReply } from './ingest-load.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const MAIN_JS = resolve(here, '../../src/cli/main.js');
+const DEFAULT_MAIN_JS = resolve(here, '../../src/cli/main.js');
 const LOAD_JS = resolve(here, 'ingest-load.js');
 const REPO = resolve(here, '../../..');
 const DOC = join(REPO, 'docs/benchmarks.md');
@@ -64,6 +64,7 @@ const { values: flags } = parseArgs({
     'no-doc': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     'mqttjs-load': { type: 'boolean', default: false },
+    main: { type: 'string' },
   },
   allowPositionals: false,
 });
@@ -86,6 +87,8 @@ const opt = {
   keep: flags.keep!,
   /** (c) and (d) publish through a minimal raw-socket MQTT client unless --mqttjs-load. */
   rawLoad: !flags['mqttjs-load'],
+  /** The pipeline entry point (default: this build's dist/src/cli/main.js); lets an A/B run try a candidate build. */
+  mainJs: flags.main ? resolve(flags.main) : DEFAULT_MAIN_JS,
 };
 const perStep = opt.batchGateways * opt.batchSize;
 const steps = Math.max(1, Math.round(opt.readings / perStep));
@@ -239,7 +242,7 @@ async function startPipelineChild(root: string, name: string, influxUrl: string,
   // --unhandled-rejections=warn: works around the spool's concurrent persistAck race (ack.json.tmp
   // rename ENOENT, an unhandled rejection that kills the process under load; see the Ingest notes).
   // Each occurrence is counted from the log and reported.
-  const args = [...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), '--unhandled-rejections=warn', MAIN_JS, 'start'];
+  const args = [...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), '--unhandled-rejections=warn', opt.mainJs, 'start'];
   const out = createWriteStream(join(root, `pipeline-${name}.log`));
   const proc = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stdout!.pipe(out);
@@ -578,7 +581,7 @@ function writeDoc(r: Results, command: string): void {
     '',
     `The pipeline runs as \`node dist/src/cli/main.js start\` with its defaults (fsync on, 2 ms group commit, 5,000-line writes, 4 in flight) except: per-client rate limit raised (\`GRIDPULSE_MQTT_MAX_MSG_RATE=1000000\`), analytics ${opt.analytics ? 'on' : 'off (`GRIDPULSE_ANALYTICS=false`; `--analytics` turns it on)'}. Readings are counted with \`SELECT count(energy_kwh)\` after each phase. (a) sends pre-built, uncompressed bodies, so it is InfluxDB's own ceiling.`,
     '',
-    'Cores used per process group during each timed phase (CPU seconds / wall seconds; the machine has ' + m.cores + '):',
+    'Cores used per process group during each timed phase (CPU seconds / wall seconds; the machine has ' + m.cores + '; "others" is every other process on the machine, this orchestrator included — the machine may be shared):',
     '',
     ...cpuLines(r),
   ];
