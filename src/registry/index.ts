@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync, renameSync, existsSync, mkdirSync } from '
 import { dirname } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { parse as parseCsv } from 'csv-parse/sync';
+import { seriesKey } from '../storage/line-protocol.js';
 import { registrySchema, type Enterprise, type Gateway, type Meter, type RegistryFile, type RegistryFileInput } from './schema.js';
 
 export * from './schema.js';
@@ -15,6 +16,8 @@ export interface MeterTags {
   county: string;
   chain: string;
   ctMultiplier: number;
+  /** Line-protocol measurement + tag set for this meter's points (src/storage/line-protocol.ts). */
+  seriesKey: string;
 }
 
 export class RegistryError extends Error {
@@ -51,14 +54,15 @@ export class Registry extends EventEmitter<{ change: [] }> {
     this.tags = new Map();
     for (const m of this.data.meters) {
       const e = this.enterprisesById.get(m.enterprise);
-      this.tags.set(m.id, {
+      const t = {
         meter: m.id,
         gateway: m.gateway,
         enterprise: m.enterprise,
         county: e?.county ?? 'unknown',
         chain: e?.chains[0] ?? 'none',
         ctMultiplier: m.ctMultiplier,
-      });
+      };
+      this.tags.set(m.id, { ...t, seriesKey: seriesKey(t) });
     }
   }
 

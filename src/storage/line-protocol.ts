@@ -16,7 +16,13 @@ function num(v: number): string {
   return Number.isInteger(v) ? `${v}` : `${Math.round(v * 1e6) / 1e6}`;
 }
 
-export function readingToLine(r: EnrichedReading): string {
+/** Measurement and tag set of a meter's points: the same for every reading, so the registry builds it once. */
+export function seriesKey(t: { meter: string; gateway: string; enterprise: string; county: string; chain: string }): string {
+  // Tags sorted by key, as InfluxDB prefers: chain, county, enterprise, gateway, meter.
+  return `${READING_MEASUREMENT},chain=${tag(t.chain || 'none')},county=${tag(t.county)},enterprise=${tag(t.enterprise)},gateway=${tag(t.gateway)},meter=${tag(t.meter)}`;
+}
+
+export function readingToLine(r: EnrichedReading, key: string = seriesKey(r)): string {
   const ct = r.ctMultiplier;
   let fields = `energy_kwh=${num(r.energyKwh * ct)},register_kwh=${num(r.energyKwh)},ct=${num(ct)}`;
   if (r.powerKw !== undefined) fields += `,power_kw=${num(r.powerKw * ct)}`;
@@ -24,6 +30,5 @@ export function readingToLine(r: EnrichedReading): string {
   if (r.currentA) fields += `,current_a=${num(r.currentA[0] * ct)},current_b=${num(r.currentA[1] * ct)},current_c=${num(r.currentA[2] * ct)}`;
   if (r.powerFactor !== undefined) fields += `,pf=${num(r.powerFactor)}`;
   if (r.quality && r.quality.length > 0) fields += `,quality="${r.quality.join(',').replace(/["\\]/g, (c) => `\\${c}`)}"`;
-  // Tags sorted by key, as InfluxDB prefers: chain, county, enterprise, gateway, meter.
-  return `${READING_MEASUREMENT},chain=${tag(r.chain || 'none')},county=${tag(r.county)},enterprise=${tag(r.enterprise)},gateway=${tag(r.gateway)},meter=${tag(r.meter)} ${fields} ${Math.floor(r.ts / 1000)}`;
+  return `${key} ${fields} ${Math.floor(r.ts / 1000)}`;
 }

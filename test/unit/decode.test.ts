@@ -3,8 +3,8 @@ import { decodeReadings } from '../../ingest/decode.js';
 import type { MeterTags } from '../../src/registry/index.js';
 
 const tags: Record<string, MeterTags> = {
-  m1: { meter: 'm1', gateway: 'gw1', enterprise: 'e1', county: 'nanhu', chain: 'fasteners', ctMultiplier: 20 },
-  m2: { meter: 'm2', gateway: 'gw2', enterprise: 'e2', county: 'haiyan', chain: 'fasteners', ctMultiplier: 1 },
+  m1: { meter: 'm1', gateway: 'gw1', enterprise: 'e1', county: 'nanhu', chain: 'fasteners', ctMultiplier: 20, seriesKey: 'reading,m1' },
+  m2: { meter: 'm2', gateway: 'gw2', enterprise: 'e2', county: 'haiyan', chain: 'fasteners', ctMultiplier: 1, seriesKey: 'reading,m2' },
 };
 const limits = { maxBatchReadings: 3, maxClockSkewMs: 600_000, maxAgeMs: 86_400_000 };
 const now = Date.parse('2026-11-28T00:00:00Z');
@@ -15,6 +15,7 @@ describe('decodeReadings', () => {
     const d = decode({ meter: 'm1', ts: '2026-11-27T08:00:00+08:00', energyKwh: 5 });
     expect(d.rejects).toEqual([]);
     expect(d.accepted[0]).toMatchObject({ meter: 'm1', ts: Date.parse('2026-11-27T00:00:00Z'), gateway: 'gw1', enterprise: 'e1', ctMultiplier: 20 });
+    expect(d.seriesKeys).toEqual(['reading,m1']);
   });
   it.each([
     ['not json', '{x', 'invalid_json'],

@@ -15,7 +15,7 @@ M2,E1,"Fastener Co., Ltd",haiyan,fasteners;nev_parts,,G1,${hash}
 `);
     const r = Registry.load(f);
     expect(r.counts()).toEqual({ enterprises: 1, gateways: 1, meters: 2 });
-    expect(r.tagsFor('M1')).toEqual({ meter: 'M1', gateway: 'G1', enterprise: 'E1', county: 'haiyan', chain: 'fasteners', ctMultiplier: 50 });
+    expect(r.tagsFor('M1')).toEqual({ meter: 'M1', gateway: 'G1', enterprise: 'E1', county: 'haiyan', chain: 'fasteners', ctMultiplier: 50, seriesKey: 'reading,chain=fasteners,county=haiyan,enterprise=E1,gateway=G1,meter=M1' });
     expect(r.tagsFor('M2')!.ctMultiplier).toBe(1);
     expect(r.enterprise('E1')!.name).toBe('Fastener Co., Ltd');
   });
