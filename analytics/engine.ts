@@ -660,14 +660,19 @@ export class Engine {
         const q = this.eQlo[e]!;
         this.eQlo[e] = r4 < q ? q - o.qloRate * (1 - o.qloP) : q + o.qloRate * o.qloP;
       }
-      const trig = S >= o.cusumH || low >= o.nearZeroRun;
+      // A cliff: this interval at or below cliffRatio right after one already below expected (a stop ramping
+      // down over half an hour shows as ~0.8 then ~0.3): opens at the second interval.
+      const jp = e * this.W + ((b - 1) % this.W);
+      const prevRatio = this.eA[jp]! / this.eE[jp]!;
+      const cliff = ratio <= o.cliffRatio && prevRatio <= 0.9 && z >= o.zCap;
+      const trig = S >= o.cusumH || low >= o.nearZeroRun || cliff;
       if (!trig) return;
       // Weekend work is optional in many plants (Saturdays worked some weeks only): a drop that starts on a
       // weekend pattern is not opened there; if it lasts, the next working day opens it.
       if (this.weekendPattern && !o.judgeWeekends) return;
       // Learning phase: the baseline is not trusted yet.
       if (this.learning(e)) return;
-      const start = low >= o.nearZeroRun ? b - low + 1 : Math.max(this.dRun[e]!, b - this.W + 1);
+      const start = low >= o.nearZeroRun ? b - low + 1 : cliff && S < o.cusumH ? b - 1 : Math.max(this.dRun[e]!, b - this.W + 1);
       let sa = 0, se = 0, la = 0, le = 0;
       for (let k = Math.max(start, b - this.W + 1); k <= b; k++) {
         const j = e * this.W + (k % this.W);

@@ -35,7 +35,9 @@ export const analyzerOptionsSchema = z.object({
   nearZeroRatio: z.number().min(0).max(1).default(0.2),
   nearZeroRun: z.number().int().positive().default(2),
   /** Actual/expected of the latest interval at or below this is a halt (near zero or base load); above it a cut. */
-  haltRatio: z.number().min(0).max(1).default(0.3),
+  haltRatio: z.number().min(0).max(1).default(0.35),
+  /** Cliff rule: an interval at or below this ratio right after one below 90 % opens an episode at once. */
+  cliffRatio: z.number().min(0).max(1).default(0.4),
   /** An episode whose actual/expected stays above this is too small to alert on. */
   minDropRatio: z.number().min(0).max(1).default(0.7),
   /** Running lower quantile of each enterprise's hourly actual/expected (ordinary dips): initial value, p, rate. */
