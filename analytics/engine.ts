@@ -120,6 +120,8 @@ export class Engine {
   private eNoise: Float32Array;
   /** Running 2 % quantile of the enterprise's 1-hour actual/expected ratio: how low it goes in ordinary times. */
   private eQlo: Float32Array;
+  /** Relative noise per hour of day (working days / other days: 2 × 24 per enterprise), × 200 in a byte. */
+  private eHourNoise: Uint8Array;
   private ePeak: Float32Array;
   /** Day number of the last drop episode (slow decline is kept apart from sudden drops). */
   private eLastEp: Int32Array;
@@ -191,6 +193,7 @@ export class Engine {
     this.eChain = new Int32Array(c);
     this.eNoise = new Float32Array(c).fill(o.noiseInit);
     this.eQlo = new Float32Array(c).fill(o.qloInit);
+    this.eHourNoise = new Uint8Array(c * 48);
     this.ePeak = new Float32Array(c);
     this.eLastEp = new Int32Array(c).fill(NONE);
     this.eA = new Float32Array(c * this.W).fill(Number.NaN);
@@ -289,6 +292,7 @@ export class Engine {
     this.eChain = grow(this.eChain, n);
     this.eNoise = grow(this.eNoise, n, this.o.noiseInit);
     this.eQlo = grow(this.eQlo, n, this.o.qloInit);
+    this.eHourNoise = grow(this.eHourNoise, n * 48);
     this.ePeak = grow(this.ePeak, n);
     this.eLastEp = grow(this.eLastEp, n, NONE);
     this.eA = grow(this.eA, n * W, Number.NaN);
@@ -328,6 +332,7 @@ export class Engine {
     const W = this.W;
     this.eNoise[e] = this.o.noiseInit;
     this.eQlo[e] = this.o.qloInit;
+    this.eHourNoise.fill(0, e * 48, e * 48 + 48);
     this.ePeak[e] = 0;
     this.eLastEp[e] = NONE;
     this.eA.fill(Number.NaN, e * W, e * W + W);
@@ -608,7 +613,7 @@ export class Engine {
     this.weekendPattern = pattern === 0 || pattern === 6;
     const judged = n > 0 && !planned && pattern < HOLIDAY && (code & SF_WINDOW) === 0 && E >= o.minExpectedKwh;
     if (judged) {
-      this.detect(e, b, A, E);
+      this.detect(e, b, A, E, (pattern >= 1 && pattern <= 5 ? 0 : 24) + hour);
       if (first) {
         const cs = this.counties[this.eCounty[e]!]!;
         if (this.eOutage[e] === 0) {
@@ -634,10 +639,13 @@ export class Engine {
   }
 
   /** One step of the enterprise detector: CUSUM + k-in-a-row near zero, recovery rule. */
-  private detect(e: number, b: number, A: number, E: number): void {
+  private detect(e: number, b: number, A: number, E: number, hs: number): void {
     const o = this.o;
     const ratio = A / E;
-    const noise = this.eNoise[e]!;
+    // Noise in force: the enterprise's, or this hour's if that hour is usually less regular (shift starts
+    // that vary day to day, an evening shift worked some days only).
+    const hn = e * 48 + hs;
+    const noise = Math.max(this.eNoise[e]!, this.eHourNoise[hn]! / 200);
     // Slowly decaying peak of expected energy per interval (about a week's memory).
     this.ePeak[e] = Math.max(E, this.ePeak[e]! * 0.9993);
     const z = (E - A) / Math.max(noise * E, o.minExpectedKwh * 0.5);
@@ -645,14 +653,22 @@ export class Engine {
     this.dS[e] = S;
     if (S === 0) this.dRun[e] = NONE;
     else if (this.dRun[e] === NONE) this.dRun[e] = b;
-    const low = ratio < o.nearZeroRatio ? Math.min(255, this.dLow[e]! + 1) : 0;
+    // Near zero, and clearly so for this enterprise and hour (z ≥ 2).
+    const low = ratio < o.nearZeroRatio && z >= 2 ? Math.min(255, this.dLow[e]! + 1) : 0;
     this.dLow[e] = low;
     if (this.dEp[e] === NONE) {
       if (S === 0 && z > -4) {
         // Noise: EWMA of the relative absolute residual while calm (×1.25 ≈ σ for a normal error).
         const rel = Math.abs(A - E) / E;
-        const nz = noise + 0.02 * (1.25 * rel - noise);
-        this.eNoise[e] = Math.min(o.noiseMax, Math.max(o.noiseMin, nz));
+        const en = this.eNoise[e]!;
+        this.eNoise[e] = Math.min(o.noiseMax, Math.max(o.noiseMin, en + 0.02 * (1.25 * rel - en)));
+      }
+      if (z > -4) {
+        // Hour noise learns from every interval outside an episode, unusual ones included: an hour that is
+        // often far from its level (a shift worked some days only) is an irregular hour, not a run of alarms.
+        const rel = Math.min(1.2, Math.abs(A - E) / E);
+        const h = this.eHourNoise[hn]! / 200;
+        this.eHourNoise[hn] = Math.min(255, Math.round(200 * (h + 0.05 * (1.25 * rel - h))));
       }
       // Ordinary depth: a stochastic-approximation quantile of the last hour's ratio (p = qloP).
       const r4 = this.hourRatio(e, b, A, E);
@@ -1283,7 +1299,7 @@ export class Engine {
 
   private static readonly TYPED = [
     'mReg', 'mLast', 'mEnt', 'mGw', 'mNext', 'mCt', 'mProf', 'mScale', 'mShape', 'mObs',
-    'eHead', 'eCounty', 'eChain', 'eNoise', 'eQlo', 'ePeak', 'eLastEp', 'eA', 'eE', 'dS', 'sS', 'dLow', 'sLow', 'dRec', 'sRec', 'dEp', 'sEp',
+    'eHead', 'eCounty', 'eChain', 'eNoise', 'eQlo', 'eHourNoise', 'ePeak', 'eLastEp', 'eA', 'eE', 'dS', 'sS', 'dLow', 'sLow', 'dRec', 'sRec', 'dEp', 'sEp',
     'dRun', 'sRun', 'dEpA', 'sEpA', 'dEpE', 'sEpE', 'dKind', 'sKind', 'eDirty', 'eOutage', 'eDayA', 'eDayE', 'eDayR',
   ] as const;
 
