@@ -120,7 +120,7 @@ export class Engine {
   private eNoise: Float32Array;
   /** Running 2 % quantile of the enterprise's 1-hour actual/expected ratio: how low it goes in ordinary times. */
   private eQlo: Float32Array;
-  /** Relative noise per hour of day (working days / other days: 2 × 24 per enterprise), × 200 in a byte. */
+  /** Relative noise per hour of working days (24 per enterprise), × 200 in a byte; other days use eNoise. */
   private eHourNoise: Uint8Array;
   private ePeak: Float32Array;
   /** Day number of the last drop episode (slow decline is kept apart from sudden drops). */
@@ -193,7 +193,7 @@ export class Engine {
     this.eChain = new Int32Array(c);
     this.eNoise = new Float32Array(c).fill(o.noiseInit);
     this.eQlo = new Float32Array(c).fill(o.qloInit);
-    this.eHourNoise = new Uint8Array(c * 48);
+    this.eHourNoise = new Uint8Array(c * 24);
     this.ePeak = new Float32Array(c);
     this.eLastEp = new Int32Array(c).fill(NONE);
     this.eA = new Float32Array(c * this.W).fill(Number.NaN);
@@ -292,7 +292,7 @@ export class Engine {
     this.eChain = grow(this.eChain, n);
     this.eNoise = grow(this.eNoise, n, this.o.noiseInit);
     this.eQlo = grow(this.eQlo, n, this.o.qloInit);
-    this.eHourNoise = grow(this.eHourNoise, n * 48);
+    this.eHourNoise = grow(this.eHourNoise, n * 24);
     this.ePeak = grow(this.ePeak, n);
     this.eLastEp = grow(this.eLastEp, n, NONE);
     this.eA = grow(this.eA, n * W, Number.NaN);
@@ -332,7 +332,7 @@ export class Engine {
     const W = this.W;
     this.eNoise[e] = this.o.noiseInit;
     this.eQlo[e] = this.o.qloInit;
-    this.eHourNoise.fill(0, e * 48, e * 48 + 48);
+    this.eHourNoise.fill(0, e * 24, e * 24 + 24);
     this.ePeak[e] = 0;
     this.eLastEp[e] = NONE;
     this.eA.fill(Number.NaN, e * W, e * W + W);
@@ -613,7 +613,7 @@ export class Engine {
     this.weekendPattern = pattern === 0 || pattern === 6;
     const judged = n > 0 && !planned && pattern < HOLIDAY && (code & SF_WINDOW) === 0 && E >= o.minExpectedKwh;
     if (judged) {
-      this.detect(e, b, A, E, (pattern >= 1 && pattern <= 5 ? 0 : 24) + hour);
+      this.detect(e, b, A, E, pattern >= 1 && pattern <= 5 ? hour : -1);
       if (first) {
         const cs = this.counties[this.eCounty[e]!]!;
         if (this.eOutage[e] === 0) {
@@ -644,8 +644,8 @@ export class Engine {
     const ratio = A / E;
     // Noise in force: the enterprise's, or this hour's if that hour is usually less regular (shift starts
     // that vary day to day, an evening shift worked some days only).
-    const hn = e * 48 + hs;
-    const noise = Math.max(this.eNoise[e]!, this.eHourNoise[hn]! / 200);
+    const hn = hs < 0 ? -1 : e * 24 + hs;
+    const noise = hn < 0 ? this.eNoise[e]! : Math.max(this.eNoise[e]!, this.eHourNoise[hn]! / 200);
     // Slowly decaying peak of expected energy per interval (about a week's memory).
     this.ePeak[e] = Math.max(E, this.ePeak[e]! * 0.9993);
     const z = (E - A) / Math.max(noise * E, o.minExpectedKwh * 0.5);
@@ -663,7 +663,7 @@ export class Engine {
         const en = this.eNoise[e]!;
         this.eNoise[e] = Math.min(o.noiseMax, Math.max(o.noiseMin, en + 0.02 * (1.25 * rel - en)));
       }
-      if (z > -4) {
+      if (z > -4 && hn >= 0) {
         // Hour noise learns from every interval outside an episode, unusual ones included: an hour that is
         // often far from its level (a shift worked some days only) is an irregular hour, not a run of alarms.
         const rel = Math.min(1.2, Math.abs(A - E) / E);
