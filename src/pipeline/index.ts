@@ -131,6 +131,7 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
       }
     }
   };
+  if (influxUrl) influxNote = `connecting to InfluxDB at ${influxUrl}; readings wait in the spool`;
   const influxReady = influxUrl ? connectInflux() : Promise.resolve();
 
   // Alerts: MQTT topic per kind, InfluxDB for annotations, optional webhook.
