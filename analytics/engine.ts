@@ -461,7 +461,8 @@ export class Engine {
   private inShutdown(e: number, ms: number): boolean {
     const w = this.shutdowns.get(this.entIds[e]!);
     if (!w) return false;
-    for (const [a, z] of w) if (ms >= a && ms < z) return true;
+    // Plants ramp down before and back up after the window: the margins are part of the plan.
+    for (const [a, z] of w) if (ms >= a - this.o.plannedBeforeMs && ms < z + this.o.plannedAfterMs) return true;
     return false;
   }
 
@@ -711,8 +712,14 @@ export class Engine {
       this.dEpA[e] = sa;
       this.dEpE[e] = se;
       this.dRec[e] = 0;
-      // Halt: near zero / base load now (the last interval); a halt ramping down becomes one when it gets there.
-      this.dKind[e] = ratio <= o.haltRatio ? KIND_HALT : KIND_CUT;
+      // Halt: near zero / base load now, or falling steeply through haltRatio (a stop ramping down).
+      this.dKind[e] = ratio <= o.nearZeroRatio || (ratio <= o.haltRatio && (cliff || low >= o.nearZeroRun)) ? KIND_HALT : KIND_CUT;
+      // A cut on an enterprise whose working days have been sliding for a week is the trend showing, not a new drop.
+      if (this.dKind[e] === KIND_CUT && this.trendShortfall(e)) {
+        this.openDecline(e, this.curDay, 'a cut on top of a week-long slide');
+        this.dEp[e] = NONE; this.dS[e] = 0; this.dRun[e] = NONE; this.dKind[e] = 0;
+        return;
+      }
       this.onTrigger(e, b);
     } else {
       this.dEpA[e]! += A;
@@ -747,6 +754,29 @@ export class Engine {
       sa += a; se += x;
     }
     return se > 0 ? sa / se : Number.NaN;
+  }
+
+  /** Daily ratios falling: the last 3 working days below 0.93 and at least 3 % under the 5 days before. */
+  private trendShortfall(e: number): boolean {
+    const d = this.curDay;
+    let s1 = 0, n1 = 0, s0 = 0, n0 = 0;
+    for (let k = 1; k <= 8; k++) {
+      const v = this.dayRatio(e, d - k);
+      if (Number.isNaN(v)) continue;
+      if (k <= 3) { s1 += v; n1++; } else { s0 += v; n0++; }
+    }
+    if (n1 < 2 || n0 < 2) return false;
+    const recent = s1 / n1, before = s0 / n0;
+    return recent < 0.93 && before - recent >= 0.03;
+  }
+
+  private openDecline(e: number, d: number, reason: string): void {
+    if (this.eDecl[e]) return;
+    this.eDecl[e] = this.book.create({
+      kind: 'slow_decline', scope: 'enterprise', entity: this.entIds[e]!, since: (d - 13) * DAY_MS - this.tz,
+      baselineKwh: 1, actualKwh: this.dayRatio(e, d - 1),
+      evidence: { detectedAtTs: this.evalBin * this.I, intervals: Math.round((14 * DAY_MS) / this.I), reason },
+    }, this.nowMs);
   }
 
   private dayRatio(e: number, d: number): number {
@@ -812,7 +842,7 @@ export class Engine {
     if (this.dKind[e] !== KIND_CUT || b - this.dEp[e]! > this.o.reclassifyIntervals) return;
     const j = e * this.W + (b % this.W);
     const la = this.eA[j]!, le = this.eE[j]!;
-    if (!(le > 0) || la / le > this.o.haltRatio) return;
+    if (!(le > 0) || la / le > this.o.nearZeroRatio) return;
     this.dKind[e] = KIND_HALT;
     const a = this.eAlert[e];
     if (a && a.status === 'open') this.book.update(a, this.nowMs, { kind: 'production_halt', evidence: { reclassifiedAt: this.nowMs, reason: 'deepened to a halt' } });

@@ -49,6 +49,9 @@ export const analyzerOptionsSchema = z.object({
   /** Recovery: this many intervals at or above recoverRatio × expected close an episode. */
   recoverRatio: z.number().min(0).max(2).default(0.8),
   recoverRun: z.number().int().positive().default(2),
+  /** Margins around a planned shutdown window (ramp-down before, ramp-up after) that are not judged either. */
+  plannedBeforeMs: z.number().int().nonnegative().default(2 * 3_600_000),
+  plannedAfterMs: z.number().int().nonnegative().default(8 * 3_600_000),
   /** A drop is judged only where expected energy is at least this share of the enterprise's recent peak interval. */
   minPeakShare: z.number().min(0).max(1).default(0.25),
   /** Expected energy below this (kWh per interval, primary) is too small to judge. */

@@ -113,6 +113,10 @@ const table = [
   '|---:|---:|---:|---:|---:|---:|',
   ...rows.map((r) => `| ${r.meters.toLocaleString('en')} | ${r.enterprises.toLocaleString('en')} | ${r.readings.toLocaleString('en')} | ${r.ingestPerS.toLocaleString('en')} | ${r.totalPerS.toLocaleString('en')} | ${r.bytesPerMeter} |`),
 ];
+// Marginal cost: what each additional meter costs once fixed costs (code, roll-ups, index points) are paid.
+const marginal = rows.length >= 2
+  ? Math.round((rows[rows.length - 1]!.bytesPerMeter * rows[rows.length - 1]!.meters - rows[0]!.bytesPerMeter * rows[0]!.meters) / (rows[rows.length - 1]!.meters - rows[0]!.meters))
+  : undefined;
 const churnTable = [
   '| generation | meter ids seen | live meters | meter capacity | live enterprises | evicted |',
   '|---:|---:|---:|---:|---:|---:|',
@@ -126,6 +130,7 @@ const section = [
   `Rates are readings per CPU-second of this process (process.cpuUsage: user + system), so a busy shared machine does not understate them. Synthetic 15-minute data, ${days} days, 2 meters per enterprise, batches of 500; bytes per meter = (heapUsed + arrayBuffers after GC, after − before) ÷ meters, with the dense arrays sized to the meter and enterprise counts (initialCapacity = meters ÷ 2; in production doubling growth leaves up to 2× slack).`,
   '',
   ...table,
+  ...(marginal !== undefined ? ['', `Marginal state per additional meter between ${rows[0]!.meters.toLocaleString('en')} and ${rows[rows.length - 1]!.meters.toLocaleString('en')} meters: ${marginal} bytes (the rest is fixed cost: compiled code, roll-ups, index points).`] : []),
   '',
   'Churn (5,000 new meter ids every 3 days, eviction after 2 idle days): state stays bounded.',
   '',
