@@ -1,6 +1,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
+import type { RegistryFile } from '../src/registry/schema.js';
 import type { EnrichedReading } from '../src/schemas/reading.js';
 import { createChineseCalendar, type Calendar } from './calendar.js';
 import { Engine, type EngineCounters } from './engine.js';
@@ -155,3 +156,6 @@ export function createAnalyzer(options: AnalyzerOptions, deps: AnalyzerDeps): An
 }
 
 export type { AlertUpdate as AnalyzerAlertUpdate };
+
+/** Compile-time check: the registry file the pipeline loads is what the analyzer reads. */
+export const registryFileIsRegistryLike = (r: RegistryFile): RegistryLike => r;
