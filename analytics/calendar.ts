@@ -55,7 +55,7 @@ export interface ChineseCalendarOptions {
 /** Mainland China: statutory holidays and 调休 from `chinese-days`, Spring Festival window around 初一. */
 export function createChineseCalendar(o: ChineseCalendarOptions = {}): Calendar {
   const before = o.springFestivalBeforeDays ?? 14;
-  const after = o.springFestivalAfterDays ?? 21;
+  const after = o.springFestivalAfterDays ?? 42;
   const cny = new Map<number, number>();
   const cnyDay = (year: number): number => {
     let d = cny.get(year);

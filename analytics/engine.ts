@@ -958,7 +958,8 @@ export class Engine {
     const o = this.o, W = this.W;
     const deadNow: number[][] = this.counties.map(() => []);
     // Most of the city silent at once is our own input stalling (pipeline, end of data), not an outage.
-    const stalled = this.inputStalled(b);
+    // Transformers are suspended over the Spring Festival (domain.md §3): silence there is not an outage.
+    const stalled = this.inputStalled(b) || (this.codeOf(b) & SF_WINDOW) !== 0;
     for (let e = 0; e < this.eHigh; e++) {
       if (this.entIds[e] === undefined) continue;
       const j = e * W + (b % W), jp = e * W + ((b - 1) % W);

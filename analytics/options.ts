@@ -92,9 +92,9 @@ export const analyzerOptionsSchema = z.object({
   /** An episode opened as a cut is re-classified as a halt if it deepens within this many intervals. */
   reclassifyIntervals: z.number().int().nonnegative().default(8),
 
-  /** Spring Festival window around 初一 (days before, days after), treated as its own pattern. */
+  /** Spring Festival window around 初一 (days before, days after), its own pattern: plants stop 1–2 weeks early and shut 2–4 weeks plus a 1–2 week ramp (domain.md §4). */
   springFestivalBeforeDays: z.number().int().nonnegative().default(14),
-  springFestivalAfterDays: z.number().int().nonnegative().default(21),
+  springFestivalAfterDays: z.number().int().nonnegative().default(42),
 
   /** Entities idle this long are evicted (their dense index is reused): state does not grow with new tags. */
   evictAfterMs: z.number().int().positive().default(14 * 24 * 3_600_000),

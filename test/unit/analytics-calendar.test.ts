@@ -3,7 +3,7 @@ import {
   createChineseCalendar, createListCalendar, dayOfIso, HOLIDAY, KOREA_2018_HOLIDAYS, MAKEUP_PATTERN, PATTERN_MASK, SF_WINDOW, SPRING_FESTIVAL,
 } from '../../analytics/calendar.js';
 
-const cn = createChineseCalendar({ springFestivalBeforeDays: 14, springFestivalAfterDays: 21 });
+const cn = createChineseCalendar();
 const cls = (iso: string) => cn.dayClass(dayOfIso(iso));
 const pattern = (iso: string) => cls(iso) & PATTERN_MASK;
 const sf = (iso: string) => (cls(iso) & SF_WINDOW) !== 0;
@@ -18,9 +18,10 @@ describe('Chinese calendar (chinese-days)', () => {
   it('the Spring Festival window covers the shutdown weeks around it, not ordinary weeks', () => {
     expect(sf('2024-01-27')).toBe(true); // 14 days before
     expect(sf('2024-03-02')).toBe(true); // 21 days after
+    expect(sf('2024-03-23')).toBe(true); // 42 days after (2–4 weeks shut + 1–2 weeks ramp)
     expect(sf('2024-01-20')).toBe(false);
-    expect(sf('2024-03-12')).toBe(false);
-    expect(pattern('2024-03-12')).toBe(2); // an ordinary Tuesday
+    expect(sf('2024-03-25')).toBe(false);
+    expect(pattern('2024-03-26')).toBe(2); // an ordinary Tuesday
   });
   it('a 调休 Sunday working day (2024-02-04) follows a weekday pattern, inside the Spring Festival window', () => {
     expect(pattern('2024-02-04')).toBe(MAKEUP_PATTERN);
@@ -34,8 +35,8 @@ describe('Chinese calendar (chinese-days)', () => {
     expect(sf('2025-10-01')).toBe(false);
   });
   it('an ordinary weekend stays a weekend', () => {
-    expect(pattern('2025-03-08')).toBe(6);
-    expect(pattern('2025-03-09')).toBe(0);
+    expect(pattern('2025-03-22')).toBe(6);
+    expect(pattern('2025-03-23')).toBe(0);
   });
 });
 

@@ -7,6 +7,7 @@ import { synthBatches, type SynthMeter } from '../../analytics/eval/synth.js';
 import type { EnrichedReading } from '../../src/schemas/reading.js';
 
 /**
+ * (The scenarios start on 3 March 2025, 33 days after 初一: the Spring Festival window is set to 21 days after.)
  * Each alert kind from a small constructed scenario (analytics/eval/synth.ts: 1-/2-shift plants with a
  * lunch dip, 5 % noise). Runs start on Monday 2025-03-03 00:00 China time; the analyzer learns for two
  * weeks; incidents are placed in the third week (Wednesday 2025-03-19, 10:00 CST = 02:00Z).
@@ -41,7 +42,7 @@ interface RunOpts {
 }
 
 function run(o: RunOpts) {
-  const an = o.analyzer ?? createAnalyzer({ graceMs: 0 }, { registry: () => o.registry });
+  const an = o.analyzer ?? createAnalyzer({ graceMs: 0, springFestivalAfterDays: 21 }, { registry: () => o.registry });
   const alerts: Alert[] = [];
   const updates: AlertUpdate[] = [];
   an.on('alert', (a) => alerts.push(a));
@@ -234,7 +235,7 @@ describe('checkpoint and restore', () => {
     const ms = meters(10);
     const shape = (m: SynthMeter, t: number) => (m.enterprise === 'E7' && t >= T0 && t < T0 + 5 * H ? 0.02 : 1);
     const cut = T0 - 24 * H;
-    const a1 = createAnalyzer({ graceMs: 0 }, { registry: () => undefined });
+    const a1 = createAnalyzer({ graceMs: 0, springFestivalAfterDays: 21 }, { registry: () => undefined });
     for (const b of synthBatches({ meters: ms, start: START, intervals: 21 * 96, shape, seed: 3 })) {
       if (b.ts >= cut) break;
       a1.ingest(b.readings);
@@ -242,7 +243,7 @@ describe('checkpoint and restore', () => {
     }
     const path = join(dir, 'state.json');
     await a1.checkpoint(path);
-    const a2 = createAnalyzer({ graceMs: 0 }, { registry: () => undefined });
+    const a2 = createAnalyzer({ graceMs: 0, springFestivalAfterDays: 21 }, { registry: () => undefined });
     await a2.restore(path);
     const r1 = run({ ms, days: 21, shape, analyzer: a1, from: cut });
     const r2 = run({ ms, days: 21, shape, analyzer: a2, from: cut });

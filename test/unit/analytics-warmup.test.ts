@@ -21,7 +21,7 @@ describe('warmUp', () => {
       })));
     };
     const now = T0 - 3_600_000; // restart one hour before the halt
-    const an = createAnalyzer({ graceMs: 0 }, { registry: () => undefined, now: () => now });
+    const an = createAnalyzer({ graceMs: 0, springFestivalAfterDays: 21 }, { registry: () => undefined, now: () => now });
     const seen: Alert[] = [];
     an.on('alert', (a) => seen.push(a));
     const r = await an.warmUp(query, { historyMs: 16 * 86_400_000 });
