@@ -774,9 +774,19 @@ export class Engine {
     if (this.eDecl[e]) return;
     this.eDecl[e] = this.book.create({
       kind: 'slow_decline', scope: 'enterprise', entity: this.entIds[e]!, since: (d - 13) * DAY_MS - this.tz,
-      baselineKwh: 1, actualKwh: this.dayRatio(e, d - 1),
+      // For a trend the evidence is a ratio: baseline 1 = the calendar-aware expected day, actual = recent days.
+      baselineKwh: 1, actualKwh: this.recentRatio(e, d),
       evidence: { detectedAtTs: this.evalBin * this.I, intervals: Math.round((14 * DAY_MS) / this.I), reason },
     }, this.nowMs);
+  }
+
+  private recentRatio(e: number, d: number): number {
+    let s = 0, n = 0;
+    for (let k = 1; k <= 3; k++) {
+      const v = this.dayRatio(e, d - k);
+      if (!Number.isNaN(v)) { s += v; n++; }
+    }
+    return n > 0 ? s / n : 1;
   }
 
   private dayRatio(e: number, d: number): number {
