@@ -681,15 +681,15 @@ export class Engine {
       // down over half an hour shows as ~0.8 then ~0.3): opens at the second interval.
       const jp = e * this.W + ((b - 1) % this.W);
       const prevRatio = this.eA[jp]! / this.eE[jp]!;
-      const cliff = ratio <= o.cliffRatio && prevRatio <= 0.9 && z >= o.zCap;
+      const cliff = ratio <= o.cliffRatio && prevRatio <= 0.9 && z >= o.cliffZ;
       const trig = S >= o.cusumH || low >= o.nearZeroRun || cliff;
       if (!trig) return;
       // Weekend work is optional in many plants (Saturdays worked some weeks only): a drop that starts on a
       // weekend pattern is not opened there; if it lasts, the next working day opens it.
-      if (this.weekendPattern && !o.judgeWeekends) return;
+      if (this.weekendPattern && !o.judgeWeekends) { this.reject(e, b); return; }
       // Learning phase: the baseline is not trusted yet.
-      if (this.learning(e)) return;
-      const start = low >= o.nearZeroRun ? b - low + 1 : cliff && S < o.cusumH ? b - 1 : Math.max(this.dRun[e]!, b - this.W + 1);
+      if (this.learning(e)) { this.reject(e, b); return; }
+      const start = low >= o.nearZeroRun ? b - low + 1 : cliff ? b - 1 : Math.max(this.dRun[e]!, b - this.W + 1);
       let sa = 0, se = 0, la = 0, le = 0;
       for (let k = Math.max(start, b - this.W + 1); k <= b; k++) {
         const j = e * this.W + (k % this.W);
@@ -701,13 +701,13 @@ export class Engine {
       const epRatio = se > 0 ? sa / se : 1;
       // A drop in the plant's low-load hours says little about production; it is judged when the shift starts.
       const nBins = Math.max(1, b - Math.max(start, b - this.W + 1) + 1);
-      if (le / Math.min(2, nBins) < o.minPeakShare * this.ePeak[e]!) return;
+      if (le / Math.min(2, nBins) < o.minPeakShare * this.ePeak[e]!) { this.reject(e, b); return; }
       const lastRatio = le > 0 ? la / le : 1;
       // Deeper than this enterprise's ordinary dips (a noisy plant must fall further), or near zero for k intervals.
       const gate = Math.min(o.minDropRatio, this.eQlo[e]! - o.qloMargin);
-      if (low < o.nearZeroRun && (epRatio > gate || lastRatio > gate)) return;
+      if (low < o.nearZeroRun && (epRatio > gate || lastRatio > gate)) { this.reject(e, b); return; }
       // A known slow decline explains a moderate shortfall: it is not a new sudden drop.
-      if (lastRatio > o.haltRatio && this.eDecl[e] !== undefined) return;
+      if (lastRatio > o.haltRatio && this.eDecl[e] !== undefined) { this.reject(e, b); return; }
       this.dEp[e] = start;
       this.dEpA[e] = sa;
       this.dEpE[e] = se;
@@ -795,6 +795,18 @@ export class Engine {
   }
   private setDayRatio(e: number, d: number, r: number): void {
     this.eDayR[e * 14 + ((d % 14) + 14) % 14] = Number.isNaN(r) ? 0 : Math.min(255, 1 + Math.round(r * 100));
+  }
+
+  /**
+   * The CUSUM crossed h but the gates said no (weekend, learning, low-load hour, not deep enough): restart
+   * the run at h/2 so a lasting small shortfall neither accumulates for ever (a later stop would be dated
+   * from its start and diluted) nor blocks baseline learning (which pauses above h/2).
+   */
+  private reject(e: number, b: number): void {
+    if (this.dS[e]! >= this.o.cusumH) {
+      this.dS[e] = this.o.cusumH / 2;
+      this.dRun[e] = b;
+    }
   }
 
   private replaying = false;
