@@ -56,11 +56,13 @@ describe('simulator → pipeline → InfluxDB and analyzer', () => {
     const alert = await waitFor(async () => {
       const res = await fetch(`${p!.httpUrl}/api/v1/alerts?kind=production_halt`);
       const list = await res.json() as { kind: string; entity: string; dropPct: number; since: number; baselineKwh: number; actualKwh: number }[];
-      return list.find((a) => a.entity === target);
-    }, 30_000, `production_halt alert for ${target}`);
+      // The eval's matching rule: an alert of the right kind on the entity, starting within the
+      // incident (delay and precision are scored by `npm run eval`, not here).
+      const from = Date.parse(halt.start) - 3_600_000, to = Date.parse(halt.start) + halt.hours * 3_600_000;
+      return list.find((a) => a.entity === target && a.since >= from && a.since <= to);
+    }, 30_000, `production_halt alert for ${target} starting at ${halt.start}`);
     expect(alert.dropPct).toBeGreaterThan(50);
     expect(alert.baselineKwh).toBeGreaterThan(alert.actualKwh);
-    expect(Math.abs(alert.since - Date.parse(halt.start))).toBeLessThanOrEqual(3 * 3_600_000);
     // An analyst acknowledges it; the acknowledgement shows on the alert.
     const id = (alert as unknown as { id: string }).id;
     const ackRes = await fetch(`${p.httpUrl}/api/v1/alerts/${encodeURIComponent(id)}/ack`, {
