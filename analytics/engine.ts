@@ -568,12 +568,14 @@ export class Engine {
       c.ringE[b % COUNTY_RING] = 0;
     }
     const qod = this.quarterOfDay(b);
+    this.deferOpen = true;
     for (let e = 0; e < this.eHigh; e++) {
       if (this.entIds[e] === undefined) continue;
       this.evalEnterprise(e, b, code, hour, qod, true);
     }
     this.evalBin = b;
     this.detectOutages(b);
+    this.flushPending(b);
     this.detectChains(b);
     this.detectCountySlowdown(b);
   }
@@ -688,7 +690,7 @@ export class Engine {
       // weekend pattern is not opened there; if it lasts, the next working day opens it.
       if (this.weekendPattern && !o.judgeWeekends) { this.reject(e, b); return; }
       // Learning phase: the baseline is not trusted yet.
-      if (this.learning(e)) { this.reject(e, b); return; }
+      if (this.learning(e, 1)) { this.reject(e, b); return; }
       const start = low >= o.nearZeroRun ? b - low + 1 : cliff ? b - 1 : Math.max(this.dRun[e]!, b - this.W + 1);
       let sa = 0, se = 0, la = 0, le = 0;
       for (let k = Math.max(start, b - this.W + 1); k <= b; k++) {
@@ -712,8 +714,9 @@ export class Engine {
       this.dEpA[e] = sa;
       this.dEpE[e] = se;
       this.dRec[e] = 0;
-      // Halt: near zero / base load now, or falling steeply through haltRatio (a stop ramping down).
-      this.dKind[e] = ratio <= o.nearZeroRatio || (ratio <= o.haltRatio && (cliff || low >= o.nearZeroRun)) ? KIND_HALT : KIND_CUT;
+      // Halt: near zero / base load now, or still falling steeply through haltRatio (a stop half-way down its
+      // ramp). A deep cut that has settled at ~30 % is not falling any more: it stays a cut.
+      this.dKind[e] = ratio <= o.nearZeroRatio || (ratio <= o.haltRatio && prevRatio - ratio >= o.haltFall) ? KIND_HALT : KIND_CUT;
       // A cut on an enterprise whose working days have been sliding for a week is the trend showing, not a new drop.
       if (this.dKind[e] === KIND_CUT && this.trendShortfall(e)) {
         this.openDecline(e, this.curDay, 'a cut on top of a week-long slide');
@@ -724,6 +727,9 @@ export class Engine {
     } else {
       this.dEpA[e]! += A;
       this.dEpE[e]! += E;
+      // Low-load hours (nights, an unworked weekend) say nothing about recovery: a stopped plant at base
+      // load matches a night's expectation. Only hours that would be judged count, either way.
+      if (E < o.minPeakShare * this.ePeak[e]!) { this.onProgress(e, b); return; }
       const rec = ratio >= o.recoverRatio ? this.dRec[e]! + 1 : 0;
       this.dRec[e] = Math.min(255, rec);
       if (rec >= o.recoverRun) {
@@ -739,7 +745,7 @@ export class Engine {
 
   private weekendPattern = false;
 
-  private learning(e: number, share = 0.5): boolean {
+  private learning(e: number, share: number): boolean {
     for (let m = this.eHead[e]!; m !== NONE; m = this.mNext[m]!) if (this.mObs[m]! < this.o.learnIntervals * share) return true;
     return false;
   }
@@ -818,6 +824,22 @@ export class Engine {
     this.eLastEp[e] = this.dayOf(b * this.I);
     this.replayTransitions++;
     if (this.eOutage[e] === 1) return; // explained by a grid outage
+    // Within an interval's evaluation, the outage detector runs after the enterprises: hold the alert
+    // until it has had its say, so a county-wide cliff is one grid_outage and not a hundred halts.
+    if (this.deferOpen) { this.pendingOpen.add(e); return; }
+    this.raiseEnterprise(e, b);
+  }
+
+  private deferOpen = false;
+  private readonly pendingOpen = new Set<number>();
+
+  private flushPending(b: number): void {
+    this.deferOpen = false;
+    for (const e of this.pendingOpen) if (this.eOutage[e] === 0 && this.dEp[e]! >= 0) this.raiseEnterprise(e, b);
+    this.pendingOpen.clear();
+  }
+
+  private raiseEnterprise(e: number, b: number): void {
     const since = this.dEp[e]! * this.I - this.I;
     const kind = this.dKind[e] === KIND_HALT ? 'production_halt' : 'production_cut';
     const evidence = {
@@ -1061,6 +1083,7 @@ export class Engine {
 
   private joinOutage(e: number): void {
     this.eOutage[e] = 1;
+    this.recentEp.delete(e);
     const a = this.eAlert[e];
     if (a && a.status === 'open') this.book.close(a, 'withdrawn', this.nowMs, 'explained by a grid outage');
     this.eAlert[e] = undefined;
@@ -1084,6 +1107,7 @@ export class Engine {
     if (back < 0.8 * cs.outage!.members.size) return;
     for (const e of cs.outage!.members) {
       this.eOutage[e] = 0;
+      this.recentEp.delete(e);
       this.dS[e] = 0; this.dEp[e] = NONE; this.dRun[e] = NONE; this.dLow[e] = 0; this.dRec[e] = 0;
       this.inEpisode.delete(e);
     }

@@ -18,7 +18,7 @@ export const analyzerOptionsSchema = z.object({
   baselineClip: z.number().positive().default(2.5),
   /** Slowest baseline adaptation rate per observation of a slot (the rate starts at 1 and decays to this). */
   baselineAlphaMin: z.number().positive().max(1).default(0.08),
-  /** A meter's first observations (intervals) learn with a plain running mean; alerts wait for half of them. */
+  /** A meter's first observations (intervals) learn with a plain running mean; drop alerts wait for all of them. */
   learnIntervals: z.number().int().nonnegative().default(14 * 96),
   /** Open new drop episodes on Saturday/Sunday patterns too (off by default: weekend work is optional). */
   judgeWeekends: z.boolean().default(false),
@@ -36,6 +36,8 @@ export const analyzerOptionsSchema = z.object({
   nearZeroRun: z.number().int().positive().default(2),
   /** Actual/expected of the latest interval at or below this is a halt (near zero or base load); above it a cut. */
   haltRatio: z.number().min(0).max(1).default(0.35),
+  /** …when it fell at least this much (share of expected) since the previous interval: a stop mid-ramp. */
+  haltFall: z.number().min(0).max(1).default(0.35),
   /** Cliff rule: an interval at or below this ratio right after one below 90 % opens an episode at once. */
   cliffRatio: z.number().min(0).max(1).default(0.4),
   /** …and at least this many σ below expected. */

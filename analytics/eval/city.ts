@@ -1,3 +1,8 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { buildCity, simulate } from '../../simulator/index.js';
 import type { IncidentLabel } from '../../src/schemas/incident.js';
 import { REGISTER_MAX_KWH, type EnrichedReading, type ReadingInput } from '../../src/schemas/reading.js';
@@ -11,6 +16,11 @@ export interface CityRunOptions {
   start: string;
   seed: number;
   options?: AnalyzerOptions;
+  /**
+   * A folder where the simulated readings (after validation) are kept, keyed by seed, size, span and the
+   * simulator's source: a second run with the same city replays them instead of simulating again.
+   */
+  cacheDir?: string;
   /** Called after every tick (debugging). */
   onTick?: (analyzer: ReturnType<typeof createAnalyzer>, now: number) => void;
 }
@@ -50,8 +60,8 @@ export function runCity(o: CityRunOptions): CityRun {
   let stepTs = -Infinity, readings = 0, rejected = 0, engineMs = 0;
   const t0 = performance.now();
   const buf: EnrichedReading[] = [];
-  for (const b of sim.batches()) {
-    if (b.ts > stepTs) {
+  const step = (ts: number) => {
+    if (ts > stepTs) {
       // Everything of the previous step has been delivered: evaluate it (what the wall clock does online).
       if (stepTs > -Infinity) {
         const t = performance.now();
@@ -59,18 +69,48 @@ export function runCity(o: CityRunOptions): CityRun {
         engineMs += performance.now() - t;
         o.onTick?.(analyzer, stepTs);
       }
-      stepTs = b.ts;
+      stepTs = ts;
     }
-    buf.length = 0;
-    for (const r of b.readings) {
-      const m = valid(r) ? meta.get(r.meter) : undefined;
-      if (!m) { rejected++; continue; }
-      buf.push({ ...r, ts: r.ts, ...m } as EnrichedReading);
-    }
+  };
+  const feed = () => {
     readings += buf.length;
     const t = performance.now();
     analyzer.ingest(buf);
     engineMs += performance.now() - t;
+    buf.length = 0;
+  };
+  const cache = o.cacheDir ? join(o.cacheDir, `city-${o.seed}-${o.enterprises}-${o.days}-${o.start.replace(/[^0-9A-Za-z]/g, '')}-${simulatorHash()}`) : null;
+  const meterIds = reg.meters.map((m) => m.id);
+  if (cache && existsSync(join(cache, 'done'))) {
+    const c = readCache(cache);
+    rejected = c.rejected;
+    let k = 0;
+    for (let b = 0; b < c.batchTs.length; b++) {
+      step(c.batchTs[b]!);
+      for (const end = k + c.batchCount[b]!; k < end; k++) {
+        const id = meterIds[c.meter[k]!]!;
+        const r = { meter: id, ts: c.ts[k]!, energyKwh: c.energy[k]!, ...meta.get(id)! } as EnrichedReading;
+        if (c.flags[k]! & 1) r.quality = ['estimated'];
+        buf.push(r);
+      }
+      feed();
+    }
+  } else {
+    const w = cache ? new CacheWriter() : null;
+    const meterNo = new Map(meterIds.map((id, i) => [id, i]));
+    for (const b of sim.batches()) {
+      step(b.ts);
+      for (const r of b.readings) {
+        const m = valid(r) ? meta.get(r.meter) : undefined;
+        if (!m) { rejected++; continue; }
+        const er = { ...r, ts: r.ts, ...m } as EnrichedReading;
+        buf.push(er);
+        w?.reading(meterNo.get(r.meter)!, er.ts, er.energyKwh, er.quality?.includes('estimated') ? 1 : 0);
+      }
+      w?.batch(b.ts, buf.length);
+      feed();
+    }
+    if (cache && w) w.save(cache, rejected);
   }
   analyzer.tick(stepTs);
   const simMs = performance.now() - t0 - engineMs;
@@ -79,4 +119,62 @@ export function runCity(o: CityRunOptions): CityRun {
     meterEnterprise: new Map(reg.meters.map((m) => [m.id, m.enterprise])), meterGateway: new Map(reg.meters.map((m) => [m.id, m.gateway])),
   });
   return { labels: sim.labels, alerts, score, readings, rejected, meters: reg.meters.length, simMs, engineMs };
+}
+
+/** A digest of the simulator's code, so a cache never outlives a change to what it would produce. */
+function simulatorHash(): string {
+  const dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'simulator');
+  const h = createHash('sha256');
+  for (const f of readdirSync(dir).sort()) if (/\.[jt]s$/.test(f)) h.update(f).update(readFileSync(join(dir, f)));
+  return h.digest('hex').slice(0, 12);
+}
+
+/** Columnar, append-only store of validated readings (meter number, ts, register, flags) and batch bounds. */
+class CacheWriter {
+  private n = 0;
+  private nb = 0;
+  private meter = new Uint32Array(1 << 20);
+  private ts = new Float64Array(1 << 20);
+  private energy = new Float64Array(1 << 20);
+  private flags = new Uint8Array(1 << 20);
+  private batchTs = new Float64Array(1 << 16);
+  private batchCount = new Uint32Array(1 << 16);
+
+  reading(meter: number, ts: number, energy: number, flags: number): void {
+    if (this.n === this.meter.length) {
+      const grow = <T extends Uint32Array | Float64Array | Uint8Array>(a: T): T => { const b = new (a.constructor as new (n: number) => T)(a.length * 2); b.set(a); return b; };
+      this.meter = grow(this.meter); this.ts = grow(this.ts); this.energy = grow(this.energy); this.flags = grow(this.flags);
+    }
+    this.meter[this.n] = meter; this.ts[this.n] = ts; this.energy[this.n] = energy; this.flags[this.n] = flags;
+    this.n++;
+  }
+
+  batch(ts: number, count: number): void {
+    if (this.nb === this.batchTs.length) {
+      const a = new Float64Array(this.nb * 2); a.set(this.batchTs); this.batchTs = a;
+      const c = new Uint32Array(this.nb * 2); c.set(this.batchCount); this.batchCount = c;
+    }
+    this.batchTs[this.nb] = ts; this.batchCount[this.nb] = count;
+    this.nb++;
+  }
+
+  save(dir: string, rejected: number): void {
+    const tmp = `${dir}.tmp-${process.pid}`;
+    mkdirSync(tmp, { recursive: true });
+    const put = (name: string, a: ArrayBufferView) => writeFileSync(join(tmp, name), new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    put('meter', this.meter.subarray(0, this.n)); put('ts', this.ts.subarray(0, this.n));
+    put('energy', this.energy.subarray(0, this.n)); put('flags', this.flags.subarray(0, this.n));
+    put('batchTs', this.batchTs.subarray(0, this.nb)); put('batchCount', this.batchCount.subarray(0, this.nb));
+    writeFileSync(join(tmp, 'done'), JSON.stringify({ rejected }));
+    renameSync(tmp, dir);
+  }
+}
+
+function readCache(dir: string) {
+  const get = (name: string) => { const b = readFileSync(join(dir, name)); return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength); };
+  return {
+    meter: new Uint32Array(get('meter')), ts: new Float64Array(get('ts')), energy: new Float64Array(get('energy')), flags: new Uint8Array(get('flags')),
+    batchTs: new Float64Array(get('batchTs')), batchCount: new Uint32Array(get('batchCount')),
+    rejected: (JSON.parse(readFileSync(join(dir, 'done'), 'utf8')) as { rejected: number }).rejected,
+  };
 }

@@ -3,7 +3,7 @@ import { formatScore } from './score.js';
 import { runSteel, formatSteel } from './steel.js';
 
 /**
- * `npm run eval [-- --enterprises 2000 --days 60 --start 2025-03-17 --seed 1 --no-steel --no-city --sf | --only-sf --misses]`
+ * `npm run eval [-- --enterprises 2000 --days 60 --start 2025-03-17 --seed 1 --no-steel --no-city --sf | --only-sf --misses --false-alarms --cache DIR]`
  * Runs the simulated city (and, with --sf, a second run across the Spring Festival) and the steel-plant
  * replay through the analyzer offline, and prints markdown tables.
  */
@@ -23,10 +23,11 @@ if (!flag('no-city')) {
   const runs: Array<[string, string]> = flag('only-sf') ? [] : [[`${start}T00:00:00+08:00`, `city: ${enterprises} enterprises, ${days} days from ${start}, seed ${seed}`]];
   if (flag('sf') || flag('only-sf')) runs.push(['2025-01-06T00:00:00+08:00', `city across the Spring Festival: ${enterprises} enterprises, ${days} days from 2025-01-06, seed ${seed}`]);
   for (const [s, title] of runs) {
-    const r = runCity({ enterprises, days, start: s, seed });
+    const r = runCity({ enterprises, days, start: s, seed, cacheDir: flag('cache') ? arg('cache', '') : undefined });
     out.push(formatScore(title, r.score));
     out.push(`- ${r.readings.toLocaleString('en')} readings on ${r.meters} meters (${r.rejected} malformed dropped as the pipeline would); engine ${(r.engineMs / 1000).toFixed(1)} s, simulator ${(r.simMs / 1000).toFixed(1)} s`);
     if (flag('misses')) out.push('', 'misses:', ...r.score.misses.map((m) => `- ${m.id} ${m.kind} ${m.entity} ${m.start} got: ${m.got}`));
+    if (flag('false-alarms')) out.push('', 'false alarms:', ...r.score.falseAlarmList.map((a) => `- ${a.kind} ${a.entity} since ${a.since} opened ${a.opened} drop ${a.dropPct.toFixed(0)}% ${a.status}${a.explainedBy ? ` (involved in ${a.explainedBy})` : ''}`));
     out.push('');
   }
 }

@@ -48,6 +48,8 @@ export interface Score {
   alertsOnPlannedShutdowns: number;
   withdrawn: number;
   misses: Array<{ id: string; kind: string; entity: string; start: string; got: string }>;
+  /** Every unmatched alert, with the incident that explains it on the lenient count (if any). */
+  falseAlarmList: Array<{ kind: string; entity: string; since: string; opened: string; dropPct: number; status: string; explainedBy: string }>;
 }
 
 const GRACE: Partial<Record<string, number>> = { slow_decline: 14 * 86_400_000 };
@@ -78,7 +80,7 @@ export function scoreRun(labels: IncidentLabel[], alerts: Alert[], ctx: ScoreCon
   const grace = ctx.graceMs ?? 6 * 3_600_000;
   const positives = labels.filter((l) => l.expected !== 'none');
   const matched = new Set<string>();
-  const explained = new Set<string>();
+  const explained = new Map<string, string>();
   const byKind = new Map<string, KindRow>();
   const delays = new Map<string, number[]>();
   const row = (k: string): KindRow => {
@@ -123,7 +125,7 @@ export function scoreRun(labels: IncidentLabel[], alerts: Alert[], ctx: ScoreCon
     if (l.scope === 'meter') involved.add(ctx.meterEnterprise.get(entity) ?? '');
     if (l.scope === 'gateway') for (const [m, g] of ctx.meterGateway) if (g === entity) { involved.add(ctx.meterEnterprise.get(m)!); involved.add(m); }
     const related = sorted.filter((a) => inWin(a) && (a.entity === entity || [...entOfAlert(a)].some((e) => involved.has(e)) || involved.has(a.entity)));
-    for (const a of related) if (!matched.has(a.id)) explained.add(a.id);
+    for (const a of related) if (!matched.has(a.id) && !explained.has(a.id)) explained.set(a.id, `${l.kind}:${entity}`);
     // Classification: of the incidents that drew an alert on their own entity, was the first one the right kind?
     const own = sorted.filter((a) => inWin(a) && (a.entity === entity || (scope === 'enterprise' && a.scope === 'enterprise' && a.entity === entity)));
     if (own.length > 0 || same.length > 0) {
@@ -139,6 +141,7 @@ export function scoreRun(labels: IncidentLabel[], alerts: Alert[], ctx: ScoreCon
   const hol = windows('holiday'), sf = windows('spring_festival');
   const planned = labels.filter((l) => l.kind === 'planned_shutdown');
   let onHol = 0, onSf = 0, onPlanned = 0, withdrawn = 0;
+  const falseAlarmList: Score['falseAlarmList'] = [];
   const dropKinds = new Set<AlertKind>(['production_halt', 'production_cut', 'chain_disruption', 'county_slowdown', 'slow_decline', 'grid_outage']);
   for (const a of sorted) {
     if (a.status === 'withdrawn') withdrawn++;
@@ -146,6 +149,7 @@ export function scoreRun(labels: IncidentLabel[], alerts: Alert[], ctx: ScoreCon
     r.alerts++;
     if (matched.has(a.id)) continue;
     r.falseAlarms++;
+    falseAlarmList.push({ kind: a.kind, entity: a.entity, since: new Date(a.since).toISOString(), opened: new Date(a.openedAt).toISOString(), dropPct: a.dropPct, status: a.status, explainedBy: explained.get(a.id) ?? '' });
     if (!explained.has(a.id)) r.lenientFalseAlarms++;
     if (dropKinds.has(a.kind)) {
       // A sudden drop is "on" a holiday when it began there; a trend alert when it was raised there.
@@ -194,6 +198,7 @@ export function scoreRun(labels: IncidentLabel[], alerts: Alert[], ctx: ScoreCon
     alertsOnPlannedShutdowns: onPlanned,
     withdrawn,
     misses,
+    falseAlarmList,
   };
 }
 
