@@ -29,6 +29,7 @@ export interface AlertDraft {
   baselineKwh: number;
   actualKwh: number;
   contributors?: Contributor[];
+  parentId?: string;
   evidence: AlertEvidence;
 }
 
@@ -65,6 +66,7 @@ export class AlertBook extends TypedEmitter<AnalyzerEvents> {
       actualKwh: round3(d.actualKwh),
       dropPct: dropPct(d.baselineKwh, d.actualKwh),
       contributors: d.contributors ?? [],
+      ...(d.parentId ? { parentId: d.parentId } : {}),
       evidence: d.evidence,
     };
     this.open.set(a.id, a);
@@ -75,8 +77,9 @@ export class AlertBook extends TypedEmitter<AnalyzerEvents> {
     return a;
   }
 
-  update(a: Alert, now: number, patch: Partial<Pick<Alert, 'since' | 'baselineKwh' | 'actualKwh' | 'contributors' | 'kind'>> & { evidence?: Partial<AlertEvidence> }, notify = true): void {
+  update(a: Alert, now: number, patch: Partial<Pick<Alert, 'since' | 'baselineKwh' | 'actualKwh' | 'contributors' | 'kind' | 'parentId'>> & { evidence?: Partial<AlertEvidence> }, notify = true): void {
     if (a.status !== 'open') return;
+    if (patch.parentId !== undefined) a.parentId = patch.parentId;
     if (patch.since !== undefined) a.since = patch.since;
     if (patch.kind !== undefined) a.kind = patch.kind;
     if (patch.baselineKwh !== undefined) a.baselineKwh = round3(patch.baselineKwh);

@@ -1,6 +1,7 @@
 import type { EnrichedReading } from '../src/schemas/reading.js';
 import { AlertBook } from './alerts.js';
 import { HOLIDAY, PATTERN_MASK, SF_WINDOW, type Calendar } from './calendar.js';
+import { ChainRollup, type ChainHost } from './chains.js';
 import type { ResolvedOptions } from './options.js';
 import { cusumStep, registerDelta, robustUpdate } from './stats.js';
 import type { Alert, Contributor, IndexPoint, RegistryLike } from './types.js';
@@ -157,7 +158,7 @@ export class Engine {
   // ---- chains and counties (few: plain objects) ----
   private readonly chainIndex = new Map<string, number>();
   private chainIds: string[] = [];
-  private chainAlerts = new Map<number, Alert>();
+  private readonly chains: ChainRollup;
   private readonly countyIndex = new Map<string, number>();
   private counties: CountyState[] = [];
   private chainIdx: GroupIndex[] = [];
@@ -211,7 +212,48 @@ export class Engine {
     this.eDayA = new Float32Array(c);
     this.eDayE = new Float32Array(c);
     this.eDayR = new Uint8Array(c * 14);
+    this.chains = new ChainRollup(o, this.chainHost(), this.book);
     this.refreshRegistry();
+  }
+
+  /** The roll-up's view of the enterprises; closures read the current arrays (they are replaced on growth). */
+  private chainHost(): ChainHost {
+    return {
+      intervalMs: this.I,
+      episodes: this.recentEp,
+      entId: (e) => this.entIds[e],
+      chainOf: (e) => this.eChain[e]!,
+      chainId: (c) => this.chainIds[c] ?? '',
+      inOutage: (e) => this.eOutage[e] === 1,
+      neighbours: (e) => {
+        const out: number[] = [];
+        for (const id of this.customers.get(this.entIds[e]!) ?? []) {
+          const n = this.entIndex.get(id);
+          if (n !== undefined) out.push(n);
+        }
+        return out;
+      },
+      isLeader: (e) => this.leaders.has(this.entIds[e]!),
+      workingHourRatio: (e, b) => {
+        const code = this.codeOf(b);
+        const pattern = code & PATTERN_MASK;
+        if (pattern < 1 || pattern > 5 || (code & SF_WINDOW) !== 0 || this.eOutage[e] === 1 || this.learning(e, 1)) return Number.NaN;
+        if (this.shutdowns.size > 0 && this.inShutdown(e, b * this.I - this.I)) return Number.NaN;
+        let sa = 0, se = 0;
+        for (let k = b - 3; k <= b; k++) {
+          const j = e * this.W + (k % this.W);
+          const a = this.eA[j]!, x = this.eE[j]!;
+          if (Number.isNaN(a) || Number.isNaN(x)) return Number.NaN;
+          sa += a; se += x;
+        }
+        return se / 4 >= this.o.minPeakShare * this.ePeak[e]! && se > 0 ? sa / se : Number.NaN;
+      },
+      energy: (e, b, out) => {
+        const j = e * this.W + (b % this.W);
+        out[0] = this.eA[j]!; out[1] = this.eE[j]!;
+      },
+      enterpriseAlert: (e) => this.eAlert[e],
+    };
   }
 
   // ------------------------------------------------------------------ registry
@@ -575,8 +617,8 @@ export class Engine {
     }
     this.evalBin = b;
     this.detectOutages(b);
+    this.chains.step(b, this.nowMs);
     this.flushPending(b);
-    this.detectChains(b);
     this.detectCountySlowdown(b);
   }
 
@@ -851,9 +893,10 @@ export class Engine {
       this.book.update(cur, this.nowMs, { since, kind, baselineKwh: this.dEpE[e]!, actualKwh: this.dEpA[e]!, evidence });
       return;
     }
+    const parentId = this.chains.parentOf(e);
     this.eAlert[e] = this.book.create({
       kind, scope: 'enterprise', entity: this.entIds[e]!, since,
-      baselineKwh: this.dEpE[e]!, actualKwh: this.dEpA[e]!, evidence,
+      baselineKwh: this.dEpE[e]!, actualKwh: this.dEpA[e]!, evidence, ...(parentId ? { parentId } : {}),
     }, this.nowMs);
   }
 
@@ -1115,75 +1158,6 @@ export class Engine {
     cs.outage = undefined;
   }
 
-  // ------------------------------------------------------------------ chain disruption
-
-  /**
-   * Chain disruption: enterprises of one chain whose drop episodes began within chainWindowMs of each other
-   * (a leader's downstream follows with a lag of hours to days), at least one still below baseline, and
-   * either chainMinEnterprises of them or two that are supply-chain neighbours (registry `suppliers`).
-   */
-  private detectChains(b: number): void {
-    const o = this.o;
-    const windowBins = Math.ceil(o.chainWindowMs / this.I);
-    const byChain = new Map<number, number[]>();
-    for (const [e, ep] of this.recentEp) {
-      if (this.entIds[e] === undefined || (!ep.active && b - ep.last > windowBins)) { this.recentEp.delete(e); continue; }
-      if (this.eOutage[e] === 1) continue;
-      const c = this.eChain[e]!;
-      let l = byChain.get(c);
-      if (!l) byChain.set(c, (l = []));
-      l.push(e);
-    }
-    for (const [c, all] of byChain) {
-      // Keep the members whose episodes began within the window of the latest active one.
-      const activeStarts = all.filter((e) => this.recentEp.get(e)!.active).map((e) => this.recentEp.get(e)!.start);
-      const existing = this.chainAlerts.get(c);
-      if (activeStarts.length === 0) {
-        if (existing) { this.book.close(existing, 'resolved', this.nowMs, 'every contributing enterprise back to baseline'); this.chainAlerts.delete(c); }
-        continue;
-      }
-      const latest = Math.max(...activeStarts);
-      const members = all.filter((e) => Math.abs(this.recentEp.get(e)!.start - latest) <= windowBins || this.recentEp.get(e)!.active);
-      const ids = members.map((e) => this.entIds[e]!);
-      const idSet = new Set(ids);
-      let qualifies = members.length >= o.chainMinEnterprises;
-      let leader: string | undefined;
-      for (const id of ids) {
-        const nb = this.customers.get(id);
-        if (!nb) continue;
-        let n = 0;
-        for (const x of nb) if (idSet.has(x)) n++;
-        if (n >= Math.max(1, o.chainLeaderDownstream)) { qualifies = true; if (this.leaders.has(id) || leader === undefined) leader = id; }
-      }
-      if (!qualifies && !existing) continue;
-      let missing = 0, base = 0, act = 0, since = Infinity;
-      const contrib: Contributor[] = [];
-      for (const e of members) {
-        const ep = this.recentEp.get(e)!;
-        const miss = Math.max(0, ep.E - ep.A);
-        missing += miss; base += ep.E; act += ep.A;
-        since = Math.min(since, ep.start * this.I - this.I);
-        contrib.push({ enterprise: this.entIds[e]!, share: 0, missingKwh: Math.round(miss * 1000) / 1000 });
-      }
-      for (const x of contrib) x.share = missing > 0 ? Math.round((x.missingKwh / missing) * 1000) / 1000 : 1 / contrib.length;
-      contrib.sort((p, q) => q.share - p.share);
-      if (existing) {
-        const changed = contrib.length !== existing.contributors.length;
-        this.book.update(existing, this.nowMs, { baselineKwh: base, actualKwh: act, contributors: contrib }, changed);
-        continue;
-      }
-      this.chainAlerts.set(c, this.book.create({
-        kind: 'chain_disruption', scope: 'chain', entity: this.chainIds[c]!, since, baselineKwh: base, actualKwh: act,
-        contributors: contrib, evidence: { detectedAtTs: b * this.I, intervals: Math.round((b * this.I - since) / this.I), ...(leader ? { leader } : {}) },
-      }, this.nowMs));
-    }
-    for (const [c, a] of this.chainAlerts) {
-      if (byChain.has(c)) continue;
-      this.book.close(a, 'resolved', this.nowMs, 'no enterprise of the chain below baseline');
-      this.chainAlerts.delete(c);
-    }
-  }
-
   // ------------------------------------------------------------------ county slowdown
 
   private detectCountySlowdown(b: number): void {
@@ -1395,7 +1369,7 @@ export class Engine {
       counties: this.counties.map((c) => ({ id: c.id, lowRun: c.lowRun, slow: c.slow?.id ?? null, ringA: [...c.ringA], ringE: [...c.ringE] })),
       typed, alerts: this.book.snapshot(), eAlert: alertIds(this.eAlert), eDecl: alertIds(this.eDecl),
       gwAlerts: [...this.gwAlerts].map(([g, a]) => [g, a.id]), meterAlerts: [...this.meterAlerts].map(([m, a]) => [m, a.id]),
-      chainAlerts: [...this.chainAlerts].map(([c, a]) => [c, a.id]), inEpisode: [...this.inEpisode],
+      chains: this.chains.toJSON(), inEpisode: [...this.inEpisode],
       recentEp: [...this.recentEp], chainIdx: this.chainIdx, countyIdx: this.countyIdx,
       outages: this.counties.map((c) => (c.outage ? { alert: c.outage.alert.id, members: [...c.outage.members] } : null)),
     };
@@ -1432,10 +1406,10 @@ export class Engine {
     }
     this.eAlert = s.eAlert.map(byId);
     this.eDecl = s.eDecl.map(byId);
-    this.gwAlerts.clear(); this.meterAlerts.clear(); this.chainAlerts.clear();
+    this.gwAlerts.clear(); this.meterAlerts.clear();
     for (const [g, id] of s.gwAlerts) { const a = byId(id); if (a) this.gwAlerts.set(g, a); }
     for (const [m, id] of s.meterAlerts) { const a = byId(id); if (a) this.meterAlerts.set(m, a); }
-    for (const [c, id] of s.chainAlerts) { const a = byId(id); if (a) this.chainAlerts.set(c, a); }
+    this.chains.load(s.chains, byId);
     this.inEpisode.clear();
     for (const e of s.inEpisode) this.inEpisode.add(e);
     this.recentEp.clear();

@@ -75,10 +75,14 @@ export const analyzerOptionsSchema = z.object({
   /** Below this share of expected an enterprise counts as dead for outage detection. */
   outageDeadRatio: z.number().min(0).max(1).default(0.15),
 
-  /** Chain disruption: this many enterprises of one chain with drop episodes starting within chainWindowMs… */
-  chainMinEnterprises: z.number().int().positive().default(3),
-  /** …or the chain leader plus this many of its downstream (customers, two hops). */
-  chainLeaderDownstream: z.number().int().nonnegative().default(1),
+  /** Chain disruption: an enterprise in a drop episode with this many supply-chain neighbours (registry
+   * `suppliers`, both ways; a leader's two hops) whose episodes began within chainWindowMs of its own… */
+  chainMinLinked: z.number().int().positive().default(1),
+  /** …or this many enterprises of one chain whose episodes began within chainTogetherMs (0: off). */
+  chainMinEnterprises: z.number().int().nonnegative().default(0),
+  chainTogetherMs: z.number().int().positive().default(24 * 3_600_000),
+  /** While a disruption is open, a neighbour of a member whose working hours fall to this share of expected is named too. */
+  chainSoftRatio: z.number().min(0).max(1).default(0.85),
   chainWindowMs: z.number().int().positive().default(72 * 3_600_000),
 
   /** County slowdown: rolling actual/expected of the county below this for countySlowIntervals intervals. */

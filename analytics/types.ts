@@ -52,6 +52,8 @@ export interface Alert {
   /** 100 × (1 − actual/baseline), rounded to 0.1. */
   dropPct: number;
   contributors: Contributor[];
+  /** The chain disruption this enterprise's drop is part of (its id): one disruption, one story. */
+  parentId?: string;
   evidence: AlertEvidence;
 }
 

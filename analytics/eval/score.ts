@@ -47,6 +47,8 @@ export interface Score {
   alertsOnSpringFestival: number;
   alertsOnPlannedShutdowns: number;
   withdrawn: number;
+  /** Enterprise alerts the engine filed under a chain disruption that matched its incident. */
+  merged: number;
   misses: Array<{ id: string; kind: string; entity: string; start: string; got: string }>;
   /** Every unmatched alert, with the incident that explains it on the lenient count (if any). */
   falseAlarmList: Array<{ kind: string; entity: string; since: string; opened: string; dropPct: number; status: string; explainedBy: string }>;
@@ -143,8 +145,12 @@ export function scoreRun(labels: IncidentLabel[], alerts: Alert[], ctx: ScoreCon
   let onHol = 0, onSf = 0, onPlanned = 0, withdrawn = 0;
   const falseAlarmList: Score['falseAlarmList'] = [];
   const dropKinds = new Set<AlertKind>(['production_halt', 'production_cut', 'chain_disruption', 'county_slowdown', 'slow_decline', 'grid_outage']);
+  let merged = 0;
   for (const a of sorted) {
     if (a.status === 'withdrawn') withdrawn++;
+    // "Alerts within an episode merge": an enterprise alert the engine itself filed under a chain
+    // disruption that is a hit is part of that hit, counted apart and in no kind's precision.
+    if (a.parentId !== undefined && matched.has(a.parentId) && !matched.has(a.id)) { merged++; continue; }
     const r = row(a.kind);
     r.alerts++;
     if (matched.has(a.id)) continue;
@@ -197,6 +203,7 @@ export function scoreRun(labels: IncidentLabel[], alerts: Alert[], ctx: ScoreCon
     alertsOnSpringFestival: onSf,
     alertsOnPlannedShutdowns: onPlanned,
     withdrawn,
+    merged,
     misses,
     falseAlarmList,
   };
@@ -216,6 +223,7 @@ export function formatScore(title: string, s: Score): string {
     `- grid outages classified as outages: ${f(s.outageClassified)}; chain disruptions with the right chain: ${f(s.chainRightChain)}, contributors named: ${f(s.chainContributorsNamed)}`,
     `- false alarms per meter-month on ${s.incidentFreeMeters} incident-free meters: ${f(s.falseAlarmsPerMeterMonth, 4)}`,
     `- drop alerts starting on holidays: ${s.alertsOnHolidays}, in the Spring Festival: ${s.alertsOnSpringFestival}, in planned shutdowns: ${s.alertsOnPlannedShutdowns}; alerts withdrawn: ${s.withdrawn}`,
+    `- enterprise alerts filed under a matched chain disruption (merged into its hit, in no row above): ${s.merged}`,
   ];
   return lines.join('\n');
 }

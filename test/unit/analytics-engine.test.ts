@@ -148,6 +148,22 @@ describe('chain disruption', () => {
     expect(final.contributors.reduce((s, c) => s + c.share, 0)).toBeCloseTo(1, 2);
     expect(final.evidence.leader).toBe('E0');
     expect(updates.some((u) => u.change === 'updated' && u.alert.kind === 'chain_disruption')).toBe(true);
+    // The members' own alerts are filed under the disruption: one story, not three.
+    const own = alerts.filter((a) => a.scope === 'enterprise' && ['E0', 'E1', 'E2'].includes(a.entity));
+    expect(own.length).toBeGreaterThan(0);
+    for (const a of own) expect(a.parentId).toBe(final.id);
+  });
+
+  it('drops of unrelated firms of one chain, days apart, are not a disruption', () => {
+    const ms = meters(16, { chain: (i) => (i < 8 ? 'nev_parts' : 'furniture') });
+    const registry: RegistryLike = { enterprises: [{ id: 'E0', county: 'nanhu', chains: ['nev_parts'], leader: true, suppliers: ['E1'] }] };
+    // E3, E5 and E7 share a chain but no supply edge with each other or with E0.
+    const stop = (e: string, from: number) => (m: SynthMeter, t: number) => m.enterprise === e && t >= T0 + from * H && t < T0 + (from + 6) * H;
+    const stops = [stop('E3', 0), stop('E5', 24), stop('E7', 48)];
+    const shape = (m: SynthMeter, t: number) => (stops.some((s) => s(m, t)) ? 0.03 : 1);
+    const { alerts } = run({ ms, days: 21, registry, shape });
+    expect(alerts.filter((a) => a.kind === 'production_halt').map((a) => a.entity).sort()).toEqual(['E3', 'E5', 'E7']);
+    expect(alerts.filter((a) => a.kind === 'chain_disruption')).toEqual([]);
   });
 });
 
