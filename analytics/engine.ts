@@ -1091,6 +1091,9 @@ export class Engine {
         if (!Number.isNaN(this.eA[e * W + (b % W)]!)) reporting++;
         else for (let m = this.eHead[e]!; m !== NONE; m = this.mNext[m]!) silentGw.add(this.mGw[m]!);
       }
+      // A silent gateway counts only when all of it has been silent for two intervals: one that is merely
+      // late (its backlog arrives next interval) or half-reporting is a communication matter.
+      for (const g of silentGw) if (!this.gatewaySilentSince(g, b - 1)) silentGw.delete(g);
       if (reporting < o.outageMinReporting && silentGw.size < o.outageMinSilentGateways) continue;
       const chains = new Set([...cand].map((e) => this.eChain[e]!));
       if (chains.size < o.outageMinChains) continue;
@@ -1104,6 +1107,15 @@ export class Engine {
       cs.outage = { alert, members };
       for (const e of members) this.joinOutage(e);
     }
+  }
+
+  /** Every meter of gateway g without data since interval `from` (inclusive). */
+  private gatewaySilentSince(g: number, from: number): boolean {
+    for (let m = 0; m < this.mHigh; m++) {
+      if (this.mGw[m] !== g || this.meterIds[m] === undefined) continue;
+      if (this.mLast[m]! >= from) return false;
+    }
+    return true;
   }
 
   /** True when fewer than half of the live enterprises have any data for interval b. */
