@@ -41,7 +41,7 @@ export const analyzerOptionsSchema = z.object({
   /** Cliff rule: an interval at or below this ratio right after one below 90 % opens an episode at once. */
   cliffRatio: z.number().min(0).max(1).default(0.4),
   /** …and at least this many σ below expected. */
-  cliffZ: z.number().nonnegative().default(3),
+  cliffZ: z.number().nonnegative().default(8),
   /** An episode whose actual/expected stays above this is too small to alert on. */
   minDropRatio: z.number().min(0).max(1).default(0.7),
   /** Running lower quantile of each enterprise's hourly actual/expected (ordinary dips): initial value, p, rate. */
