@@ -12,6 +12,15 @@ export const HOLIDAY = 7;
 export const SPRING_FESTIVAL = 8;
 export const SF_WINDOW = 16;
 export const PATTERN_MASK = 15;
+/** Bits 5–8: the pattern the day would have outside the Spring Festival window (weekday, holiday, make-up). */
+const ORDINARY_SHIFT = 5;
+/** Set on Spring Festival window days after the statutory week, when plants come back one by one. */
+export const SF_RETURN = 512;
+
+/** The pattern of a day as if there were no Spring Festival window (for enterprises already back at work). */
+export function ordinaryPattern(code: number): number {
+  return (code >> ORDINARY_SHIFT) & PATTERN_MASK;
+}
 /** 调休 days replace a weekday inside a holiday; we use a mid-week pattern for them. */
 export const MAKEUP_PATTERN = 3;
 
@@ -68,10 +77,10 @@ export function createChineseCalendar(o: ChineseCalendarOptions = {}): Calendar 
   return memo('cn', (day) => {
     const iso = isoOfDay(day);
     const year = Number(iso.slice(0, 4));
-    let sf = false;
+    let sf = false, afterWeek = false;
     for (const y of [year, year + 1]) {
       const c = cnyDay(y);
-      if (day >= c - before && day <= c + after) sf = true;
+      if (day >= c - before && day <= c + after) { sf = true; afterWeek = day > c + 6; }
     }
     const weekday = new Date(day * DAY_MS).getUTCDay();
     const detail = chineseDays.getDayDetail(iso);
@@ -79,12 +88,9 @@ export function createChineseCalendar(o: ChineseCalendarOptions = {}): Calendar 
     const makeup = detail.work && weekend;
     // A weekend day off inside a holiday carries the holiday's name ("National Day,国庆节,3").
     const holiday = !detail.work && (!weekend || detail.name.includes(','));
-    let pattern: number;
-    if (makeup) pattern = MAKEUP_PATTERN;
-    else if (sf) pattern = SPRING_FESTIVAL;
-    else if (holiday) pattern = HOLIDAY;
-    else pattern = weekday;
-    return pattern | (sf ? SF_WINDOW : 0);
+    const ordinary = makeup ? MAKEUP_PATTERN : holiday ? HOLIDAY : weekday;
+    const pattern = sf && !makeup ? SPRING_FESTIVAL : ordinary;
+    return pattern | (sf ? SF_WINDOW : 0) | (ordinary << ORDINARY_SHIFT) | (afterWeek ? SF_RETURN : 0);
   });
 }
 
@@ -105,10 +111,10 @@ export function createListCalendar(o: ListCalendarOptions): Calendar {
   const win = (o.shutdownWindows ?? []).map(([a, b]) => [dayOfIso(a), dayOfIso(b)] as const);
   return memo(o.name ?? 'list', (day) => {
     const sf = win.some(([a, b]) => day >= a && day <= b);
-    if (mk.has(day)) return MAKEUP_PATTERN | (sf ? SF_WINDOW : 0);
-    if (sf) return SPRING_FESTIVAL | SF_WINDOW;
-    if (hol.has(day)) return HOLIDAY;
-    return new Date(day * DAY_MS).getUTCDay();
+    const ordinary = mk.has(day) ? MAKEUP_PATTERN : hol.has(day) ? HOLIDAY : new Date(day * DAY_MS).getUTCDay();
+    if (mk.has(day)) return MAKEUP_PATTERN | (sf ? SF_WINDOW : 0) | (ordinary << ORDINARY_SHIFT);
+    if (sf) return SPRING_FESTIVAL | SF_WINDOW | (ordinary << ORDINARY_SHIFT);
+    return ordinary | (ordinary << ORDINARY_SHIFT);
   });
 }
 

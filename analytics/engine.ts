@@ -1,6 +1,6 @@
 import type { EnrichedReading } from '../src/schemas/reading.js';
 import { AlertBook } from './alerts.js';
-import { HOLIDAY, PATTERN_MASK, SF_WINDOW, type Calendar } from './calendar.js';
+import { HOLIDAY, ordinaryPattern, PATTERN_MASK, SF_RETURN, SF_WINDOW, type Calendar } from './calendar.js';
 import { ChainRollup, type ChainHost } from './chains.js';
 import type { ResolvedOptions } from './options.js';
 import { cusumStep, registerDelta, robustUpdate } from './stats.js';
@@ -142,6 +142,12 @@ export class Engine {
   private eDayA: Float32Array;
   private eDayE: Float32Array;
   private eDayR: Uint8Array; // 14 daily ratios per enterprise (ring by day): 0 none, else 1 + round(100·ratio)
+  // Spring Festival return: the day an enterprise is judged as an ordinary week again (NONE: not yet),
+  // the run of days back at its ordinary level, and today's actual vs ordinary-pattern expected.
+  private eSfBack: Int32Array;
+  private eSfRun: Uint8Array;
+  private eSfA: Float32Array;
+  private eSfE: Float32Array;
   private eAlert: (Alert | undefined)[] = [];
   private eDecl: (Alert | undefined)[] = [];
   private readonly dirty = new Set<number>();
@@ -212,6 +218,10 @@ export class Engine {
     this.eDayA = new Float32Array(c);
     this.eDayE = new Float32Array(c);
     this.eDayR = new Uint8Array(c * 14);
+    this.eSfBack = new Int32Array(c).fill(NONE);
+    this.eSfRun = new Uint8Array(c);
+    this.eSfA = new Float32Array(c);
+    this.eSfE = new Float32Array(c);
     this.chains = new ChainRollup(o, this.chainHost(), this.book);
     this.refreshRegistry();
   }
@@ -235,7 +245,7 @@ export class Engine {
       },
       isLeader: (e) => this.leaders.has(this.entIds[e]!),
       workingHourRatio: (e, b) => {
-        const code = this.codeOf(b);
+        const code = this.codeFor(e, b, this.codeOf(b));
         const pattern = code & PATTERN_MASK;
         if (pattern < 1 || pattern > 5 || (code & SF_WINDOW) !== 0 || this.eOutage[e] === 1 || this.learning(e, 1)) return Number.NaN;
         if (this.shutdowns.size > 0 && this.inShutdown(e, b * this.I - this.I)) return Number.NaN;
@@ -352,6 +362,10 @@ export class Engine {
     this.eDayA = grow(this.eDayA, n);
     this.eDayE = grow(this.eDayE, n);
     this.eDayR = grow(this.eDayR, n * 14);
+    this.eSfBack = grow(this.eSfBack, n, NONE);
+    this.eSfRun = grow(this.eSfRun, n);
+    this.eSfA = grow(this.eSfA, n);
+    this.eSfE = grow(this.eSfE, n);
     this.eCap = n;
   }
 
@@ -386,6 +400,7 @@ export class Engine {
     this.eOutage[e] = 0;
     this.eDayA[e] = 0; this.eDayE[e] = 0;
     this.eDayR.fill(0, e * 14, e * 14 + 14);
+    this.eSfBack[e] = NONE; this.eSfRun[e] = 0; this.eSfA[e] = 0; this.eSfE[e] = 0;
     this.eAlert[e] = undefined;
     this.eDecl[e] = undefined;
   }
@@ -626,8 +641,21 @@ export class Engine {
     return Math.floor(((((b * this.I - this.I + this.tz) % DAY_MS) + DAY_MS) % DAY_MS) / 900_000);
   }
 
-  private evalEnterprise(e: number, b: number, code: number, hour: number, qod: number, first: boolean): void {
+  /** The day class for enterprise e: an enterprise back from the Spring Festival follows its ordinary week. */
+  private codeFor(e: number, b: number, code: number): number {
+    if ((code & SF_WINDOW) === 0 || this.eSfBack[e] === NONE) return code;
+    return this.dayOf(b * this.I - this.I) >= this.eSfBack[e]! ? ordinaryPattern(code) : code;
+  }
+
+  private evalEnterprise(e: number, b: number, dayCode: number, hour: number, qod: number, first: boolean): void {
     const W = this.W, o = this.o;
+    const code = this.codeFor(e, b, dayCode);
+    // After the festival's statutory week, measure each working day against the ordinary week to see
+    // when this enterprise is back (plants return one by one over weeks).
+    const ord = ordinaryPattern(code);
+    const sfCheck = first && (code & SF_RETURN) !== 0 && ord >= 1 && ord <= 5;
+    const ordSlot = ord * 24 + hour, ordQ = shapeIndex(ord, qod);
+    let Eo = 0, Ao = 0;
     const pattern = code & PATTERN_MASK;
     const slot = pattern * 24 + hour;
     const startMs = b * this.I - this.I;
@@ -647,11 +675,16 @@ export class Engine {
         if (this.mObs[m]! < 0xffffffff) this.mObs[m]!++;
         if ((!suspect || (young && this.dEp[e] === NONE)) && !planned && !((code & SF_WINDOW) && pattern < HOLIDAY)) this.learnMeter(m, slot, q, c, noise);
       }
+      if (sfCheck) {
+        const eo = this.expectedMeter(m, ordSlot, ord, ordQ);
+        if (!Number.isNaN(eo)) { Eo += eo; Ao += c; }
+      }
       if (Number.isNaN(ex)) continue;
       A += c;
       E += ex;
       n++;
     }
+    if (sfCheck && Eo > 0) { this.eSfA[e]! += Ao; this.eSfE[e]! += Eo; }
     const j = e * W + (b % W);
     this.eA[j] = any ? A : Number.NaN;
     this.eE[j] = n > 0 ? E : Number.NaN;
@@ -1045,26 +1078,31 @@ export class Engine {
     const o = this.o, W = this.W;
     const deadNow: number[][] = this.counties.map(() => []);
     // Most of the city silent at once is our own input stalling (pipeline, end of data), not an outage.
-    // Transformers are suspended over the Spring Festival (domain.md §3): silence there is not an outage.
-    const stalled = this.inputStalled(b) || (this.codeOf(b) & SF_WINDOW) !== 0;
+    // Transformers are suspended and plants stop together over the Spring Festival (domain.md §3): only
+    // enterprises already back at work (judged against their ordinary week) can show an outage there.
+    const stalled = this.inputStalled(b);
+    const dayCode = this.codeOf(b);
     for (let e = 0; e < this.eHigh; e++) {
       if (this.entIds[e] === undefined) continue;
+      const away = (dayCode & SF_WINDOW) !== 0 && (this.codeFor(e, b, dayCode) & SF_WINDOW) !== 0;
       const j = e * W + (b % W), jp = e * W + ((b - 1) % W);
       const a = this.eA[j]!, x = this.eE[j]!, ap = this.eA[jp]!, xp = this.eE[jp]!;
       const aliveBefore = !Number.isNaN(ap) && (Number.isNaN(xp) ? ap > 0 : ap >= 0.5 * xp && xp >= o.minExpectedKwh);
       const silentNow = !stalled && Number.isNaN(a) && this.eHead[e] !== NONE && this.mLast[this.eHead[e]!]! < b;
       // Dead: a cliff to ~0 from what it drew a moment ago (an unworked Saturday morning stays at base load).
-      const deadNowE = silentNow || (!Number.isNaN(x) && x >= o.minExpectedKwh && a < o.outageDeadRatio * x && a < o.outageDeadRatio * ap);
+      const deadNowE = silentNow || (!away && !Number.isNaN(x) && x >= o.minExpectedKwh && a < o.outageDeadRatio * x && a < o.outageDeadRatio * ap);
+      // Falling silent needs only to have been heard a moment ago; a cliff needs to have been working.
+      const wasAlive = silentNow ? !Number.isNaN(ap) : aliveBefore;
       const c = this.eCounty[e]!;
       const cs = this.counties[c]!;
       if (cs.outage) {
-        if (deadNowE && aliveBefore && !cs.outage.members.has(e)) {
+        if (deadNowE && wasAlive && !cs.outage.members.has(e)) {
           cs.outage.members.add(e);
           this.joinOutage(e);
         }
         continue;
       }
-      if (deadNowE && aliveBefore) deadNow[c]!.push(e);
+      if (deadNowE && wasAlive) deadNow[c]!.push(e);
     }
     for (let c = 0; c < this.counties.length; c++) {
       const cs = this.counties[c]!;
@@ -1251,8 +1289,10 @@ export class Engine {
     emit('chain', this.chainIds, this.chainIdx);
     emit('county', this.counties.map((c) => c.id), this.countyIdx);
     const d = this.curDay;
+    const inSf = (this.deps.calendar.dayClass(d) & SF_WINDOW) !== 0;
     for (let e = 0; e < this.eHigh; e++) {
       if (this.entIds[e] === undefined) continue;
+      this.checkSfReturn(e, d, inSf);
       const A = this.eDayA[e]!, E = this.eDayE[e]!;
       this.eDayA[e] = 0; this.eDayE[e] = 0;
       if (E > 0 && E > this.o.minExpectedKwh * 24) {
@@ -1261,6 +1301,19 @@ export class Engine {
       } else this.setDayRatio(e, d, Number.NaN);
     }
     this.evictIdle();
+  }
+
+  /** Back from the Spring Festival: sfReturnDays working days in a row at sfReturnRatio of an ordinary week. */
+  private checkSfReturn(e: number, d: number, inSf: boolean): void {
+    if (!inSf) {
+      if (this.eSfBack[e] !== NONE) { this.eSfBack[e] = NONE; this.eSfRun[e] = 0; }
+      return;
+    }
+    const A = this.eSfA[e]!, E = this.eSfE[e]!;
+    this.eSfA[e] = 0; this.eSfE[e] = 0;
+    if (this.eSfBack[e] !== NONE || !(E > this.o.minExpectedKwh * 24)) return;
+    this.eSfRun[e] = A / E >= this.o.sfReturnRatio ? Math.min(255, this.eSfRun[e]! + 1) : 0;
+    if (this.eSfRun[e]! >= this.o.sfReturnDays) this.eSfBack[e] = d + 1;
   }
 
   /**
@@ -1364,6 +1417,7 @@ export class Engine {
     'mReg', 'mLast', 'mEnt', 'mGw', 'mNext', 'mCt', 'mProf', 'mScale', 'mShape', 'mObs',
     'eHead', 'eCounty', 'eChain', 'eNoise', 'eQlo', 'eHourNoise', 'ePeak', 'eLastEp', 'eA', 'eE', 'dS', 'sS', 'dLow', 'sLow', 'dRec', 'sRec', 'dEp', 'sEp',
     'dRun', 'sRun', 'dEpA', 'sEpA', 'dEpE', 'sEpE', 'dKind', 'sKind', 'eDirty', 'eOutage', 'eDayA', 'eDayE', 'eDayR',
+    'eSfBack', 'eSfRun', 'eSfA', 'eSfE',
   ] as const;
 
   toJSON(): object {

@@ -103,6 +103,10 @@ export const analyzerOptionsSchema = z.object({
   /** Spring Festival window around 初一 (days before, days after), its own pattern: plants stop 1–2 weeks early and shut 2–4 weeks plus a 1–2 week ramp (domain.md §4). */
   springFestivalBeforeDays: z.number().int().nonnegative().default(14),
   springFestivalAfterDays: z.number().int().nonnegative().default(42),
+  /** After the festival's statutory week, an enterprise whose working days are back at this share of an
+   * ordinary week for sfReturnDays days in a row is judged against its ordinary week again. */
+  sfReturnRatio: z.number().min(0).max(2).default(0.85),
+  sfReturnDays: z.number().int().positive().default(2),
 
   /** Entities idle this long are evicted (their dense index is reused): state does not grow with new tags. */
   evictAfterMs: z.number().int().positive().default(14 * 24 * 3_600_000),
