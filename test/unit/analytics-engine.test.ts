@@ -282,3 +282,30 @@ describe('production index', () => {
     expect(hourly.length).toBeGreaterThan(100);
   });
 });
+
+describe('Spring Festival return', () => {
+  it('a plant back from the festival is judged again (its halt alerts); plants still away stay silent', () => {
+    // 2025: 初一 is 29 January; the window runs 15 January to 12 March. Everyone stops 22 January to
+    // 9 February; E1–E9 are back on Monday 10 February, E10 and E11 only on 3 March. E2 halts on
+    // Wednesday 19 February, 10:00 China time, for 8 hours.
+    const start = Date.parse('2024-12-29T16:00:00Z');
+    const stopFrom = Date.parse('2025-01-21T16:00:00Z'), back = Date.parse('2025-02-09T16:00:00Z'), lateBack = Date.parse('2025-03-02T16:00:00Z');
+    const halt = Date.parse('2025-02-19T02:00:00Z');
+    const an = createAnalyzer({ graceMs: 0 }, { registry: () => undefined });
+    const alerts: Alert[] = [];
+    an.on('alert', (a) => alerts.push(a));
+    const shape = (m: SynthMeter, t: number) => {
+      const late = m.enterprise === 'E10' || m.enterprise === 'E11';
+      if (t >= stopFrom && t < (late ? lateBack : back)) return 0.05;
+      if (m.enterprise === 'E2' && t >= halt && t < halt + 8 * H) return 0.02;
+      return 1;
+    };
+    for (const b of synthBatches({ meters: meters(12), start, intervals: 58 * 96, shape, seed: 5 })) {
+      an.ingest(b.readings);
+      an.tick(b.ts);
+    }
+    const dropAlerts = drops(alerts);
+    expect(dropAlerts.map((a) => `${a.kind} ${a.entity}`)).toEqual(['production_halt E2']);
+    expect(Math.abs(dropAlerts[0]!.since - halt)).toBeLessThanOrEqual(I);
+  });
+});
