@@ -142,12 +142,11 @@ export class Engine {
   private eDayA: Float32Array;
   private eDayE: Float32Array;
   private eDayR: Uint8Array; // 14 daily ratios per enterprise (ring by day): 0 none, else 1 + round(100·ratio)
-  // Spring Festival return: the day an enterprise is judged as an ordinary week again (NONE: not yet),
-  // the run of days back at its ordinary level, and today's actual vs ordinary-pattern expected.
-  private eSfBack: Int32Array;
+  // Spring Festival return: the day (+1; 0 = not yet) an enterprise is judged as an ordinary week again,
+  // and the run of working days back at its ordinary level. Today's actual vs ordinary-pattern expected
+  // accumulate in eDayA/eDayE, which the window's unjudged days do not use otherwise.
+  private eSfBack: Uint16Array;
   private eSfRun: Uint8Array;
-  private eSfA: Float32Array;
-  private eSfE: Float32Array;
   private eAlert: (Alert | undefined)[] = [];
   private eDecl: (Alert | undefined)[] = [];
   private readonly dirty = new Set<number>();
@@ -218,10 +217,8 @@ export class Engine {
     this.eDayA = new Float32Array(c);
     this.eDayE = new Float32Array(c);
     this.eDayR = new Uint8Array(c * 14);
-    this.eSfBack = new Int32Array(c).fill(NONE);
+    this.eSfBack = new Uint16Array(c);
     this.eSfRun = new Uint8Array(c);
-    this.eSfA = new Float32Array(c);
-    this.eSfE = new Float32Array(c);
     this.chains = new ChainRollup(o, this.chainHost(), this.book);
     this.refreshRegistry();
   }
@@ -362,10 +359,8 @@ export class Engine {
     this.eDayA = grow(this.eDayA, n);
     this.eDayE = grow(this.eDayE, n);
     this.eDayR = grow(this.eDayR, n * 14);
-    this.eSfBack = grow(this.eSfBack, n, NONE);
+    this.eSfBack = grow(this.eSfBack, n);
     this.eSfRun = grow(this.eSfRun, n);
-    this.eSfA = grow(this.eSfA, n);
-    this.eSfE = grow(this.eSfE, n);
     this.eCap = n;
   }
 
@@ -400,7 +395,7 @@ export class Engine {
     this.eOutage[e] = 0;
     this.eDayA[e] = 0; this.eDayE[e] = 0;
     this.eDayR.fill(0, e * 14, e * 14 + 14);
-    this.eSfBack[e] = NONE; this.eSfRun[e] = 0; this.eSfA[e] = 0; this.eSfE[e] = 0;
+    this.eSfBack[e] = 0; this.eSfRun[e] = 0;
     this.eAlert[e] = undefined;
     this.eDecl[e] = undefined;
   }
@@ -643,8 +638,8 @@ export class Engine {
 
   /** The day class for enterprise e: an enterprise back from the Spring Festival follows its ordinary week. */
   private codeFor(e: number, b: number, code: number): number {
-    if ((code & SF_WINDOW) === 0 || this.eSfBack[e] === NONE) return code;
-    return this.dayOf(b * this.I - this.I) >= this.eSfBack[e]! ? ordinaryPattern(code) : code;
+    if ((code & SF_WINDOW) === 0 || this.eSfBack[e] === 0) return code;
+    return this.dayOf(b * this.I - this.I) + 1 >= this.eSfBack[e]! ? ordinaryPattern(code) : code;
   }
 
   private evalEnterprise(e: number, b: number, dayCode: number, hour: number, qod: number, first: boolean): void {
@@ -684,7 +679,7 @@ export class Engine {
       E += ex;
       n++;
     }
-    if (sfCheck && Eo > 0) { this.eSfA[e]! += Ao; this.eSfE[e]! += Eo; }
+    if (sfCheck && Eo > 0) { this.eDayA[e]! += Ao; this.eDayE[e]! += Eo; }
     const j = e * W + (b % W);
     this.eA[j] = any ? A : Number.NaN;
     this.eE[j] = n > 0 ? E : Number.NaN;
@@ -1292,7 +1287,7 @@ export class Engine {
     const inSf = (this.deps.calendar.dayClass(d) & SF_WINDOW) !== 0;
     for (let e = 0; e < this.eHigh; e++) {
       if (this.entIds[e] === undefined) continue;
-      this.checkSfReturn(e, d, inSf);
+      if (this.checkSfReturn(e, d, inSf)) continue;
       const A = this.eDayA[e]!, E = this.eDayE[e]!;
       this.eDayA[e] = 0; this.eDayE[e] = 0;
       if (E > 0 && E > this.o.minExpectedKwh * 24) {
@@ -1304,16 +1299,20 @@ export class Engine {
   }
 
   /** Back from the Spring Festival: sfReturnDays working days in a row at sfReturnRatio of an ordinary week. */
-  private checkSfReturn(e: number, d: number, inSf: boolean): void {
+  private checkSfReturn(e: number, d: number, inSf: boolean): boolean {
     if (!inSf) {
-      if (this.eSfBack[e] !== NONE) { this.eSfBack[e] = NONE; this.eSfRun[e] = 0; }
-      return;
+      if (this.eSfBack[e] !== 0) { this.eSfBack[e] = 0; this.eSfRun[e] = 0; }
+      return false;
     }
-    const A = this.eSfA[e]!, E = this.eSfE[e]!;
-    this.eSfA[e] = 0; this.eSfE[e] = 0;
-    if (this.eSfBack[e] !== NONE || !(E > this.o.minExpectedKwh * 24)) return;
-    this.eSfRun[e] = A / E >= this.o.sfReturnRatio ? Math.min(255, this.eSfRun[e]! + 1) : 0;
-    if (this.eSfRun[e]! >= this.o.sfReturnDays) this.eSfBack[e] = d + 1;
+    if (this.eSfBack[e] !== 0) return false; // back: eDayA/eDayE hold an ordinary day
+    const A = this.eDayA[e]!, E = this.eDayE[e]!;
+    this.eDayA[e] = 0; this.eDayE[e] = 0;
+    this.setDayRatio(e, d, Number.NaN);
+    if (E > this.o.minExpectedKwh * 24) {
+      this.eSfRun[e] = A / E >= this.o.sfReturnRatio ? Math.min(255, this.eSfRun[e]! + 1) : 0;
+      if (this.eSfRun[e]! >= this.o.sfReturnDays) this.eSfBack[e] = d + 2; // judged from tomorrow (stored +1)
+    }
+    return true;
   }
 
   /**
@@ -1417,7 +1416,7 @@ export class Engine {
     'mReg', 'mLast', 'mEnt', 'mGw', 'mNext', 'mCt', 'mProf', 'mScale', 'mShape', 'mObs',
     'eHead', 'eCounty', 'eChain', 'eNoise', 'eQlo', 'eHourNoise', 'ePeak', 'eLastEp', 'eA', 'eE', 'dS', 'sS', 'dLow', 'sLow', 'dRec', 'sRec', 'dEp', 'sEp',
     'dRun', 'sRun', 'dEpA', 'sEpA', 'dEpE', 'sEpE', 'dKind', 'sKind', 'eDirty', 'eOutage', 'eDayA', 'eDayE', 'eDayR',
-    'eSfBack', 'eSfRun', 'eSfA', 'eSfE',
+    'eSfBack', 'eSfRun',
   ] as const;
 
   toJSON(): object {
