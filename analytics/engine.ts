@@ -788,7 +788,8 @@ export class Engine {
       // ramp). A deep cut that has settled at ~30 % is not falling any more: it stays a cut.
       this.dKind[e] = ratio <= o.nearZeroRatio || (ratio <= o.haltRatio && prevRatio - ratio >= o.haltFall) ? KIND_HALT : KIND_CUT;
       // A cut on an enterprise whose working days have been sliding for a week is the trend showing, not a new drop.
-      if (this.dKind[e] === KIND_CUT && this.trendShortfall(e)) {
+      // (Only when this drop is about as deep as the slide: a step far below it is a cut of its own.)
+      if (this.dKind[e] === KIND_CUT && lastRatio >= this.recentRatio(e, this.curDay) - o.declineMaxStep && this.trendShortfall(e)) {
         this.openDecline(e, this.curDay, 'a cut on top of a week-long slide');
         this.dEp[e] = NONE; this.dS[e] = 0; this.dRun[e] = NONE; this.dKind[e] = 0;
         return;
@@ -1285,15 +1286,23 @@ export class Engine {
     emit('county', this.counties.map((c) => c.id), this.countyIdx);
     const d = this.curDay;
     const inSf = (this.deps.calendar.dayClass(d) & SF_WINDOW) !== 0;
+    // Daily ratios are taken relative to the median enterprise of the day: the business cycle, the season
+    // and the weather move everyone (a peer-normalised ratio), a slow decline is one enterprise drifting.
+    const ratios: number[] = [];
+    const day = new Float64Array(this.eHigh).fill(Number.NaN);
     for (let e = 0; e < this.eHigh; e++) {
-      if (this.entIds[e] === undefined) continue;
-      if (this.checkSfReturn(e, d, inSf)) continue;
+      if (this.entIds[e] === undefined || this.checkSfReturn(e, d, inSf)) continue;
       const A = this.eDayA[e]!, E = this.eDayE[e]!;
       this.eDayA[e] = 0; this.eDayE[e] = 0;
-      if (E > 0 && E > this.o.minExpectedKwh * 24) {
-        this.setDayRatio(e, d, this.dEp[e] === NONE ? A / E : Number.NaN);
-        this.checkDecline(e, d);
-      } else this.setDayRatio(e, d, Number.NaN);
+      if (E > 0 && E > this.o.minExpectedKwh * 24 && this.dEp[e] === NONE) ratios.push((day[e] = A / E));
+      else day[e] = -1;
+    }
+    const common = ratios.length >= 5 ? median(ratios) : 1;
+    for (let e = 0; e < this.eHigh; e++) {
+      const r = day[e]!;
+      if (Number.isNaN(r)) continue;
+      this.setDayRatio(e, d, r >= 0 && common > 0 ? r / common : Number.NaN);
+      if (r >= 0) this.checkDecline(e, d);
     }
     this.evictIdle();
   }
@@ -1343,7 +1352,15 @@ export class Engine {
     }
     if (Number.isNaN(b1) || Number.isNaN(b2) || Number.isNaN(b3) || this.dEp[e] !== NONE || this.learning(e, 1)) return;
     const steady = b1 - b2 <= o.declineMaxStep && b2 - b3 <= o.declineMaxStep && b2 - b3 >= -0.02 && b1 - b2 >= -0.02;
-    if (b3 <= o.declineRatio && b1 - b3 >= o.declineMinFall && steady) {
+    // Still low at the end: a dip that is recovering (a neighbour's disruption passing) is not a trend.
+    let recent = 0, low = true;
+    for (let k = 0; k < 7 && recent < 2; k++) {
+      const v = this.dayRatio(e, d - k);
+      if (Number.isNaN(v)) continue;
+      recent++;
+      if (v > o.declineRatio + 0.03) low = false;
+    }
+    if (b3 <= o.declineRatio && b1 - b3 >= o.declineMinFall && steady && low) {
       this.eDecl[e] = this.book.create({
         kind: 'slow_decline', scope: 'enterprise', entity: this.entIds[e]!, since: (d - 13) * DAY_MS - this.tz,
         baselineKwh: 1, actualKwh: b3,
@@ -1396,6 +1413,7 @@ export class Engine {
     return {
       enterprise, bins, cusum: this.dS[e], nearZeroRun: this.dLow[e], episodeSince: this.dEp[e] === NONE ? null : this.dEp[e]! * this.I - this.I,
       noise: this.eNoise[e], lowQuantile: this.eQlo[e], peakKwh: this.ePeak[e], outage: this.eOutage[e] === 1,
+      dailyRatios: Array.from({ length: 14 }, (_, k) => round2(this.dayRatio(e, this.curDay - 13 + k))),
       meters: (() => { const out = []; for (let m = this.eHead[e]!; m !== NONE; m = this.mNext[m]!) out.push({ meter: this.meterIds[m], observations: this.mObs[m] }); return out; })(),
     };
   }
@@ -1487,6 +1505,12 @@ export class Engine {
     });
     for (let e = 0; e < this.eHigh; e++) if (this.entIds[e] !== undefined) this.counties[this.eCounty[e]!]!.members++;
   }
+}
+
+function median(xs: number[]): number {
+  xs.sort((a, b) => a - b);
+  const h = xs.length >> 1;
+  return xs.length % 2 ? xs[h]! : (xs[h - 1]! + xs[h]!) / 2;
 }
 
 function round2(x: number): number {
