@@ -761,6 +761,9 @@ export class Engine {
       if (this.weekendPattern && !o.judgeWeekends) { this.reject(e, b); return; }
       // Learning phase: the baseline is not trusted yet.
       if (this.learning(e, 1)) { this.reject(e, b); return; }
+      // An hour this plant works some days only (an evening shift run on demand) cannot tell a stop from a
+      // day off; the next regular hour does. (Near-zero k-in-a-row and cliffs are judged the same way.)
+      if (hn >= 0 && this.eHourNoise[hn]! / 200 > o.irregularHourNoise) { this.reject(e, b); return; }
       const start = low >= o.nearZeroRun ? b - low + 1 : cliff ? b - 1 : Math.max(this.dRun[e]!, b - this.W + 1);
       let sa = 0, se = 0, la = 0, le = 0;
       for (let k = Math.max(start, b - this.W + 1); k <= b; k++) {

@@ -56,6 +56,8 @@ export const analyzerOptionsSchema = z.object({
   /** Margins around a planned shutdown window (ramp-down before, ramp-up after) that are not judged either. */
   plannedBeforeMs: z.number().int().nonnegative().default(2 * 3_600_000),
   plannedAfterMs: z.number().int().nonnegative().default(8 * 3_600_000),
+  /** An hour of the working day whose relative noise exceeds this (worked some days only) opens no drop episode. */
+  irregularHourNoise: z.number().positive().default(0.4),
   /** A drop is judged only where expected energy is at least this share of the enterprise's recent peak interval. */
   minPeakShare: z.number().min(0).max(1).default(0.25),
   /** Expected energy below this (kWh per interval, primary) is too small to judge. */
