@@ -1008,18 +1008,19 @@ export class Engine {
 
   /** Meters silent for offlineAfterIntervals: the whole gateway → gateway_offline, else meter_offline. */
   private checkSilence(nowBin: number): void {
-    const lim = this.o.offlineAfterIntervals;
+    const lim = this.o.offlineAfterIntervals, gwLim = Math.min(lim, this.o.gatewayOfflineAfterIntervals);
     const G = this.gwIds.length;
     if (this.gwTotal.length < G) { this.gwTotal = new Int32Array(G * 2); this.gwSilent = new Int32Array(G * 2); }
     const total = this.gwTotal, silentN = this.gwSilent;
     total.fill(0, 0, G); silentN.fill(0, 0, G);
+    // A meter alone may lag or lose a message; a whole concentrator silent is clear sooner (gwLim).
     const silentMeters: number[] = [];
     for (let m = 0; m < this.mHigh; m++) {
       if (this.meterIds[m] === undefined) continue;
       const g = this.mGw[m]!;
       total[g]!++;
       const last = this.mLast[m]!;
-      if (last !== NONE && nowBin - last >= lim && this.eOutage[this.mEnt[m]!] === 0) {
+      if (last !== NONE && nowBin - last >= gwLim && this.eOutage[this.mEnt[m]!] === 0) {
         silentN[g]!++;
         silentMeters.push(m);
       }
@@ -1061,7 +1062,7 @@ export class Engine {
         continue;
       }
       for (const m of ms) {
-        if (this.meterAlerts.has(m)) continue;
+        if (this.meterAlerts.has(m) || nowBin - this.mLast[m]! < lim) continue;
         const lastTs = this.mLast[m]! * this.I;
         this.meterAlerts.set(m, this.book.create({
           kind: 'meter_offline', scope: 'meter', entity: this.meterIds[m]!, since: lastTs, baselineKwh: 0, actualKwh: 0,

@@ -65,6 +65,8 @@ export const analyzerOptionsSchema = z.object({
 
   /** No data for this many intervals: meter/gateway offline. */
   offlineAfterIntervals: z.number().int().positive().default(4),
+  /** …or this many when every meter of a gateway is silent together (a concentrator down is clear sooner). */
+  gatewayOfflineAfterIntervals: z.number().int().positive().default(2),
 
   /** Grid outage: at least this many enterprises of one county dead in the same two intervals… */
   outageMinEnterprises: z.number().int().positive().default(5),

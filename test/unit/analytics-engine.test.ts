@@ -105,6 +105,16 @@ describe('no data is not a drop', () => {
       deliver: (ts, rs) => rs.filter((r) => !(r.gateway === 'G4' && ts > T0 && ts <= T0 + 5 * H)),
     });
     expect(alerts.map((a) => [a.kind, a.entity])).toEqual([['gateway_offline', 'G4']]);
+    // A whole concentrator silent is clear after two intervals (gatewayOfflineAfterIntervals).
+    expect(alerts[0]!.openedAt).toBe(T0 + 2 * I);
+  });
+
+  it('a meter whose messages lag 45 minutes raises nothing; its gateway silent 30 minutes does', () => {
+    const { alerts } = run({
+      ms: meters(6, { metersPer: 2 }), days: 22,
+      deliver: (ts, rs) => rs.filter((r) => !(r.meter === 'M1_0' && ts > T0 && ts <= T0 + 3 * I) && !(r.gateway === 'G3' && ts > T0 + 10 * H && ts <= T0 + 10 * H + 2 * I)),
+    });
+    expect(alerts.map((a) => [a.kind, a.entity])).toEqual([['gateway_offline', 'G3']]);
   });
 });
 
