@@ -36,6 +36,8 @@ function shapeIndex(pattern: number, qod: number): number {
 /** County slowdown is judged on a rolling day (96 intervals of 15 minutes). */
 const COUNTY_RING = 96;
 
+/** Bumped whenever the checkpoint's fields change (2: chain roll-up, Spring Festival return state). */
+const CHECKPOINT_VERSION = 2;
 const KIND_HALT = 1;
 const KIND_CUT = 2;
 
@@ -1450,7 +1452,7 @@ export class Engine {
     }
     const alertIds = (arr: (Alert | undefined)[]) => arr.map((a) => (a && a.status === 'open' ? a.id : null));
     return {
-      v: 1, intervalMs: this.I, W: this.W, mCap: this.mCap, mHigh: this.mHigh, eCap: this.eCap, eHigh: this.eHigh,
+      v: CHECKPOINT_VERSION, intervalMs: this.I, W: this.W, mCap: this.mCap, mHigh: this.mHigh, eCap: this.eCap, eHigh: this.eHigh,
       evalBin: this.evalBin, curHour: this.curHour, curDay: this.curDay, nowMs: this.nowMs,
       meterIds: this.meterIds, entIds: this.entIds, gwIds: this.gwIds, chainIds: this.chainIds,
       counties: this.counties.map((c) => ({ id: c.id, lowRun: c.lowRun, slow: c.slow?.id ?? null, ringA: [...c.ringA], ringE: [...c.ringE] })),
@@ -1463,7 +1465,8 @@ export class Engine {
   }
 
   load(s: any): void {
-    if (s.v !== 1 || s.intervalMs !== this.I || s.W !== this.W) throw new Error('checkpoint does not match the analyzer options (intervalMs, windowIntervals)');
+    if (s.v !== CHECKPOINT_VERSION) throw new Error(`checkpoint format ${String(s.v)} is not this analyzer's (${CHECKPOINT_VERSION})`);
+    if (s.intervalMs !== this.I || s.W !== this.W) throw new Error('checkpoint does not match the analyzer options (intervalMs, windowIntervals)');
     const self = this as unknown as Record<string, unknown>;
     for (const k of Engine.TYPED) {
       const cur = self[k] as Float64Array;
