@@ -42,6 +42,8 @@ export interface Score {
   chainContributorsNamed: number;
   chainRightChain: number;
   falseAlarmsPerMeterMonth: number;
+  /** Every unmatched meter or enterprise alert, on any meter (incident or not) ÷ all meters × months. */
+  falseAlarmsPerMeterMonthAll: number;
   incidentFreeMeters: number;
   alertsOnHolidays: number;
   alertsOnSpringFestival: number;
@@ -184,9 +186,10 @@ export function scoreRun(labels: IncidentLabel[], alerts: Alert[], ctx: ScoreCon
   const freeMeters = ctx.allMeters.filter((m) => !touched.has(m) && !touched.has(ctx.meterEnterprise.get(m)!) && !touched.has(ctx.meterGateway.get(m)!));
   const freeSet = new Set(freeMeters);
   const freeEnts = new Set(freeMeters.map((m) => ctx.meterEnterprise.get(m)!));
-  let faFree = 0;
+  let faFree = 0, faAll = 0;
   for (const a of sorted) {
     if (matched.has(a.id)) continue;
+    if ((a.scope === 'meter' || a.scope === 'enterprise') && !(a.parentId !== undefined && matched.has(a.parentId))) faAll++;
     if ((a.scope === 'meter' && freeSet.has(a.entity)) || (a.scope === 'enterprise' && freeEnts.has(a.entity))) faFree++;
   }
   const months = ctx.runDays / 30;
@@ -198,6 +201,7 @@ export function scoreRun(labels: IncidentLabel[], alerts: Alert[], ctx: ScoreCon
     chainContributorsNamed: chainNamed.length ? chainNamed.reduce((a, b) => a + b, 0) / chainNamed.length : Number.NaN,
     chainRightChain: chainN > 0 ? chainRight / chainN : Number.NaN,
     falseAlarmsPerMeterMonth: freeMeters.length > 0 ? faFree / (freeMeters.length * months) : Number.NaN,
+    falseAlarmsPerMeterMonthAll: ctx.allMeters.length > 0 ? faAll / (ctx.allMeters.length * months) : Number.NaN,
     incidentFreeMeters: freeMeters.length,
     alertsOnHolidays: onHol,
     alertsOnSpringFestival: onSf,
@@ -221,7 +225,7 @@ export function formatScore(title: string, s: Score): string {
     '',
     `- classification accuracy (first alert on the incident's entity has the right kind): ${f(s.classificationAccuracy)} of ${s.classified}`,
     `- grid outages classified as outages: ${f(s.outageClassified)}; chain disruptions with the right chain: ${f(s.chainRightChain)}, contributors named: ${f(s.chainContributorsNamed)}`,
-    `- false alarms per meter-month on ${s.incidentFreeMeters} incident-free meters: ${f(s.falseAlarmsPerMeterMonth, 4)}`,
+    `- false alarms per meter-month on ${s.incidentFreeMeters} incident-free meters: ${f(s.falseAlarmsPerMeterMonth, 4)}; counting every unmatched meter or enterprise alert over all meters: ${f(s.falseAlarmsPerMeterMonthAll, 4)}`,
     `- drop alerts starting on holidays: ${s.alertsOnHolidays}, in the Spring Festival: ${s.alertsOnSpringFestival}, in planned shutdowns: ${s.alertsOnPlannedShutdowns}; alerts withdrawn: ${s.withdrawn}`,
     `- enterprise alerts filed under a matched chain disruption (merged into its hit, in no row above): ${s.merged}`,
   ];
