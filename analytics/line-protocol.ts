@@ -28,7 +28,7 @@ export function alertToLine(a: Alert): string {
   const who = a.contributors.slice(0, 5).map((c) => `${c.enterprise} ${Math.round(c.share * 100)}%`).join(', ');
   const title = `${a.kind} ${a.scope} ${a.entity}`;
   const text = `${a.status}: ${a.dropPct}% below baseline (${num(a.actualKwh)} of ${num(a.baselineKwh)} kWh)${who ? `; contributors: ${who}` : ''}`;
-  return `${ALERT_MEASUREMENT},entity=${tag(a.entity)},kind=${a.kind},scope=${a.scope},status=${a.status} id=${str(a.id)},title=${str(title)},text=${str(text)},drop_pct=${num(a.dropPct)},baseline_kwh=${num(a.baselineKwh)},actual_kwh=${num(a.actualKwh)},opened_at=${Math.floor(a.openedAt)}i ${Math.floor(a.since / 1000)}`;
+  return `${ALERT_MEASUREMENT},entity=${tag(a.entity)},kind=${a.kind},scope=${a.scope},status=${a.status} id=${str(a.id)},title=${str(title)},text=${str(text)},drop_pct=${num(a.dropPct)},baseline_kwh=${num(a.baselineKwh)},actual_kwh=${num(a.actualKwh)},opened_at=${Math.floor(a.openedAt)}i${a.parentId ? `,parent_id=${str(a.parentId)}` : ''} ${Math.floor(a.since / 1000)}`;
 }
 
 /** Both kinds of output as line protocol (timestamps in seconds: write with precision=s). */

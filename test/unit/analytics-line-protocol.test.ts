@@ -17,5 +17,9 @@ describe('line protocol for Grafana', () => {
     expect(line).toContain('contributors: E0 80%, E1 20%');
     expect(line.endsWith(' 1742350000')).toBe(true);
     expect(toLineProtocol([], [a])).toEqual([line]);
+    expect(line).not.toContain('parent_id');
+    // A member's alert names the disruption it is part of.
+    const child = alertToLine({ ...a, id: 'al-2-enterprise-E0', kind: 'production_halt', scope: 'enterprise', entity: 'E0', contributors: [], parentId: 'al-1-chain-x' });
+    expect(child).toContain(',parent_id="al-1-chain-x" ');
   });
 });
