@@ -2,9 +2,15 @@ import type { EnrichedReading } from '../src/schemas/reading.js';
 import { AlertBook } from './alerts.js';
 import { HOLIDAY, ordinaryPattern, PATTERN_MASK, SF_RETURN, SF_WINDOW, type Calendar } from './calendar.js';
 import { ChainRollup, type ChainHost } from './chains.js';
+import { checkFormat, CHECKPOINT_VERSION, decodeTyped, encodeTyped } from './checkpoint.js';
+import { CountySlowdown, type CountyHost } from './county.js';
+import { DeclineWatch, type DeclineHost } from './decline.js';
 import type { ResolvedOptions } from './options.js';
-import { cusumStep, registerDelta, robustUpdate } from './stats.js';
-import type { Alert, Contributor, IndexPoint, RegistryLike } from './types.js';
+import { OutageDetector, type OutageHost } from './outages.js';
+import { ProductionIndex } from './production-index.js';
+import { OfflineAlerts, type SilenceHost } from './silence.js';
+import { cusumStep, registerDelta, robustUpdate, round2 } from './stats.js';
+import type { Alert, IndexPoint, RegistryLike } from './types.js';
 
 /**
  * The streaming analyzer's core: struct-of-arrays state indexed by dense meter and enterprise numbers
@@ -33,11 +39,6 @@ function shapeIndex(pattern: number, qod: number): number {
   return pattern >= 1 && pattern <= 5 ? qod : -1;
 }
 
-/** County slowdown is judged on a rolling day (96 intervals of 15 minutes). */
-const COUNTY_RING = 96;
-
-/** Bumped whenever the checkpoint's fields change (2: chain roll-up, Spring Festival return state). */
-const CHECKPOINT_VERSION = 2;
 const KIND_HALT = 1;
 const KIND_CUT = 2;
 
@@ -63,22 +64,6 @@ function grow<T extends Float64Array | Float32Array | Int32Array | Uint8Array | 
   b.set(a);
   if (fill !== undefined) b.fill(fill, a.length);
   return b;
-}
-
-interface CountyState {
-  id: string;
-  ringA: Float64Array;
-  ringE: Float64Array;
-  lowRun: number;
-  slow?: Alert;
-  outage?: { alert: Alert; members: Set<number> };
-  deadPrev: number[];
-  /** Enterprises currently in the county (for the minimum size of a county judgement). */
-  members: number;
-}
-
-interface GroupIndex {
-  hourA: number; hourE: number; dayA: number; dayE: number;
 }
 
 export class Engine {
@@ -108,8 +93,6 @@ export class Engine {
   // ---- gateways ----
   private readonly gwIndex = new Map<string, number>();
   private gwIds: string[] = [];
-  private readonly gwAlerts = new Map<number, Alert>();
-  private readonly meterAlerts = new Map<number, Alert>();
 
   // ---- enterprises (dense index e) ----
   private eCap: number;
@@ -150,7 +133,6 @@ export class Engine {
   private eSfBack: Uint16Array;
   private eSfRun: Uint8Array;
   private eAlert: (Alert | undefined)[] = [];
-  private eDecl: (Alert | undefined)[] = [];
   private readonly dirty = new Set<number>();
   private readonly inEpisode = new Set<number>();
   /** Recent drop episodes (for chain roll-up): start and last interval, energy over the episode. */
@@ -162,15 +144,18 @@ export class Engine {
   private customers = new Map<string, Set<string>>(); // leader → downstream (two hops)
   private registryRef: RegistryLike | undefined;
 
-  // ---- chains and counties (few: plain objects) ----
+  // ---- chains and counties (few: dense indexes into the concerns' own state) ----
   private readonly chainIndex = new Map<string, number>();
   private chainIds: string[] = [];
-  private readonly chains: ChainRollup;
   private readonly countyIndex = new Map<string, number>();
-  private counties: CountyState[] = [];
-  private chainIdx: GroupIndex[] = [];
-  private countyIdx: GroupIndex[] = [];
-  private indexPoints: IndexPoint[] = [];
+
+  // ---- concerns judged after the enterprises, each in its own file ----
+  private readonly chains: ChainRollup;
+  private readonly offline: OfflineAlerts;
+  private readonly outages: OutageDetector;
+  private readonly county: CountySlowdown;
+  private readonly decline: DeclineWatch;
+  private readonly index: ProductionIndex;
 
   /** Last evaluated boundary (interval end / I). */
   evalBin = NONE;
@@ -222,6 +207,12 @@ export class Engine {
     this.eSfBack = new Uint16Array(c);
     this.eSfRun = new Uint8Array(c);
     this.chains = new ChainRollup(o, this.chainHost(), this.book);
+    const h = this.hosts();
+    this.offline = new OfflineAlerts(o, h.offline, this.book);
+    this.outages = new OutageDetector(o, h.outage, this.book);
+    this.county = new CountySlowdown(o, h.county, this.book);
+    this.decline = new DeclineWatch(o, h.decline, this.book);
+    this.index = new ProductionIndex(o, this.book);
     this.refreshRegistry();
   }
 
@@ -262,6 +253,72 @@ export class Engine {
         out[0] = this.eA[j]!; out[1] = this.eE[j]!;
       },
       enterpriseAlert: (e) => this.eAlert[e],
+    };
+  }
+
+  /** The other concerns' views, built the same way (closures read the current arrays). */
+  private hosts(): { offline: SilenceHost; outage: OutageHost; county: CountyHost; decline: DeclineHost } {
+    const I = this.I, W = this.W;
+    const meters = {
+      meterSlots: () => this.mHigh,
+      meterId: (m: number) => this.meterIds[m],
+      gatewayOf: (m: number) => this.mGw[m]!,
+      lastBin: (m: number) => this.mLast[m]!,
+    };
+    const ents = {
+      intervalMs: I, window: W,
+      enterprises: () => this.eHigh,
+      entId: (e: number) => this.entIds[e],
+      countyOf: (e: number) => this.eCounty[e]!,
+      actual: (e: number, b: number) => this.eA[e * W + (b % W)]!,
+      expected: (e: number, b: number) => this.eE[e * W + (b % W)]!,
+    };
+    return {
+      offline: {
+        ...meters, intervalMs: I,
+        meterCount: () => this.meterIndex.size,
+        gatewayCount: () => this.gwIds.length,
+        gatewayId: (g) => this.gwIds[g]!,
+        inOutage: (m) => this.eOutage[this.mEnt[m]!] === 1,
+      },
+      outage: {
+        ...ents, ...meters,
+        chainOf: (e) => this.eChain[e]!,
+        counties: () => this.countyIndex.size,
+        countyId: (c) => this.county.id(c),
+        dayCode: (b) => this.codeOf(b),
+        codeFor: (e, b, code) => this.codeFor(e, b, code),
+        firstMeter: (e) => this.eHead[e]!,
+        nextMeter: (m) => this.mNext[m]!,
+        setOutage: (e, on) => {
+          this.eOutage[e] = on ? 1 : 0;
+          this.recentEp.delete(e);
+        },
+        resetDetector: (e) => {
+          this.dS[e] = 0; this.dEp[e] = NONE; this.dRun[e] = NONE; this.dLow[e] = 0; this.dRec[e] = 0;
+          this.inEpisode.delete(e);
+        },
+        withdrawEnterprise: (e, now) => {
+          const a = this.eAlert[e];
+          if (a && a.status === 'open') this.book.close(a, 'withdrawn', now, 'explained by a grid outage');
+          this.eAlert[e] = undefined;
+        },
+        withdrawOffline: (m, now) => this.offline.explainedByOutage(m, now),
+        warn: (x, msg) => this.deps.logger?.warn(x, msg),
+      },
+      county: { ...ents, inOutage: (c) => this.outages.active(c) },
+      decline: {
+        intervalMs: I, tzMs: this.tz,
+        enterprises: ents.enterprises, entId: ents.entId,
+        dayRatios: () => this.eDayR,
+        takeDay: (e, out) => {
+          out[0] = this.eDayA[e]!; out[1] = this.eDayE[e]!;
+          this.eDayA[e] = 0; this.eDayE[e] = 0;
+        },
+        inEpisode: (e) => this.dEp[e] !== NONE,
+        learning: (e) => this.learning(e, 1),
+        evalBin: () => this.evalBin,
+      },
     };
   }
 
@@ -309,7 +366,7 @@ export class Engine {
       c = this.chainIds.length;
       this.chainIndex.set(id, c);
       this.chainIds.push(id);
-      this.chainIdx.push({ hourA: 0, hourE: 0, dayA: 0, dayE: 0 });
+      this.index.addChain();
     }
     return c;
   }
@@ -317,10 +374,10 @@ export class Engine {
   private countyOf(id: string): number {
     let c = this.countyIndex.get(id);
     if (c === undefined) {
-      c = this.counties.length;
+      c = this.countyIndex.size;
       this.countyIndex.set(id, c);
-      this.counties.push({ id, ringA: new Float64Array(COUNTY_RING), ringE: new Float64Array(COUNTY_RING), lowRun: 0, deadPrev: [], members: 0 });
-      this.countyIdx.push({ hourA: 0, hourE: 0, dayA: 0, dayE: 0 });
+      this.county.add(id);
+      this.index.addCounty();
     }
     return c;
   }
@@ -375,7 +432,7 @@ export class Engine {
     this.entIds[e] = id;
     this.eHead[e] = NONE;
     this.eCounty[e] = this.countyOf(county);
-    this.counties[this.eCounty[e]!]!.members++;
+    this.county.join(this.eCounty[e]!);
     this.eChain[e] = this.chainOf(chain || 'none');
     this.resetEnterprise(e);
     return e;
@@ -399,7 +456,7 @@ export class Engine {
     this.eDayR.fill(0, e * 14, e * 14 + 14);
     this.eSfBack[e] = 0; this.eSfRun[e] = 0;
     this.eAlert[e] = undefined;
-    this.eDecl[e] = undefined;
+    this.decline.reset(e);
   }
 
   private growMeters(): void {
@@ -604,7 +661,7 @@ export class Engine {
     if (target <= this.evalBin) return;
     let b = Math.max(this.evalBin + 1, target - this.W + 1);
     for (; b <= target; b++) this.evaluateInterval(b);
-    this.checkSilence(target);
+    this.offline.check(target, this.nowMs);
   }
 
   private evaluateInterval(b: number): void {
@@ -617,10 +674,7 @@ export class Engine {
     if (this.curHour !== NONE && Math.floor((startMs + this.tz) / HOUR_MS) !== this.curHour) this.closeHour();
     this.curDay = day;
     this.curHour = Math.floor((startMs + this.tz) / HOUR_MS);
-    for (const c of this.counties) {
-      c.ringA[b % COUNTY_RING] = 0;
-      c.ringE[b % COUNTY_RING] = 0;
-    }
+    this.county.clear(b);
     const qod = this.quarterOfDay(b);
     this.deferOpen = true;
     for (let e = 0; e < this.eHigh; e++) {
@@ -628,10 +682,10 @@ export class Engine {
       this.evalEnterprise(e, b, code, hour, qod, true);
     }
     this.evalBin = b;
-    this.detectOutages(b);
+    this.outages.step(b, this.nowMs);
     this.chains.step(b, this.nowMs);
     this.flushPending(b);
-    this.detectCountySlowdown(b);
+    this.county.step(b, this.nowMs);
   }
 
   private quarterOfDay(b: number): number {
@@ -658,7 +712,7 @@ export class Engine {
     const startMs = b * this.I - this.I;
     const q = shapeIndex(pattern, qod);
     const planned = this.shutdowns.size > 0 && this.inShutdown(e, startMs);
-    const suspect = this.dEp[e]! >= 0 || this.dS[e]! > o.cusumH / 2 || this.eOutage[e] === 1 || this.eDecl[e] !== undefined;
+    const suspect = this.dEp[e]! >= 0 || this.dS[e]! > o.cusumH / 2 || this.eOutage[e] === 1 || this.decline.declining(e);
     const noise = this.eNoise[e]!;
     let A = 0, E = 0, n = 0, any = false;
     for (let m = this.eHead[e]!; m !== NONE; m = this.mNext[m]!) {
@@ -689,18 +743,10 @@ export class Engine {
     const judged = n > 0 && !planned && pattern < HOLIDAY && (code & SF_WINDOW) === 0 && E >= o.minExpectedKwh;
     if (judged) {
       this.detect(e, b, A, E, pattern >= 1 && pattern <= 5 ? hour : -1);
-      if (first) {
-        const cs = this.counties[this.eCounty[e]!]!;
-        if (this.eOutage[e] === 0) {
-          cs.ringA[b % COUNTY_RING]! += A;
-          cs.ringE[b % COUNTY_RING]! += E;
-        }
-      }
+      if (first && this.eOutage[e] === 0) this.county.record(this.eCounty[e]!, b, A, E);
     }
     if (first && n > 0 && !planned) {
-      const gi = this.chainIdx[this.eChain[e]!]!, ci = this.countyIdx[this.eCounty[e]!]!;
-      gi.hourA += A; gi.hourE += E; gi.dayA += A; gi.dayE += E;
-      ci.hourA += A; ci.hourE += E; ci.dayA += A; ci.dayE += E;
+      this.index.add(this.eChain[e]!, this.eCounty[e]!, A, E);
       // Daily ratios for the slow-decline test: working-day patterns only (weekend work is optional).
       if (pattern >= 1 && pattern <= 5 && (code & SF_WINDOW) === 0 && !this.learning(e, 1)) {
         this.eDayA[e]! += A;
@@ -784,7 +830,7 @@ export class Engine {
       const gate = Math.min(o.minDropRatio, this.eQlo[e]! - o.qloMargin);
       if (low < o.nearZeroRun && (epRatio > gate || lastRatio > gate)) { this.reject(e, b); return; }
       // A known slow decline explains a moderate shortfall: it is not a new sudden drop.
-      if (lastRatio > o.haltRatio && this.eDecl[e] !== undefined) { this.reject(e, b); return; }
+      if (lastRatio > o.haltRatio && this.decline.declining(e)) { this.reject(e, b); return; }
       this.dEp[e] = start;
       this.dEpA[e] = sa;
       this.dEpE[e] = se;
@@ -794,8 +840,8 @@ export class Engine {
       this.dKind[e] = ratio <= o.nearZeroRatio || (ratio <= o.haltRatio && prevRatio - ratio >= o.haltFall) ? KIND_HALT : KIND_CUT;
       // A cut on an enterprise whose working days have been sliding for a week is the trend showing, not a new drop.
       // (Only when this drop is about as deep as the slide: a step far below it is a cut of its own.)
-      if (this.dKind[e] === KIND_CUT && lastRatio >= this.recentRatio(e, this.curDay) - o.declineMaxStep && this.trendShortfall(e)) {
-        this.openDecline(e, this.curDay, 'a cut on top of a week-long slide');
+      if (this.dKind[e] === KIND_CUT && lastRatio >= this.decline.recentRatio(e, this.curDay) - o.declineMaxStep && this.decline.trendShortfall(e, this.curDay)) {
+        this.decline.open(e, this.curDay, 'a cut on top of a week-long slide', this.nowMs);
         this.dEp[e] = NONE; this.dS[e] = 0; this.dRun[e] = NONE; this.dKind[e] = 0;
         return;
       }
@@ -836,47 +882,6 @@ export class Engine {
       sa += a; se += x;
     }
     return se > 0 ? sa / se : Number.NaN;
-  }
-
-  /** Daily ratios falling: the last 3 working days below 0.93 and at least 3 % under the 5 days before. */
-  private trendShortfall(e: number): boolean {
-    const d = this.curDay;
-    let s1 = 0, n1 = 0, s0 = 0, n0 = 0;
-    for (let k = 1; k <= 8; k++) {
-      const v = this.dayRatio(e, d - k);
-      if (Number.isNaN(v)) continue;
-      if (k <= 3) { s1 += v; n1++; } else { s0 += v; n0++; }
-    }
-    if (n1 < 2 || n0 < 2) return false;
-    const recent = s1 / n1, before = s0 / n0;
-    return recent < 0.93 && before - recent >= 0.03;
-  }
-
-  private openDecline(e: number, d: number, reason: string): void {
-    if (this.eDecl[e]) return;
-    this.eDecl[e] = this.book.create({
-      kind: 'slow_decline', scope: 'enterprise', entity: this.entIds[e]!, since: (d - 13) * DAY_MS - this.tz,
-      // For a trend the evidence is a ratio: baseline 1 = the calendar-aware expected day, actual = recent days.
-      baselineKwh: 1, actualKwh: this.recentRatio(e, d),
-      evidence: { detectedAtTs: this.evalBin * this.I, intervals: Math.round((14 * DAY_MS) / this.I), reason },
-    }, this.nowMs);
-  }
-
-  private recentRatio(e: number, d: number): number {
-    let s = 0, n = 0;
-    for (let k = 1; k <= 3; k++) {
-      const v = this.dayRatio(e, d - k);
-      if (!Number.isNaN(v)) { s += v; n++; }
-    }
-    return n > 0 ? s / n : 1;
-  }
-
-  private dayRatio(e: number, d: number): number {
-    const v = this.eDayR[e * 14 + ((d % 14) + 14) % 14]!;
-    return v === 0 ? Number.NaN : (v - 1) / 100;
-  }
-  private setDayRatio(e: number, d: number, r: number): void {
-    this.eDayR[e * 14 + ((d % 14) + 14) % 14] = Number.isNaN(r) ? 0 : Math.min(255, 1 + Math.round(r * 100));
   }
 
   /**
@@ -1003,313 +1008,17 @@ export class Engine {
     this.dirty.clear();
   }
 
-  // ------------------------------------------------------------------ silence (offline)
-
-  private gwTotal = new Int32Array(0);
-  private gwSilent = new Int32Array(0);
-
-  /** Meters silent for offlineAfterIntervals: the whole gateway → gateway_offline, else meter_offline. */
-  private checkSilence(nowBin: number): void {
-    const lim = this.o.offlineAfterIntervals, gwLim = Math.min(lim, this.o.gatewayOfflineAfterIntervals);
-    const G = this.gwIds.length;
-    if (this.gwTotal.length < G) { this.gwTotal = new Int32Array(G * 2); this.gwSilent = new Int32Array(G * 2); }
-    const total = this.gwTotal, silentN = this.gwSilent;
-    total.fill(0, 0, G); silentN.fill(0, 0, G);
-    // A meter alone may lag or lose a message; a whole concentrator silent is clear sooner (gwLim).
-    const silentMeters: number[] = [];
-    for (let m = 0; m < this.mHigh; m++) {
-      if (this.meterIds[m] === undefined) continue;
-      const g = this.mGw[m]!;
-      total[g]!++;
-      const last = this.mLast[m]!;
-      if (last !== NONE && nowBin - last >= gwLim && this.eOutage[this.mEnt[m]!] === 0) {
-        silentN[g]!++;
-        silentMeters.push(m);
-      }
-    }
-    if (this.meterAlerts.size > 0) {
-      for (const [m, a] of this.meterAlerts) {
-        const last = this.mLast[m]!;
-        if (this.meterIds[m] === undefined || nowBin - last < lim) {
-          this.book.close(a, 'resolved', this.nowMs, 'data resumed');
-          this.meterAlerts.delete(m);
-        }
-      }
-    }
-    for (const [g, ga] of this.gwAlerts) {
-      if (silentN[g] !== total[g] || total[g] === 0) {
-        this.book.close(ga, 'resolved', this.nowMs, 'data resumed');
-        this.gwAlerts.delete(g);
-      }
-    }
-    if (silentMeters.length === 0) return;
-    // The whole city silent is our input stalling (pipeline down, end of data), not thousands of gateways.
-    if (silentMeters.length > 20 && silentMeters.length > this.meterIndex.size / 2) return;
-    const byGw = new Map<number, number[]>();
-    for (const m of silentMeters) {
-      const g = this.mGw[m]!;
-      let l = byGw.get(g);
-      if (!l) byGw.set(g, (l = []));
-      l.push(m);
-    }
-    for (const [g, ms] of byGw) {
-      if (ms.length === total[g]) {
-        if (!this.gwAlerts.has(g)) {
-          const lastBin = Math.max(...ms.map((m) => this.mLast[m]!));
-          this.gwAlerts.set(g, this.book.create({
-            kind: 'gateway_offline', scope: 'gateway', entity: this.gwIds[g]!, since: lastBin * this.I, baselineKwh: 0, actualKwh: 0,
-            evidence: { detectedAtTs: nowBin * this.I, intervals: nowBin - lastBin, lastSeenTs: lastBin * this.I, meters: ms.map((m) => this.meterIds[m]!) },
-          }, this.nowMs));
-        }
-        continue;
-      }
-      for (const m of ms) {
-        if (this.meterAlerts.has(m) || nowBin - this.mLast[m]! < lim) continue;
-        const lastTs = this.mLast[m]! * this.I;
-        this.meterAlerts.set(m, this.book.create({
-          kind: 'meter_offline', scope: 'meter', entity: this.meterIds[m]!, since: lastTs, baselineKwh: 0, actualKwh: 0,
-          evidence: { detectedAtTs: nowBin * this.I, intervals: nowBin - this.mLast[m]!, lastSeenTs: lastTs, gateways: [this.gwIds[g]!] },
-        }, this.nowMs));
-      }
-    }
-  }
-
-  // ------------------------------------------------------------------ grid outage
-
-  private detectOutages(b: number): void {
-    const o = this.o, W = this.W;
-    const deadNow: number[][] = this.counties.map(() => []);
-    // Most of the city silent at once is our own input stalling (pipeline, end of data), not an outage.
-    // Transformers are suspended and plants stop together over the Spring Festival (domain.md §3): only
-    // enterprises already back at work (judged against their ordinary week) can show an outage there.
-    const stalled = this.inputStalled(b);
-    const dayCode = this.codeOf(b);
-    for (let e = 0; e < this.eHigh; e++) {
-      if (this.entIds[e] === undefined) continue;
-      const away = (dayCode & SF_WINDOW) !== 0 && (this.codeFor(e, b, dayCode) & SF_WINDOW) !== 0;
-      const j = e * W + (b % W), jp = e * W + ((b - 1) % W);
-      const a = this.eA[j]!, x = this.eE[j]!, ap = this.eA[jp]!, xp = this.eE[jp]!;
-      const aliveBefore = !Number.isNaN(ap) && (Number.isNaN(xp) ? ap > 0 : ap >= 0.5 * xp && xp >= o.minExpectedKwh);
-      const silentNow = !stalled && Number.isNaN(a) && this.eHead[e] !== NONE && this.mLast[this.eHead[e]!]! < b;
-      // Dead: a cliff to ~0 from what it drew a moment ago (an unworked Saturday morning stays at base load).
-      const deadNowE = silentNow || (!away && !Number.isNaN(x) && x >= o.minExpectedKwh && a < o.outageDeadRatio * x && a < o.outageDeadRatio * ap);
-      // Falling silent needs only to have been heard a moment ago; a cliff needs to have been working.
-      const wasAlive = silentNow ? !Number.isNaN(ap) : aliveBefore;
-      const c = this.eCounty[e]!;
-      const cs = this.counties[c]!;
-      if (cs.outage) {
-        if (deadNowE && wasAlive && !cs.outage.members.has(e)) {
-          cs.outage.members.add(e);
-          this.joinOutage(e);
-        }
-        continue;
-      }
-      if (deadNowE && wasAlive) deadNow[c]!.push(e);
-    }
-    for (let c = 0; c < this.counties.length; c++) {
-      const cs = this.counties[c]!;
-      if (cs.outage) {
-        this.maybeEndOutage(cs, b);
-        cs.deadPrev = [];
-        continue;
-      }
-      // "Within minutes": dead in this interval or the previous one, and still dead now.
-      const cand = new Set<number>(deadNow[c]);
-      for (const e of cs.deadPrev) {
-        const j = e * W + (b % W);
-        const a = this.eA[j]!, x = this.eE[j]!;
-        if (Number.isNaN(a) || (!Number.isNaN(x) && a < o.outageDeadRatio * x)) cand.add(e);
-      }
-      cs.deadPrev = deadNow[c]!;
-      if (cand.size < o.outageMinEnterprises) continue;
-      // Silence alone is a communication fault (a concentrator carries many enterprises): an outage needs
-      // enterprises that still report and read ~0.
-      // …or several concentrators that went silent in the same minutes (one silent gateway is gateway_offline).
-      let reporting = 0;
-      const silentGw = new Set<number>();
-      for (const e of cand) {
-        if (!Number.isNaN(this.eA[e * W + (b % W)]!)) reporting++;
-        else for (let m = this.eHead[e]!; m !== NONE; m = this.mNext[m]!) silentGw.add(this.mGw[m]!);
-      }
-      // A silent gateway counts only when all of it has been silent for two intervals: one that is merely
-      // late (its backlog arrives next interval) or half-reporting is a communication matter.
-      for (const g of silentGw) if (!this.gatewaySilentSince(g, b - 1)) silentGw.delete(g);
-      if (reporting < o.outageMinReporting && silentGw.size < o.outageMinSilentGateways) continue;
-      const chains = new Set([...cand].map((e) => this.eChain[e]!));
-      if (chains.size < o.outageMinChains) continue;
-      const members = new Set(cand);
-      const ids = [...members].map((e) => this.entIds[e]!);
-      const alert = this.book.create({
-        kind: 'grid_outage', scope: 'county', entity: cs.id, since: (b - 1) * this.I, baselineKwh: 0, actualKwh: 0,
-        contributors: ids.map((id) => ({ enterprise: id, share: 1 / ids.length, missingKwh: 0 })),
-        evidence: { detectedAtTs: b * this.I, intervals: 1, reason: `${ids.length} enterprises across ${chains.size} chains to ~0 or silent in the same minutes` },
-      }, this.nowMs);
-      cs.outage = { alert, members };
-      for (const e of members) this.joinOutage(e);
-    }
-  }
-
-  /** Every meter of gateway g without data since interval `from` (inclusive). */
-  private gatewaySilentSince(g: number, from: number): boolean {
-    for (let m = 0; m < this.mHigh; m++) {
-      if (this.mGw[m] !== g || this.meterIds[m] === undefined) continue;
-      if (this.mLast[m]! >= from) return false;
-    }
-    return true;
-  }
-
-  /** True when fewer than half of the live enterprises have any data for interval b. */
-  private inputStalled(b: number): boolean {
-    let live = 0, silent = 0;
-    for (let e = 0; e < this.eHigh; e++) {
-      if (this.entIds[e] === undefined) continue;
-      live++;
-      if (Number.isNaN(this.eA[e * this.W + (b % this.W)]!)) silent++;
-    }
-    if (live >= 20 && silent > live / 2) {
-      if (!this.stallLogged) this.deps.logger?.warn({ interval: b * this.I, silent, live }, 'analytics: most enterprises silent at once: input stalled, no outage or offline alerts');
-      this.stallLogged = true;
-      return true;
-    }
-    this.stallLogged = false;
-    return false;
-  }
-  private stallLogged = false;
-
-  private joinOutage(e: number): void {
-    this.eOutage[e] = 1;
-    this.recentEp.delete(e);
-    const a = this.eAlert[e];
-    if (a && a.status === 'open') this.book.close(a, 'withdrawn', this.nowMs, 'explained by a grid outage');
-    this.eAlert[e] = undefined;
-    for (let m = this.eHead[e]!; m !== NONE; m = this.mNext[m]!) {
-      const ma = this.meterAlerts.get(m);
-      if (ma) { this.book.close(ma, 'withdrawn', this.nowMs, 'explained by a grid outage'); this.meterAlerts.delete(m); }
-      const g = this.mGw[m]!;
-      const ga = this.gwAlerts.get(g);
-      if (ga) { this.book.close(ga, 'withdrawn', this.nowMs, 'explained by a grid outage'); this.gwAlerts.delete(g); }
-    }
-  }
-
-  private maybeEndOutage(cs: CountyState, b: number): void {
-    const W = this.W;
-    let back = 0;
-    for (const e of cs.outage!.members) {
-      const j = e * W + (b % W);
-      const a = this.eA[j]!, x = this.eE[j]!;
-      if (!Number.isNaN(a) && (Number.isNaN(x) || a >= 0.5 * x)) back++;
-    }
-    if (back < 0.8 * cs.outage!.members.size) return;
-    for (const e of cs.outage!.members) {
-      this.eOutage[e] = 0;
-      this.recentEp.delete(e);
-      this.dS[e] = 0; this.dEp[e] = NONE; this.dRun[e] = NONE; this.dLow[e] = 0; this.dRec[e] = 0;
-      this.inEpisode.delete(e);
-    }
-    this.book.close(cs.outage!.alert, 'resolved', this.nowMs, 'supply restored');
-    cs.outage = undefined;
-  }
-
-  // ------------------------------------------------------------------ county slowdown
-
-  private detectCountySlowdown(b: number): void {
-    const o = this.o;
-    for (const cs of this.counties) {
-      let A = 0, E = 0;
-      for (let k = 0; k < COUNTY_RING; k++) { A += cs.ringA[k]!; E += cs.ringE[k]!; }
-      if (E <= 0 || cs.outage || cs.members < o.countyMinEnterprises) { cs.lowRun = 0; continue; }
-      const r = A / E;
-      if (cs.slow) {
-        this.book.update(cs.slow, this.nowMs, { baselineKwh: E, actualKwh: A }, false);
-        if (r >= o.countyRecoverRatio) {
-          this.book.close(cs.slow, 'resolved', this.nowMs, 'county back near its expected level');
-          cs.slow = undefined;
-          cs.lowRun = 0;
-        }
-        continue;
-      }
-      cs.lowRun = r < o.countySlowRatio ? cs.lowRun + 1 : 0;
-      if (cs.lowRun < o.countySlowIntervals) continue;
-      const contrib = this.topContributors(this.countyIndex.get(cs.id)!, b);
-      cs.slow = this.book.create({
-        kind: 'county_slowdown', scope: 'county', entity: cs.id, since: (b - cs.lowRun - COUNTY_RING + 1) * this.I, baselineKwh: E, actualKwh: A,
-        contributors: contrib, evidence: { detectedAtTs: b * this.I, intervals: cs.lowRun + COUNTY_RING - 1 },
-      }, this.nowMs);
-    }
-  }
-
-  private topContributors(county: number, b: number): Contributor[] {
-    const W = this.W;
-    const out: Contributor[] = [];
-    let total = 0;
-    for (let e = 0; e < this.eHigh; e++) {
-      if (this.entIds[e] === undefined || this.eCounty[e] !== county) continue;
-      let miss = 0;
-      for (let k = b - W + 1; k <= b; k++) {
-        const j = e * W + (k % W);
-        const a = this.eA[j]!, x = this.eE[j]!;
-        if (!Number.isNaN(a) && !Number.isNaN(x)) miss += x - a;
-      }
-      if (miss > 0) { out.push({ enterprise: this.entIds[e]!, share: 0, missingKwh: miss }); total += miss; }
-    }
-    out.sort((p, q) => q.missingKwh - p.missingKwh);
-    const top = out.slice(0, 20);
-    for (const c of top) { c.share = Math.round((c.missingKwh / total) * 1000) / 1000; c.missingKwh = Math.round(c.missingKwh * 1000) / 1000; }
-    return top;
-  }
-
   // ------------------------------------------------------------------ hour/day close: index, slow decline, eviction
 
-  private pushIndex(p: IndexPoint): void {
-    this.indexPoints.push(p);
-    if (this.indexPoints.length > this.o.maxIndexPoints) this.indexPoints.splice(0, this.indexPoints.length - this.o.maxIndexPoints);
-    if (this.book.emitting) (this.book as unknown as { emit: (n: string, p: IndexPoint) => void }).emit('index', p);
-  }
-
   private closeHour(): void {
-    const ts = this.curHour * HOUR_MS - this.tz;
-    const emit = (scope: 'chain' | 'county', ids: string[], g: GroupIndex[]): void => {
-      for (let i = 0; i < g.length; i++) {
-        const x = g[i]!;
-        if (x.hourE > 0) this.pushIndex({ scope, entity: ids[i]!, resolution: 'hour', ts, actualKwh: round2(x.hourA), expectedKwh: round2(x.hourE), index: round2((100 * x.hourA) / x.hourE) });
-        x.hourA = 0; x.hourE = 0;
-      }
-    };
-    emit('chain', this.chainIds, this.chainIdx);
-    emit('county', this.counties.map((c) => c.id), this.countyIdx);
+    this.index.closeHour(this.curHour * HOUR_MS - this.tz, this.chainIds, this.county.ids());
   }
 
   private closeDay(): void {
-    const ts = this.curDay * DAY_MS - this.tz;
-    const emit = (scope: 'chain' | 'county', ids: string[], g: GroupIndex[]): void => {
-      for (let i = 0; i < g.length; i++) {
-        const x = g[i]!;
-        if (x.dayE > 0) this.pushIndex({ scope, entity: ids[i]!, resolution: 'day', ts, actualKwh: round2(x.dayA), expectedKwh: round2(x.dayE), index: round2((100 * x.dayA) / x.dayE) });
-        x.dayA = 0; x.dayE = 0;
-      }
-    };
-    emit('chain', this.chainIds, this.chainIdx);
-    emit('county', this.counties.map((c) => c.id), this.countyIdx);
     const d = this.curDay;
+    this.index.closeDay(d * DAY_MS - this.tz, this.chainIds, this.county.ids());
     const inSf = (this.deps.calendar.dayClass(d) & SF_WINDOW) !== 0;
-    // Daily ratios are taken relative to the median enterprise of the day: the business cycle, the season
-    // and the weather move everyone (a peer-normalised ratio), a slow decline is one enterprise drifting.
-    const ratios: number[] = [];
-    const day = new Float64Array(this.eHigh).fill(Number.NaN);
-    for (let e = 0; e < this.eHigh; e++) {
-      if (this.entIds[e] === undefined || this.checkSfReturn(e, d, inSf)) continue;
-      const A = this.eDayA[e]!, E = this.eDayE[e]!;
-      this.eDayA[e] = 0; this.eDayE[e] = 0;
-      if (E > 0 && E > this.o.minExpectedKwh * 24 && this.dEp[e] === NONE) ratios.push((day[e] = A / E));
-      else day[e] = -1;
-    }
-    const common = ratios.length >= 5 ? median(ratios) : 1;
-    for (let e = 0; e < this.eHigh; e++) {
-      const r = day[e]!;
-      if (Number.isNaN(r)) continue;
-      this.setDayRatio(e, d, r >= 0 && common > 0 ? r / common : Number.NaN);
-      if (r >= 0) this.checkDecline(e, d);
-    }
+    this.decline.closeDay(d, (e) => this.checkSfReturn(e, d, inSf), this.nowMs);
     this.evictIdle();
   }
 
@@ -1322,57 +1031,12 @@ export class Engine {
     if (this.eSfBack[e] !== 0) return false; // back: eDayA/eDayE hold an ordinary day
     const A = this.eDayA[e]!, E = this.eDayE[e]!;
     this.eDayA[e] = 0; this.eDayE[e] = 0;
-    this.setDayRatio(e, d, Number.NaN);
+    this.decline.setDayRatio(e, d, Number.NaN);
     if (E > this.o.minExpectedKwh * 24) {
       this.eSfRun[e] = A / E >= this.o.sfReturnRatio ? Math.min(255, this.eSfRun[e]! + 1) : 0;
       if (this.eSfRun[e]! >= this.o.sfReturnDays) this.eSfBack[e] = d + 2; // judged from tomorrow (stored +1)
     }
     return true;
-  }
-
-  /**
-   * Slow decline: daily actual/expected (ordinary days, outside drop episodes) in three blocks of the last
-   * 14 days (oldest 4, middle 5, latest 5 days). A trend falls block by block, each fall small; a step
-   * (a cut) falls at once. Opens when the latest block is at or below declineRatio, at least declineMinFall
-   * below the oldest, and no block-to-block fall exceeds declineMaxStep.
-   */
-  private checkDecline(e: number, d: number): void {
-    const o = this.o;
-    const blk = [[10, 13], [5, 9], [0, 4]].map(([lo, hi]) => {
-      let s = 0, n = 0;
-      for (let k = lo!; k <= hi!; k++) {
-        const v = this.dayRatio(e, d - k);
-        if (!Number.isNaN(v)) { s += v; n++; }
-      }
-      return n >= 3 ? s / n : Number.NaN;
-    });
-    const [b1, b2, b3] = blk as [number, number, number];
-    const a = this.eDecl[e];
-    if (a) {
-      const ageDays = (this.nowMs - a.openedAt) / DAY_MS;
-      if ((!Number.isNaN(b3) && b3 >= 0.95) || ageDays > 21) {
-        this.book.close(a, 'resolved', this.nowMs, ageDays > 21 ? 'new level accepted as the baseline' : 'level back to baseline');
-        this.eDecl[e] = undefined;
-      }
-      return;
-    }
-    if (Number.isNaN(b1) || Number.isNaN(b2) || Number.isNaN(b3) || this.dEp[e] !== NONE || this.learning(e, 1)) return;
-    const steady = b1 - b2 <= o.declineMaxStep && b2 - b3 <= o.declineMaxStep && b2 - b3 >= -0.02 && b1 - b2 >= -0.02;
-    // Still low at the end: a dip that is recovering (a neighbour's disruption passing) is not a trend.
-    let recent = 0, low = true;
-    for (let k = 0; k < 7 && recent < 2; k++) {
-      const v = this.dayRatio(e, d - k);
-      if (Number.isNaN(v)) continue;
-      recent++;
-      if (v > o.declineRatio + 0.03) low = false;
-    }
-    if (b3 <= o.declineRatio && b1 - b3 >= o.declineMinFall && steady && low) {
-      this.eDecl[e] = this.book.create({
-        kind: 'slow_decline', scope: 'enterprise', entity: this.entIds[e]!, since: (d - 13) * DAY_MS - this.tz,
-        baselineKwh: 1, actualKwh: b3,
-        evidence: { detectedAtTs: (d + 1) * DAY_MS - this.tz, intervals: Math.round((14 * DAY_MS) / this.I), reason: `daily actual/expected ${round2(b1)} → ${round2(b2)} → ${round2(b3)} over 14 days` },
-      }, this.nowMs);
-    }
   }
 
   /** Entities silent for evictAfterMs give their dense index back (state does not grow with new tag values). */
@@ -1385,20 +1049,19 @@ export class Engine {
       // unlink from the enterprise's meter list
       if (this.eHead[e] === m) this.eHead[e] = this.mNext[m]!;
       else for (let p = this.eHead[e]!; p !== NONE; p = this.mNext[p]!) if (this.mNext[p] === m) { this.mNext[p] = this.mNext[m]!; break; }
-      const ma = this.meterAlerts.get(m);
-      if (ma) { this.book.close(ma, 'resolved', this.nowMs, 'meter evicted after long silence'); this.meterAlerts.delete(m); }
+      this.offline.evicted(m, this.nowMs);
       this.meterIndex.delete(id);
       this.meterIds[m] = undefined;
       this.freeM.push(m);
       this.counters.evicted++;
       if (this.eHead[e] === NONE) {
         const eid = this.entIds[e]!;
-        for (const a of [this.eAlert[e], this.eDecl[e]]) if (a) this.book.close(a, 'resolved', this.nowMs, 'enterprise evicted after long silence');
+        for (const a of [this.eAlert[e], this.decline.alert(e)]) if (a) this.book.close(a, 'resolved', this.nowMs, 'enterprise evicted after long silence');
         this.entIndex.delete(eid);
-        this.counties[this.eCounty[e]!]!.members--;
+        this.county.leave(this.eCounty[e]!);
         this.entIds[e] = undefined;
         this.inEpisode.delete(e);
-        for (const cs of this.counties) cs.outage?.members.delete(e);
+        this.outages.forget(e);
         this.freeE.push(e);
       }
     }
@@ -1419,7 +1082,7 @@ export class Engine {
     return {
       enterprise, bins, cusum: this.dS[e], nearZeroRun: this.dLow[e], episodeSince: this.dEp[e] === NONE ? null : this.dEp[e]! * this.I - this.I,
       noise: this.eNoise[e], lowQuantile: this.eQlo[e], peakKwh: this.ePeak[e], outage: this.eOutage[e] === 1,
-      dailyRatios: Array.from({ length: 14 }, (_, k) => round2(this.dayRatio(e, this.curDay - 13 + k))),
+      dailyRatios: Array.from({ length: 14 }, (_, k) => round2(this.decline.dayRatio(e, this.curDay - 13 + k))),
       meters: (() => { const out = []; for (let m = this.eHead[e]!; m !== NONE; m = this.mNext[m]!) out.push({ meter: this.meterIds[m], observations: this.mObs[m] }); return out; })(),
     };
   }
@@ -1428,7 +1091,7 @@ export class Engine {
     return this.book.list();
   }
   productionIndex(): IndexPoint[] {
-    return this.indexPoints.slice();
+    return this.index.list();
   }
   stats(): { meters: number; enterprises: number; meterCapacity: number; enterpriseCapacity: number } {
     return { meters: this.meterIndex.size, enterprises: this.entIndex.size, meterCapacity: this.mCap, enterpriseCapacity: this.eCap };
@@ -1436,46 +1099,25 @@ export class Engine {
 
   // ------------------------------------------------------------------ checkpoint
 
-  private static readonly TYPED = [
-    'mReg', 'mLast', 'mEnt', 'mGw', 'mNext', 'mCt', 'mProf', 'mScale', 'mShape', 'mObs',
-    'eHead', 'eCounty', 'eChain', 'eNoise', 'eQlo', 'eHourNoise', 'ePeak', 'eLastEp', 'eA', 'eE', 'dS', 'sS', 'dLow', 'sLow', 'dRec', 'sRec', 'dEp', 'sEp',
-    'dRun', 'sRun', 'dEpA', 'sEpA', 'dEpE', 'sEpE', 'dKind', 'sKind', 'eDirty', 'eOutage', 'eDayA', 'eDayE', 'eDayR',
-    'eSfBack', 'eSfRun',
-  ] as const;
-
+  /** Format and typed-array codec: analytics/checkpoint.ts; each concern writes and reads its own part. */
   toJSON(): object {
-    const self = this as unknown as Record<string, ArrayBufferView>;
-    const typed: Record<string, string> = {};
-    for (const k of Engine.TYPED) {
-      const a = self[k]!;
-      typed[k] = Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
-    }
-    const alertIds = (arr: (Alert | undefined)[]) => arr.map((a) => (a && a.status === 'open' ? a.id : null));
     return {
       v: CHECKPOINT_VERSION, intervalMs: this.I, W: this.W, mCap: this.mCap, mHigh: this.mHigh, eCap: this.eCap, eHigh: this.eHigh,
       evalBin: this.evalBin, curHour: this.curHour, curDay: this.curDay, nowMs: this.nowMs,
       meterIds: this.meterIds, entIds: this.entIds, gwIds: this.gwIds, chainIds: this.chainIds,
-      counties: this.counties.map((c) => ({ id: c.id, lowRun: c.lowRun, slow: c.slow?.id ?? null, ringA: [...c.ringA], ringE: [...c.ringE] })),
-      typed, alerts: this.book.snapshot(), eAlert: alertIds(this.eAlert), eDecl: alertIds(this.eDecl),
-      gwAlerts: [...this.gwAlerts].map(([g, a]) => [g, a.id]), meterAlerts: [...this.meterAlerts].map(([m, a]) => [m, a.id]),
+      counties: this.county.toJSON(),
+      typed: encodeTyped(this as unknown as Record<string, ArrayBufferView>), alerts: this.book.snapshot(),
+      eAlert: this.eAlert.map((a) => (a && a.status === 'open' ? a.id : null)), eDecl: this.decline.toJSON(),
+      gwAlerts: this.offline.gatewaysJSON(), meterAlerts: this.offline.metersJSON(),
       chains: this.chains.toJSON(), inEpisode: [...this.inEpisode],
-      recentEp: [...this.recentEp], chainIdx: this.chainIdx, countyIdx: this.countyIdx,
-      outages: this.counties.map((c) => (c.outage ? { alert: c.outage.alert.id, members: [...c.outage.members] } : null)),
+      recentEp: [...this.recentEp], ...this.index.toJSON(),
+      outages: this.outages.toJSON(this.countyIndex.size),
     };
   }
 
   load(s: any): void {
-    if (s.v !== CHECKPOINT_VERSION) throw new Error(`checkpoint format ${String(s.v)} is not this analyzer's (${CHECKPOINT_VERSION})`);
-    if (s.intervalMs !== this.I || s.W !== this.W) throw new Error('checkpoint does not match the analyzer options (intervalMs, windowIntervals)');
-    const self = this as unknown as Record<string, unknown>;
-    for (const k of Engine.TYPED) {
-      const cur = self[k] as Float64Array;
-      const buf = Buffer.from(s.typed[k] as string, 'base64');
-      const C = cur.constructor as unknown as { new (b: ArrayBuffer): Float64Array; BYTES_PER_ELEMENT: number };
-      const copy = new ArrayBuffer(buf.byteLength);
-      new Uint8Array(copy).set(buf);
-      self[k] = new C(copy);
-    }
+    checkFormat(s, this.I, this.W);
+    decodeTyped(this as unknown as Record<string, unknown>, s.typed);
     this.mCap = s.mCap; this.mHigh = s.mHigh; this.eCap = s.eCap; this.eHigh = s.eHigh;
     this.evalBin = s.evalBin; this.curHour = s.curHour; this.curDay = s.curDay; this.nowMs = s.nowMs;
     this.meterIds = s.meterIds.map((x: string | null) => x ?? undefined);
@@ -1485,41 +1127,22 @@ export class Engine {
     this.entIds.forEach((id, i) => (id === undefined ? this.freeE.push(i) : this.entIndex.set(id, i)));
     this.gwIds = []; this.gwIndex.clear();
     for (const g of s.gwIds as string[]) this.gatewayOf(g);
-    this.chainIds = []; this.chainIndex.clear(); this.chainIdx = [];
+    this.chainIds = []; this.chainIndex.clear(); this.index.reset();
     for (const c of s.chainIds as string[]) this.chainOf(c);
-    this.counties = []; this.countyIndex.clear(); this.countyIdx = [];
+    this.countyIndex.clear(); this.county.reset();
     this.book.load(s.alerts);
     const byId = (id: string | null) => (id ? this.book.get(id) : undefined);
-    for (const c of s.counties) {
-      const cs = this.counties[this.countyOf(c.id)]!;
-      cs.lowRun = c.lowRun; cs.ringA.set(c.ringA); cs.ringE.set(c.ringE); cs.slow = byId(c.slow);
-    }
+    for (const c of s.counties) this.county.restore(this.countyOf(c.id), c, byId);
     this.eAlert = s.eAlert.map(byId);
-    this.eDecl = s.eDecl.map(byId);
-    this.gwAlerts.clear(); this.meterAlerts.clear();
-    for (const [g, id] of s.gwAlerts) { const a = byId(id); if (a) this.gwAlerts.set(g, a); }
-    for (const [m, id] of s.meterAlerts) { const a = byId(id); if (a) this.meterAlerts.set(m, a); }
+    this.decline.load(s.eDecl, byId);
+    this.offline.load(s.gwAlerts, s.meterAlerts, byId);
     this.chains.load(s.chains, byId);
     this.inEpisode.clear();
     for (const e of s.inEpisode) this.inEpisode.add(e);
     this.recentEp.clear();
     for (const [e, ep] of s.recentEp) this.recentEp.set(e, ep);
-    s.chainIdx.forEach((g: GroupIndex, i: number) => Object.assign(this.chainIdx[i]!, g));
-    s.countyIdx.forEach((g: GroupIndex, i: number) => Object.assign(this.countyIdx[i]!, g));
-    s.outages.forEach((x: { alert: string; members: number[] } | null, i: number) => {
-      const a = x ? byId(x.alert) : undefined;
-      if (x && a) this.counties[i]!.outage = { alert: a, members: new Set(x.members) };
-    });
-    for (let e = 0; e < this.eHigh; e++) if (this.entIds[e] !== undefined) this.counties[this.eCounty[e]!]!.members++;
+    this.index.load(s.chainIdx, s.countyIdx);
+    this.outages.load(s.outages, byId);
+    for (let e = 0; e < this.eHigh; e++) if (this.entIds[e] !== undefined) this.county.join(this.eCounty[e]!);
   }
-}
-
-function median(xs: number[]): number {
-  xs.sort((a, b) => a - b);
-  const h = xs.length >> 1;
-  return xs.length % 2 ? xs[h]! : (xs[h - 1]! + xs[h]!) / 2;
-}
-
-function round2(x: number): number {
-  return Math.round(x * 100) / 100;
 }

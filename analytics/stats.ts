@@ -65,3 +65,8 @@ export function robustUpdate(b: number, x: number, alpha: number, clip: number):
   else if (d < -clip) d = -clip;
   return b + alpha * d;
 }
+
+/** Two decimals, for alert evidence and index points. */
+export function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}

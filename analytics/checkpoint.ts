@@ -1,0 +1,44 @@
+/**
+ * The checkpoint format: the engine's typed arrays as base64 (named below, in this order) plus ids, alerts
+ * and each concern's own part (see Engine.toJSON). One JSON document, so a restore is one read and the
+ * file can be inspected; the version makes an older file fail with a clear error rather than load wrong.
+ */
+
+/** Bumped whenever the checkpoint's fields change (2: chain roll-up, Spring Festival return state). */
+export const CHECKPOINT_VERSION = 2;
+
+/** The engine's typed arrays, by field name. */
+export const TYPED = [
+  'mReg', 'mLast', 'mEnt', 'mGw', 'mNext', 'mCt', 'mProf', 'mScale', 'mShape', 'mObs',
+  'eHead', 'eCounty', 'eChain', 'eNoise', 'eQlo', 'eHourNoise', 'ePeak', 'eLastEp', 'eA', 'eE', 'dS', 'sS', 'dLow', 'sLow', 'dRec', 'sRec', 'dEp', 'sEp',
+  'dRun', 'sRun', 'dEpA', 'sEpA', 'dEpE', 'sEpE', 'dKind', 'sKind', 'eDirty', 'eOutage', 'eDayA', 'eDayE', 'eDayR',
+  'eSfBack', 'eSfRun',
+] as const;
+
+/** Base64 of each typed array named in TYPED (`self` is the engine, read by field name). */
+export function encodeTyped(self: Record<string, ArrayBufferView>): Record<string, string> {
+  const typed: Record<string, string> = {};
+  for (const k of TYPED) {
+    const a = self[k]!;
+    typed[k] = Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+  }
+  return typed;
+}
+
+/** Replaces each typed array named in TYPED with the checkpoint's, keeping its element type. */
+export function decodeTyped(self: Record<string, unknown>, typed: Record<string, string>): void {
+  for (const k of TYPED) {
+    const cur = self[k] as Float64Array;
+    const buf = Buffer.from(typed[k]!, 'base64');
+    const C = cur.constructor as unknown as { new (b: ArrayBuffer): Float64Array; BYTES_PER_ELEMENT: number };
+    const copy = new ArrayBuffer(buf.byteLength);
+    new Uint8Array(copy).set(buf);
+    self[k] = new C(copy);
+  }
+}
+
+/** Throws when the checkpoint is another format or was written with other interval options. */
+export function checkFormat(s: { v?: unknown; intervalMs?: unknown; W?: unknown }, intervalMs: number, W: number): void {
+  if (s.v !== CHECKPOINT_VERSION) throw new Error(`checkpoint format ${String(s.v)} is not this analyzer's (${CHECKPOINT_VERSION})`);
+  if (s.intervalMs !== intervalMs || s.W !== W) throw new Error('checkpoint does not match the analyzer options (intervalMs, windowIntervals)');
+}
