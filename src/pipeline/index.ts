@@ -12,9 +12,7 @@ import { buildApp, type ReadinessCheck } from '../api/index.js';
 import { AlertAcks } from '../api/alert-acks.js';
 import { createIngest, ALERT_TOPIC_ROOT, type Ingest } from '../../ingest/index.js';
 import { createAnalyzer, toLineProtocol, type Analyzer, type AlertUpdate } from '../../analytics/index.js';
-
-/** A gateway more than this much device time behind the newest is left out of the data clock. */
-const DATA_CLOCK_STRAGGLER_MS = 6 * 3_600_000;
+import { DataClock } from './data-clock.js';
 
 export interface Pipeline {
   readonly config: Config;
@@ -22,6 +20,8 @@ export interface Pipeline {
   readonly metrics: Metrics;
   readonly ingest: Ingest;
   readonly analyzer?: Analyzer;
+  /** The analyzer's event time when `analytics.clock=data`. */
+  readonly dataClock?: DataClock;
   readonly app: FastifyInstance;
   /** Bound ports (useful when configured as 0). */
   readonly ports: { mqtt: number; ws?: number; tls?: number; http: number };
@@ -58,34 +58,10 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
     }
   }
   const restored = analyzer !== undefined && existsSync(checkpointFile);
-  // Event time for the analyzer when it is driven by data rather than the wall clock.
-  // Data clock: the analyzer's "now" is the low watermark of device time, the oldest newest-reading
-  // among gateways that are not far behind the rest (gateways publish concurrently, so one can be
-  // hours of data behind another during a replay). Bins are evaluated one by one up to it, never skipped.
-  const dataClock = cfg.analytics.clock === 'data';
-  const intervalMs = cfg.analytics.intervalMinutes * 60_000;
-  const gatewayNewest = new Map<string, number>();
-  let newest = 0;
-  let ticked = 0;
-  const sink = analyzer ? (rs: EnrichedReading[]) => {
-    analyzer!.ingest(rs);
-    if (!dataClock || rs.length === 0) return;
-    let max = 0;
-    for (const r of rs) if (r.ts > max) max = r.ts;
-    const gw = rs[0]!.gateway;
-    if (max > (gatewayNewest.get(gw) ?? 0)) gatewayNewest.set(gw, max);
-    if (max > newest) newest = max;
-  } : undefined;
-  const advanceDataClock = () => {
-    let low = Infinity;
-    for (const t of gatewayNewest.values()) if (t >= newest - DATA_CLOCK_STRAGGLER_MS && t < low) low = t;
-    if (!Number.isFinite(low)) return;
-    if (ticked === 0) ticked = low - intervalMs;
-    for (let t = ticked + intervalMs; t <= low; t += intervalMs) {
-      analyzer!.tick(t);
-      ticked = t;
-    }
-  };
+  // Data clock (replays, accelerated simulation): the analyzer's "now" is the low watermark of device
+  // time, moved as readings are filed so that arrival timing does not change what it evaluates.
+  const dataClock = analyzer && cfg.analytics.clock === 'data' ? new DataClock(analyzer) : undefined;
+  const sink = analyzer ? (rs: EnrichedReading[]) => (dataClock ? dataClock.file(rs) : analyzer!.ingest(rs)) : undefined;
   const ingest = await createIngest(cfg, { registry, metrics, log, sink });
 
   // InfluxDB: configured, managed (a local influxd), or absent (readings wait in the spool).
@@ -147,7 +123,7 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
       }
     });
   }
-  const tickTimer = analyzer ? setInterval(() => (dataClock ? advanceDataClock() : analyzer!.tick(Date.now())), dataClock ? 100 : 5000) : undefined;
+  const tickTimer = analyzer ? setInterval(() => (dataClock ? dataClock.advance() : analyzer!.tick(Date.now())), dataClock ? 100 : 5000) : undefined;
   const checkpointTimer = analyzer ? setInterval(() => {
     analyzer!.checkpoint(checkpointFile).catch((err: Error) => log.warn({ err: err.message }, 'analyzer checkpoint failed'));
   }, 5 * 60_000) : undefined;
@@ -184,7 +160,7 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
   log.info({ http: httpPort, mqtt: listeners.tcp, ws: listeners.ws, tls: listeners.tls }, 'gridpulse started');
 
   return {
-    config: cfg, registry, metrics, ingest, analyzer, app,
+    config: cfg, registry, metrics, ingest, analyzer, dataClock, app,
     ports: { mqtt: listeners.tcp!, ws: listeners.ws, tls: listeners.tls, http: httpPort },
     influxUrl: () => influxUrl,
     readiness,
