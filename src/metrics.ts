@@ -30,6 +30,8 @@ export function createMetrics() {
     influxErrors: new Counter({ name: 'gridpulse_influx_errors_total', help: 'Failed write attempts, by kind (unreachable, http_5xx, http_4xx, ...)', labelNames: ['kind'] as const, registers: r }),
     influxUp: new Gauge({ name: 'gridpulse_influx_up', help: '1 when the last InfluxDB request succeeded', registers: r }),
     alerts: new Counter({ name: 'gridpulse_alerts_total', help: 'Alerts opened, by kind', labelNames: ['kind'] as const, registers: r }),
+    analyticsState: new Gauge({ name: 'gridpulse_analytics_state', help: "1 for where the analyzer's state came from: checkpoint, warmup (InfluxDB history, done), warming, cold", labelNames: ['source'] as const, registers: r }),
+    analyticsWarmupReadings: new Gauge({ name: 'gridpulse_analytics_warmup_readings', help: 'Readings the analyzer learned from InfluxDB history at start', registers: r }),
   };
 }
 

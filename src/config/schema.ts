@@ -76,7 +76,7 @@ export const configSchema = z.object({
   analytics: z.object({
     enabled: opt('analytics.enabled', 'GRIDPULSE_ANALYTICS', bool, true, 'Run the streaming analyzer on accepted readings.'),
     intervalMinutes: opt('analytics.intervalMinutes', 'GRIDPULSE_ANALYTICS_INTERVAL_MIN', z.coerce.number().int().positive(), 15, 'Interval the analyzer aggregates readings into.'),
-    clock: opt('analytics.clock', 'GRIDPULSE_ANALYTICS_CLOCK', z.enum(['wall', 'data']), 'wall', 'Time the analyzer evaluates by: wall (live meters) or data (the newest device timestamp seen: replays, backfills, accelerated simulation).'),
+    clock: opt('analytics.clock', 'GRIDPULSE_ANALYTICS_CLOCK', z.enum(['wall', 'data']), 'wall', 'Time the analyzer evaluates by: wall (live meters) or data (replays, backfills, accelerated simulation: the oldest gateway\'s newest device time; a gateway more than the analyzer\'s window behind, 2 h 15 min by default, is left out).'),
     webhookUrl: optional('analytics.webhookUrl', 'GRIDPULSE_ALERT_WEBHOOK', z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }), 'POSTed a JSON body for each alert change.'),
   }).prefault({}),
 });

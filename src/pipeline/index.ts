@@ -51,13 +51,21 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
 
   let analyzer: Analyzer | undefined;
   const checkpointFile = join(dataDir, 'analytics', 'checkpoint.json');
+  // Restored from a checkpoint, or (unreadable, older format, none) warmed up from InfluxDB once it is reachable.
+  let restored = false;
   if (cfg.analytics.enabled) {
     analyzer = createAnalyzer({ intervalMs: cfg.analytics.intervalMinutes * 60_000 }, { registry: () => registry.snapshot(), logger: log });
     if (existsSync(checkpointFile)) {
-      await analyzer.restore(checkpointFile).catch((err: Error) => log.warn({ err: err.message, checkpointFile }, 'analyzer checkpoint unreadable; warming up from InfluxDB instead'));
+      restored = await analyzer.restore(checkpointFile).then(() => true, (err: Error) => {
+        log.warn({ err: err.message, checkpointFile }, 'analyzer checkpoint unreadable; warming up from InfluxDB instead');
+        return false;
+      });
     }
   }
-  const restored = analyzer !== undefined && existsSync(checkpointFile);
+  const stateSource = (source: 'checkpoint' | 'warmup' | 'warming' | 'cold') => {
+    for (const s of ['checkpoint', 'warmup', 'warming', 'cold'] as const) metrics.analyticsState.labels(s).set(s === source ? 1 : 0);
+  };
+  if (analyzer) stateSource(restored ? 'checkpoint' : 'cold');
   // Data clock (replays, accelerated simulation): the analyzer's "now" is the low watermark of device
   // time, moved as readings are filed so that arrival timing does not change what it evaluates.
   const dataClock = analyzer && cfg.analytics.clock === 'data' ? new DataClock(analyzer) : undefined;
@@ -97,7 +105,16 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
         metrics.influxUp.set(1);
         log.info({ url: influxUrl, version, apiVersion, bucket: cfg.influx.bucket }, 'InfluxDB connected');
         // No checkpoint: learn baselines from history so a fresh start is not blind.
-        if (analyzer && !restored) void analyzer.warmUp((q) => client.query(q)).catch((err: Error) => log.warn({ err: err.message }, 'analyzer warm-up failed'));
+        if (analyzer && !restored) {
+          stateSource('warming');
+          void analyzer.warmUp((q) => client.query(q)).then((w) => {
+            metrics.analyticsWarmupReadings.set(w.readings);
+            stateSource('warmup');
+          }, (err: Error) => {
+            stateSource('cold');
+            log.warn({ err: err.message }, 'analyzer warm-up failed');
+          });
+        }
         return;
       } catch (err) {
         influxNote = `InfluxDB at ${influxUrl} not reachable yet (${(err as Error).message}); readings wait in the spool`;
