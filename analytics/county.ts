@@ -18,7 +18,7 @@ export interface CountyHost {
   actual(e: number, b: number): number;
   expected(e: number, b: number): number;
   /** A grid outage is open in the county: the outage is the story, not a slowdown. */
-  inOutage(c: number): boolean;
+  countyInOutage(c: number): boolean;
 }
 
 type CountyOptions = Pick<ResolvedOptions, 'countyMinEnterprises' | 'countySlowRatio' | 'countySlowIntervals' | 'countyRecoverRatio'>;
@@ -92,7 +92,7 @@ export class CountySlowdown {
       const cs = this.counties[c]!;
       let A = 0, E = 0;
       for (let k = 0; k < COUNTY_RING; k++) { A += cs.ringA[k]!; E += cs.ringE[k]!; }
-      if (E <= 0 || this.host.inOutage(c) || cs.members < o.countyMinEnterprises) { cs.lowRun = 0; continue; }
+      if (E <= 0 || this.host.countyInOutage(c) || cs.members < o.countyMinEnterprises) { cs.lowRun = 0; continue; }
       const r = A / E;
       if (cs.slow) {
         this.book.update(cs.slow, now, { baselineKwh: E, actualKwh: A }, false);

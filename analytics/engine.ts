@@ -8,6 +8,7 @@ import { DeclineWatch, type DeclineHost } from './decline.js';
 import type { ResolvedOptions } from './options.js';
 import { OutageDetector, type OutageHost } from './outages.js';
 import { ProductionIndex } from './production-index.js';
+import { RegistryView } from './registry-view.js';
 import { OfflineAlerts, type SilenceHost } from './silence.js';
 import { cusumStep, registerDelta, robustUpdate, round2 } from './stats.js';
 import type { Alert, IndexPoint, RegistryLike } from './types.js';
@@ -74,75 +75,72 @@ export class Engine {
   private readonly tz: number;
 
   // ---- meters (dense index m) ----
-  private mCap: number;
+  private mCap = 0;
   private mHigh = 0;
   private readonly meterIndex = new Map<string, number>();
   private meterIds: (string | undefined)[] = [];
   private freeM: number[] = [];
-  private mReg: Int32Array; // W per meter; register in centi-kWh (exact to 999999.99); EMPTY, or −(r+1) provisional (quality 'estimated')
-  private mLast: Int32Array; // last boundary with data
-  private mEnt: Int32Array;
-  private mGw: Int32Array;
-  private mNext: Int32Array; // next meter of the same enterprise
-  private mCt: Float32Array;
-  private mProf: Uint16Array; // SLOTS per meter, quantised kWh per interval
-  private mScale: Float32Array;
-  private mShape: Uint8Array; // SHAPES per meter
-  private mObs: Uint32Array;
+  private mReg = new Int32Array(0); // W per meter; register in centi-kWh (exact to 999999.99); EMPTY, or −(r+1) provisional (quality 'estimated')
+  private mLast = new Int32Array(0); // last boundary with data
+  private mEnt = new Int32Array(0);
+  private mGw = new Int32Array(0);
+  private mNext = new Int32Array(0); // next meter of the same enterprise
+  private mCt = new Float32Array(0);
+  private mProf = new Uint16Array(0); // SLOTS per meter, quantised kWh per interval
+  private mScale = new Float32Array(0);
+  private mShape = new Uint8Array(0); // SHAPES per meter
+  private mObs = new Uint32Array(0);
 
   // ---- gateways ----
   private readonly gwIndex = new Map<string, number>();
   private gwIds: string[] = [];
 
   // ---- enterprises (dense index e) ----
-  private eCap: number;
+  private eCap = 0;
   private eHigh = 0;
   private readonly entIndex = new Map<string, number>();
   private entIds: (string | undefined)[] = [];
   private freeE: number[] = [];
-  private eHead: Int32Array;
-  private eCounty: Int32Array;
-  private eChain: Int32Array;
-  private eNoise: Float32Array;
+  private eHead = new Int32Array(0);
+  private eCounty = new Int32Array(0);
+  private eChain = new Int32Array(0);
+  private eNoise = new Float32Array(0);
   /** Running 2 % quantile of the enterprise's 1-hour actual/expected ratio: how low it goes in ordinary times. */
-  private eQlo: Float32Array;
+  private eQlo = new Float32Array(0);
   /** Relative noise per hour of working days (24 per enterprise), × 200 in a byte; other days use eNoise. */
-  private eHourNoise: Uint8Array;
-  private ePeak: Float32Array;
+  private eHourNoise = new Uint8Array(0);
+  private ePeak = new Float32Array(0);
   /** Day number of the last drop episode (slow decline is kept apart from sudden drops). */
-  private eLastEp: Int32Array;
-  private eA: Float32Array; // W per enterprise: actual kWh of covered meters; NaN no data
-  private eE: Float32Array; // W per enterprise: expected kWh of the same meters; NaN unknown
+  private eLastEp = new Int32Array(0);
+  private eA = new Float32Array(0); // W per enterprise: actual kWh of covered meters; NaN no data
+  private eE = new Float32Array(0); // W per enterprise: expected kWh of the same meters; NaN unknown
   // detector state, current + one snapshot per interval of the window (for replay)
-  private dS: Float32Array; private sS: Float32Array;
-  private dLow: Uint8Array; private sLow: Uint8Array;
-  private dRec: Uint8Array; private sRec: Uint8Array;
-  private dEp: Int32Array; private sEp: Int32Array;
-  private dRun: Int32Array; private sRun: Int32Array;
-  private dEpA: Float32Array; private sEpA: Float32Array;
-  private dEpE: Float32Array; private sEpE: Float32Array;
-  private dKind: Uint8Array; private sKind: Uint8Array;
-  private eDirty: Int32Array; // first boundary to re-evaluate, or NONE
-  private eOutage: Uint8Array;
-  private eDayA: Float32Array;
-  private eDayE: Float32Array;
-  private eDayR: Uint8Array; // 14 daily ratios per enterprise (ring by day): 0 none, else 1 + round(100·ratio)
+  private dS = new Float32Array(0); private sS = new Float32Array(0);
+  private dLow = new Uint8Array(0); private sLow = new Uint8Array(0);
+  private dRec = new Uint8Array(0); private sRec = new Uint8Array(0);
+  private dEp = new Int32Array(0); private sEp = new Int32Array(0);
+  private dRun = new Int32Array(0); private sRun = new Int32Array(0);
+  private dEpA = new Float32Array(0); private sEpA = new Float32Array(0);
+  private dEpE = new Float32Array(0); private sEpE = new Float32Array(0);
+  private dKind = new Uint8Array(0); private sKind = new Uint8Array(0);
+  private eDirty = new Int32Array(0); // first boundary to re-evaluate, or NONE
+  private eOutage = new Uint8Array(0);
+  private eDayA = new Float32Array(0);
+  private eDayE = new Float32Array(0);
+  private eDayR = new Uint8Array(0); // 14 daily ratios per enterprise (ring by day): 0 none, else 1 + round(100·ratio)
   // Spring Festival return: the day (+1; 0 = not yet) an enterprise is judged as an ordinary week again,
   // and the run of working days back at its ordinary level. Today's actual vs ordinary-pattern expected
   // accumulate in eDayA/eDayE, which the window's unjudged days do not use otherwise.
-  private eSfBack: Uint16Array;
-  private eSfRun: Uint8Array;
+  private eSfBack = new Uint16Array(0);
+  private eSfRun = new Uint8Array(0);
   private eAlert: (Alert | undefined)[] = [];
   private readonly dirty = new Set<number>();
   private readonly inEpisode = new Set<number>();
   /** Recent drop episodes (for chain roll-up): start and last interval, energy over the episode. */
   private readonly recentEp = new Map<number, { start: number; last: number; A: number; E: number; active: boolean }>();
 
-  // ---- registry-derived ----
-  private shutdowns = new Map<string, Array<[number, number]>>();
-  private leaders = new Set<string>();
-  private customers = new Map<string, Set<string>>(); // leader → downstream (two hops)
-  private registryRef: RegistryLike | undefined;
+  // ---- registry-derived: planned shutdowns, leaders, supply-chain neighbours ----
+  private readonly registry: RegistryView;
 
   // ---- chains and counties (few: dense indexes into the concerns' own state) ----
   private readonly chainIndex = new Map<string, number>();
@@ -168,77 +166,53 @@ export class Engine {
     this.W = o.windowIntervals;
     this.tz = o.tzOffsetMinutes * 60_000;
     this.book = new AlertBook(o.maxRecentAlerts);
-    const c = o.initialCapacity;
-    this.mCap = c;
-    this.mReg = new Int32Array(c * this.W).fill(EMPTY);
-    this.mLast = new Int32Array(c).fill(NONE);
-    this.mEnt = new Int32Array(c).fill(NONE);
-    this.mGw = new Int32Array(c).fill(NONE);
-    this.mNext = new Int32Array(c).fill(NONE);
-    this.mCt = new Float32Array(c).fill(1);
-    this.mProf = new Uint16Array(c * SLOTS).fill(UNKNOWN);
-    this.mScale = new Float32Array(c);
-    this.mShape = new Uint8Array(c * SHAPES).fill(100);
-    this.mObs = new Uint32Array(c);
-    this.eCap = c;
-    this.eHead = new Int32Array(c).fill(NONE);
-    this.eCounty = new Int32Array(c);
-    this.eChain = new Int32Array(c);
-    this.eNoise = new Float32Array(c).fill(o.noiseInit);
-    this.eQlo = new Float32Array(c).fill(o.qloInit);
-    this.eHourNoise = new Uint8Array(c * 24);
-    this.ePeak = new Float32Array(c);
-    this.eLastEp = new Int32Array(c).fill(NONE);
-    this.eA = new Float32Array(c * this.W).fill(Number.NaN);
-    this.eE = new Float32Array(c * this.W).fill(Number.NaN);
-    this.dS = new Float32Array(c); this.sS = new Float32Array(c * this.W);
-    this.dLow = new Uint8Array(c); this.sLow = new Uint8Array(c * this.W);
-    this.dRec = new Uint8Array(c); this.sRec = new Uint8Array(c * this.W);
-    this.dEp = new Int32Array(c).fill(NONE); this.sEp = new Int32Array(c * this.W).fill(NONE);
-    this.dRun = new Int32Array(c).fill(NONE); this.sRun = new Int32Array(c * this.W).fill(NONE);
-    this.dEpA = new Float32Array(c); this.sEpA = new Float32Array(c * this.W);
-    this.dEpE = new Float32Array(c); this.sEpE = new Float32Array(c * this.W);
-    this.dKind = new Uint8Array(c); this.sKind = new Uint8Array(c * this.W);
-    this.eDirty = new Int32Array(c).fill(NONE);
-    this.eOutage = new Uint8Array(c);
-    this.eDayA = new Float32Array(c);
-    this.eDayE = new Float32Array(c);
-    this.eDayR = new Uint8Array(c * 14);
-    this.eSfBack = new Uint16Array(c);
-    this.eSfRun = new Uint8Array(c);
-    this.chains = new ChainRollup(o, this.chainHost(), this.book);
-    const h = this.hosts();
-    this.offline = new OfflineAlerts(o, h.offline, this.book);
-    this.outages = new OutageDetector(o, h.outage, this.book);
-    this.county = new CountySlowdown(o, h.county, this.book);
-    this.decline = new DeclineWatch(o, h.decline, this.book);
+    // Typed arrays start empty and grow to the initial capacity: one place says each one's size and fill.
+    this.growMeters(o.initialCapacity);
+    this.growEnterprises(o.initialCapacity);
+    this.registry = new RegistryView(o);
+    const view = this.view();
+    this.chains = new ChainRollup(o, view, this.book);
+    this.offline = new OfflineAlerts(o, view, this.book);
+    this.outages = new OutageDetector(o, view, this.book);
+    this.county = new CountySlowdown(o, view, this.book);
+    this.decline = new DeclineWatch(o, view, this.book);
     this.index = new ProductionIndex(o, this.book);
     this.refreshRegistry();
   }
 
-  /** The roll-up's view of the enterprises; closures read the current arrays (they are replaced on growth). */
-  private chainHost(): ChainHost {
+  /**
+   * The concerns' view of the enterprises and meters, one object that each sees through its own narrow host
+   * type. Closures read the current arrays (they are replaced on growth).
+   */
+  private view(): ChainHost & SilenceHost & OutageHost & CountyHost & DeclineHost {
+    const I = this.I, W = this.W;
     return {
-      intervalMs: this.I,
+      intervalMs: I, window: W, tzMs: this.tz,
       episodes: this.recentEp,
+      enterprises: () => this.eHigh,
       entId: (e) => this.entIds[e],
       chainOf: (e) => this.eChain[e]!,
       chainId: (c) => this.chainIds[c] ?? '',
+      countyOf: (e) => this.eCounty[e]!,
+      counties: () => this.countyIndex.size,
+      countyId: (c) => this.county.id(c),
       inOutage: (e) => this.eOutage[e] === 1,
+      meterInOutage: (m) => this.eOutage[this.mEnt[m]!] === 1,
+      countyInOutage: (c) => this.outages.active(c),
       neighbours: (e) => {
         const out: number[] = [];
-        for (const id of this.customers.get(this.entIds[e]!) ?? []) {
+        for (const id of this.registry.neighbours(this.entIds[e]!)) {
           const n = this.entIndex.get(id);
           if (n !== undefined) out.push(n);
         }
         return out;
       },
-      isLeader: (e) => this.leaders.has(this.entIds[e]!),
+      isLeader: (e) => this.registry.isLeader(this.entIds[e]!),
       workingHourRatio: (e, b) => {
         const code = this.codeFor(e, b, this.codeOf(b));
         const pattern = code & PATTERN_MASK;
         if (pattern < 1 || pattern > 5 || (code & SF_WINDOW) !== 0 || this.eOutage[e] === 1 || this.learning(e, 1)) return Number.NaN;
-        if (this.shutdowns.size > 0 && this.inShutdown(e, b * this.I - this.I)) return Number.NaN;
+        if (this.registry.hasShutdowns() && this.registry.inShutdown(this.entIds[e]!, b * this.I - this.I)) return Number.NaN;
         let sa = 0, se = 0;
         for (let k = b - 3; k <= b; k++) {
           const j = e * this.W + (k % this.W);
@@ -252,110 +226,49 @@ export class Engine {
         const j = e * this.W + (b % this.W);
         out[0] = this.eA[j]!; out[1] = this.eE[j]!;
       },
+      actual: (e, b) => this.eA[e * W + (b % W)]!,
+      expected: (e, b) => this.eE[e * W + (b % W)]!,
       enterpriseAlert: (e) => this.eAlert[e],
-    };
-  }
-
-  /** The other concerns' views, built the same way (closures read the current arrays). */
-  private hosts(): { offline: SilenceHost; outage: OutageHost; county: CountyHost; decline: DeclineHost } {
-    const I = this.I, W = this.W;
-    const meters = {
+      dayCode: (b) => this.codeOf(b),
+      codeFor: (e, b, code) => this.codeFor(e, b, code),
+      learning: (e) => this.learning(e, 1),
+      inEpisode: (e) => this.dEp[e] !== NONE,
+      evalBin: () => this.evalBin,
+      dayRatios: () => this.eDayR,
+      takeDay: (e, out) => {
+        out[0] = this.eDayA[e]!; out[1] = this.eDayE[e]!;
+        this.eDayA[e] = 0; this.eDayE[e] = 0;
+      },
       meterSlots: () => this.mHigh,
-      meterId: (m: number) => this.meterIds[m],
-      gatewayOf: (m: number) => this.mGw[m]!,
-      lastBin: (m: number) => this.mLast[m]!,
-    };
-    const ents = {
-      intervalMs: I, window: W,
-      enterprises: () => this.eHigh,
-      entId: (e: number) => this.entIds[e],
-      countyOf: (e: number) => this.eCounty[e]!,
-      actual: (e: number, b: number) => this.eA[e * W + (b % W)]!,
-      expected: (e: number, b: number) => this.eE[e * W + (b % W)]!,
-    };
-    return {
-      offline: {
-        ...meters, intervalMs: I,
-        meterCount: () => this.meterIndex.size,
-        gatewayCount: () => this.gwIds.length,
-        gatewayId: (g) => this.gwIds[g]!,
-        inOutage: (m) => this.eOutage[this.mEnt[m]!] === 1,
+      meterCount: () => this.meterIndex.size,
+      meterId: (m) => this.meterIds[m],
+      firstMeter: (e) => this.eHead[e]!,
+      nextMeter: (m) => this.mNext[m]!,
+      lastBin: (m) => this.mLast[m]!,
+      gatewayOf: (m) => this.mGw[m]!,
+      gatewayCount: () => this.gwIds.length,
+      gatewayId: (g) => this.gwIds[g]!,
+      // A grid outage: the detector starts afresh after it, and the alerts it explains are withdrawn.
+      setOutage: (e, on) => {
+        this.eOutage[e] = on ? 1 : 0;
+        this.recentEp.delete(e);
       },
-      outage: {
-        ...ents, ...meters,
-        chainOf: (e) => this.eChain[e]!,
-        counties: () => this.countyIndex.size,
-        countyId: (c) => this.county.id(c),
-        dayCode: (b) => this.codeOf(b),
-        codeFor: (e, b, code) => this.codeFor(e, b, code),
-        firstMeter: (e) => this.eHead[e]!,
-        nextMeter: (m) => this.mNext[m]!,
-        setOutage: (e, on) => {
-          this.eOutage[e] = on ? 1 : 0;
-          this.recentEp.delete(e);
-        },
-        resetDetector: (e) => {
-          this.dS[e] = 0; this.dEp[e] = NONE; this.dRun[e] = NONE; this.dLow[e] = 0; this.dRec[e] = 0;
-          this.inEpisode.delete(e);
-        },
-        withdrawEnterprise: (e, now) => {
-          const a = this.eAlert[e];
-          if (a && a.status === 'open') this.book.close(a, 'withdrawn', now, 'explained by a grid outage');
-          this.eAlert[e] = undefined;
-        },
-        withdrawOffline: (m, now) => this.offline.explainedByOutage(m, now),
-        warn: (x, msg) => this.deps.logger?.warn(x, msg),
+      resetDetector: (e) => {
+        this.dS[e] = 0; this.dEp[e] = NONE; this.dRun[e] = NONE; this.dLow[e] = 0; this.dRec[e] = 0;
+        this.inEpisode.delete(e);
       },
-      county: { ...ents, inOutage: (c) => this.outages.active(c) },
-      decline: {
-        intervalMs: I, tzMs: this.tz,
-        enterprises: ents.enterprises, entId: ents.entId,
-        dayRatios: () => this.eDayR,
-        takeDay: (e, out) => {
-          out[0] = this.eDayA[e]!; out[1] = this.eDayE[e]!;
-          this.eDayA[e] = 0; this.eDayE[e] = 0;
-        },
-        inEpisode: (e) => this.dEp[e] !== NONE,
-        learning: (e) => this.learning(e, 1),
-        evalBin: () => this.evalBin,
+      withdrawEnterprise: (e, now) => {
+        const a = this.eAlert[e];
+        if (a && a.status === 'open') this.book.close(a, 'withdrawn', now, 'explained by a grid outage');
+        this.eAlert[e] = undefined;
       },
+      withdrawOffline: (m, now) => this.offline.explainedByOutage(m, now),
+      warn: (x, msg) => this.deps.logger?.warn(x, msg),
     };
   }
-
-  // ------------------------------------------------------------------ registry
 
   refreshRegistry(): void {
-    const r = this.deps.registry?.();
-    if (!r || r === this.registryRef) return;
-    this.registryRef = r;
-    this.shutdowns = new Map();
-    this.leaders = new Set();
-    const direct = new Map<string, Set<string>>(); // supplier → customers
-    const up = new Map<string, Set<string>>(); // customer → suppliers
-    for (const e of r.enterprises) {
-      if (e.plannedShutdowns && e.plannedShutdowns.length > 0) {
-        this.shutdowns.set(e.id, e.plannedShutdowns.map((w) => [Date.parse(w.start), Date.parse(w.end)]));
-      }
-      if (e.leader) this.leaders.add(e.id);
-      for (const s of e.suppliers ?? []) {
-        let set = direct.get(s);
-        if (!set) direct.set(s, (set = new Set()));
-        set.add(e.id);
-        let u = up.get(e.id);
-        if (!u) up.set(e.id, (u = new Set()));
-        u.add(s);
-      }
-    }
-    // Supply-chain neighbours: a leader that stops buys nothing from its suppliers (two hops up) and
-    // starves its customers; any firm that stops starves its customers and idles its suppliers (one hop).
-    this.customers = new Map();
-    const ids = new Set([...direct.keys(), ...up.keys()]);
-    for (const id of ids) {
-      const out = new Set<string>([...(direct.get(id) ?? []), ...(up.get(id) ?? [])]);
-      if (this.leaders.has(id)) for (const n of [...out]) for (const n2 of [...(direct.get(n) ?? []), ...(up.get(n) ?? [])]) out.add(n2);
-      out.delete(id);
-      this.customers.set(id, out);
-    }
+    this.registry.refresh(this.deps.registry?.());
   }
 
   // ------------------------------------------------------------------ dense indexes
@@ -392,8 +305,7 @@ export class Engine {
     return g;
   }
 
-  private growEnterprises(): void {
-    const n = this.eCap * 2;
+  private growEnterprises(n = this.eCap * 2): void {
     const W = this.W;
     this.eHead = grow(this.eHead, n, NONE);
     this.eCounty = grow(this.eCounty, n);
@@ -459,8 +371,7 @@ export class Engine {
     this.decline.reset(e);
   }
 
-  private growMeters(): void {
-    const n = this.mCap * 2;
+  private growMeters(n = this.mCap * 2): void {
     this.mReg = grow(this.mReg, n * this.W, EMPTY);
     this.mLast = grow(this.mLast, n, NONE);
     this.mEnt = grow(this.mEnt, n, NONE);
@@ -567,14 +478,6 @@ export class Engine {
   /** Calendar code of interval b (by its start time). */
   private codeOf(b: number): number {
     return this.deps.calendar.dayClass(this.dayOf(b * this.I - this.I));
-  }
-
-  private inShutdown(e: number, ms: number): boolean {
-    const w = this.shutdowns.get(this.entIds[e]!);
-    if (!w) return false;
-    // Plants ramp down before and back up after the window: the margins are part of the plan.
-    for (const [a, z] of w) if (ms >= a - this.o.plannedBeforeMs && ms < z + this.o.plannedAfterMs) return true;
-    return false;
   }
 
   // ------------------------------------------------------------------ baseline
@@ -711,7 +614,7 @@ export class Engine {
     const slot = pattern * 24 + hour;
     const startMs = b * this.I - this.I;
     const q = shapeIndex(pattern, qod);
-    const planned = this.shutdowns.size > 0 && this.inShutdown(e, startMs);
+    const planned = this.registry.hasShutdowns() && this.registry.inShutdown(this.entIds[e]!, startMs);
     const suspect = this.dEp[e]! >= 0 || this.dS[e]! > o.cusumH / 2 || this.eOutage[e] === 1 || this.decline.declining(e);
     const noise = this.eNoise[e]!;
     let A = 0, E = 0, n = 0, any = false;
@@ -1008,7 +911,7 @@ export class Engine {
     this.dirty.clear();
   }
 
-  // ------------------------------------------------------------------ hour/day close: index, slow decline, eviction
+  // ------------------------------------------------------------------ hour/day close: index, daily ratios, eviction
 
   private closeHour(): void {
     this.index.closeHour(this.curHour * HOUR_MS - this.tz, this.chainIds, this.county.ids());

@@ -19,7 +19,7 @@ export interface SilenceHost {
   /** Last interval with data, −1 when none. */
   lastBin(m: number): number;
   /** The meter's enterprise is in a grid outage: its silence is the outage's. */
-  inOutage(m: number): boolean;
+  meterInOutage(m: number): boolean;
 }
 
 type SilenceOptions = Pick<ResolvedOptions, 'offlineAfterIntervals' | 'gatewayOfflineAfterIntervals'>;
@@ -53,7 +53,7 @@ export class OfflineAlerts {
       const g = h.gatewayOf(m);
       total[g]!++;
       const last = h.lastBin(m);
-      if (last !== NONE && nowBin - last >= gwLim && !h.inOutage(m)) {
+      if (last !== NONE && nowBin - last >= gwLim && !h.meterInOutage(m)) {
         silentN[g]!++;
         silentMeters.push(m);
       }
