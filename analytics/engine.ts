@@ -27,6 +27,8 @@ export const SLOTS = 9 * 24;
 const UNKNOWN = 0xffff;
 /** Empty register slot (registers are stored as centi-kWh in an Int32Array). */
 const EMPTY = -0x80000000;
+/** A register judged stuck is kept (to recognise the next stuck reading) as −(r+1) − STUCK; deltas treat it as a gap. */
+const STUCK = 0x10000000;
 const Q_MAX = 60_000;
 const NONE = -1;
 const HOUR_MS = 3_600_000;
@@ -57,6 +59,8 @@ export interface EngineCounters {
   resets: number;
   reEvaluations: number;
   evicted: number;
+  /** Readings whose register had not moved since the previous interval while their power said the load ran. */
+  stuckRegister: number;
 }
 
 function grow<T extends Float64Array | Float32Array | Int32Array | Uint8Array | Uint16Array | Uint32Array>(a: T, n: number, fill?: number): T {
@@ -69,8 +73,9 @@ function grow<T extends Float64Array | Float32Array | Int32Array | Uint8Array | 
 
 export class Engine {
   readonly book: AlertBook;
-  readonly counters: EngineCounters = { readings: 0, duplicates: 0, tooLate: 0, lateFilled: 0, resets: 0, reEvaluations: 0, evicted: 0 };
+  readonly counters: EngineCounters = { readings: 0, duplicates: 0, tooLate: 0, lateFilled: 0, resets: 0, reEvaluations: 0, evicted: 0, stuckRegister: 0 };
   private readonly I: number;
+  private readonly intervalHours: number;
   private readonly W: number;
   private readonly tz: number;
 
@@ -80,7 +85,7 @@ export class Engine {
   private readonly meterIndex = new Map<string, number>();
   private meterIds: (string | undefined)[] = [];
   private freeM: number[] = [];
-  private mReg = new Int32Array(0); // W per meter; register in centi-kWh (exact to 999999.99); EMPTY, or −(r+1) provisional (quality 'estimated')
+  private mReg = new Int32Array(0); // W per meter; register in centi-kWh (exact to 999999.99); EMPTY, −(r+1) provisional (quality 'estimated'), or −(r+1) − STUCK
   private mLast = new Int32Array(0); // last boundary with data
   private mEnt = new Int32Array(0);
   private mGw = new Int32Array(0);
@@ -163,6 +168,7 @@ export class Engine {
 
   constructor(private readonly o: ResolvedOptions, private readonly deps: EngineDeps) {
     this.I = o.intervalMs;
+    this.intervalHours = o.intervalMs / 3_600_000;
     this.W = o.windowIntervals;
     this.tz = o.tzOffsetMinutes * 60_000;
     this.book = new AlertBook(o.maxRecentAlerts);
@@ -420,8 +426,16 @@ export class Engine {
       const base = m * W;
       const provisional = r.quality !== undefined && r.quality.includes('estimated');
       const cents = Math.round(r.energyKwh * 100);
-      const v = provisional ? -cents - 1 : cents;
+      let v = provisional ? -cents - 1 : cents;
       this.counters.readings++;
+      // Power as a cross-check of the register: a register that has not moved over an interval while the
+      // meter reports load at its end is stuck (a meter fault), not a stop. Its value is not used (a gap:
+      // nothing is invented), so the fault cannot read as a halt.
+      if (!provisional && r.powerKw !== undefined && r.powerKw * this.intervalHours >= this.o.stuckRegisterMinKwh && k - 1 > last - W && k - 1 <= last) {
+        const p = this.mReg[base + ((k - 1) % W)]!;
+        const prev = p >= 0 ? p : p < -STUCK && p !== EMPTY ? -p - 1 - STUCK : -1;
+        if (prev === cents) { v = -cents - 1 - STUCK; this.counters.stuckRegister++; }
+      }
       if (k > last) {
         const gap = last === NONE ? W : k - last;
         if (gap >= W) this.mReg.fill(EMPTY, base, base + W);
@@ -456,7 +470,7 @@ export class Engine {
     if (b > last || b - 1 <= last - W) return Number.NaN;
     let r1 = this.mReg[m * W + (b % W)]!;
     let r0 = this.mReg[m * W + ((b - 1) % W)]!;
-    if (r1 === EMPTY || r0 === EMPTY) return Number.NaN;
+    if (r1 < -STUCK || r0 < -STUCK) return Number.NaN; // missing or stuck
     if (r1 < 0) r1 = -r1 - 1;
     if (r0 < 0) r0 = -r0 - 1;
     const d = r1 >= r0 ? (r1 - r0) / 100 : registerDelta(r0 / 100, r1 / 100);

@@ -63,6 +63,8 @@ export const analyzerOptionsSchema = z.object({
   /** Expected energy below this (kWh per interval, primary) is too small to judge. */
   minExpectedKwh: z.number().nonnegative().default(0.5),
 
+  /** Power × interval (secondary kWh) at or above which a register that did not move is stuck, not stopped. */
+  stuckRegisterMinKwh: z.number().positive().default(0.1),
   /** No data for this many intervals: meter/gateway offline. */
   offlineAfterIntervals: z.number().int().positive().default(4),
   /** …or this many when every meter of a gateway is silent together (a concentrator down is clear sooner). */

@@ -17,7 +17,7 @@ export interface CityRunOptions {
   seed: number;
   options?: AnalyzerOptions;
   /**
-   * A folder where the simulated readings (after validation) are kept, keyed by seed, size, span and the
+   * A folder where the simulated readings (after validation: meter, time, register, power, quality) are kept, keyed by seed, size, span and the
    * simulator's source: a second run with the same city replays them instead of simulating again.
    */
   cacheDir?: string;
@@ -79,7 +79,7 @@ export function runCity(o: CityRunOptions): CityRun {
     engineMs += performance.now() - t;
     buf.length = 0;
   };
-  const cache = o.cacheDir ? join(o.cacheDir, `city-${o.seed}-${o.enterprises}-${o.days}-${o.start.replace(/[^0-9A-Za-z]/g, '')}-${simulatorHash()}`) : null;
+  const cache = o.cacheDir ? join(o.cacheDir, `city-v2-${o.seed}-${o.enterprises}-${o.days}-${o.start.replace(/[^0-9A-Za-z]/g, '')}-${simulatorHash()}`) : null;
   const meterIds = reg.meters.map((m) => m.id);
   if (cache && existsSync(join(cache, 'done'))) {
     const c = readCache(cache);
@@ -91,6 +91,7 @@ export function runCity(o: CityRunOptions): CityRun {
         const id = meterIds[c.meter[k]!]!;
         const r = { meter: id, ts: c.ts[k]!, energyKwh: c.energy[k]!, ...meta.get(id)! } as EnrichedReading;
         if (c.flags[k]! & 1) r.quality = ['estimated'];
+        if (!Number.isNaN(c.power[k]!)) r.powerKw = c.power[k]!;
         buf.push(r);
       }
       feed();
@@ -105,7 +106,7 @@ export function runCity(o: CityRunOptions): CityRun {
         if (!m) { rejected++; continue; }
         const er = { ...r, ts: r.ts, ...m } as EnrichedReading;
         buf.push(er);
-        w?.reading(meterNo.get(r.meter)!, er.ts, er.energyKwh, er.quality?.includes('estimated') ? 1 : 0);
+        w?.reading(meterNo.get(r.meter)!, er.ts, er.energyKwh, er.powerKw ?? Number.NaN, er.quality?.includes('estimated') ? 1 : 0);
       }
       w?.batch(b.ts, buf.length);
       feed();
@@ -136,16 +137,17 @@ class CacheWriter {
   private meter = new Uint32Array(1 << 20);
   private ts = new Float64Array(1 << 20);
   private energy = new Float64Array(1 << 20);
+  private power = new Float32Array(1 << 20);
   private flags = new Uint8Array(1 << 20);
   private batchTs = new Float64Array(1 << 16);
   private batchCount = new Uint32Array(1 << 16);
 
-  reading(meter: number, ts: number, energy: number, flags: number): void {
+  reading(meter: number, ts: number, energy: number, power: number, flags: number): void {
     if (this.n === this.meter.length) {
-      const grow = <T extends Uint32Array | Float64Array | Uint8Array>(a: T): T => { const b = new (a.constructor as new (n: number) => T)(a.length * 2); b.set(a); return b; };
-      this.meter = grow(this.meter); this.ts = grow(this.ts); this.energy = grow(this.energy); this.flags = grow(this.flags);
+      const grow = <T extends Uint32Array | Float64Array | Float32Array | Uint8Array>(a: T): T => { const b = new (a.constructor as new (n: number) => T)(a.length * 2); b.set(a); return b; };
+      this.meter = grow(this.meter); this.ts = grow(this.ts); this.energy = grow(this.energy); this.power = grow(this.power); this.flags = grow(this.flags);
     }
-    this.meter[this.n] = meter; this.ts[this.n] = ts; this.energy[this.n] = energy; this.flags[this.n] = flags;
+    this.meter[this.n] = meter; this.ts[this.n] = ts; this.energy[this.n] = energy; this.power[this.n] = power; this.flags[this.n] = flags;
     this.n++;
   }
 
@@ -163,7 +165,7 @@ class CacheWriter {
     mkdirSync(tmp, { recursive: true });
     const put = (name: string, a: ArrayBufferView) => writeFileSync(join(tmp, name), new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
     put('meter', this.meter.subarray(0, this.n)); put('ts', this.ts.subarray(0, this.n));
-    put('energy', this.energy.subarray(0, this.n)); put('flags', this.flags.subarray(0, this.n));
+    put('energy', this.energy.subarray(0, this.n)); put('power', this.power.subarray(0, this.n)); put('flags', this.flags.subarray(0, this.n));
     put('batchTs', this.batchTs.subarray(0, this.nb)); put('batchCount', this.batchCount.subarray(0, this.nb));
     writeFileSync(join(tmp, 'done'), JSON.stringify({ rejected }));
     renameSync(tmp, dir);
@@ -173,7 +175,7 @@ class CacheWriter {
 function readCache(dir: string) {
   const get = (name: string) => { const b = readFileSync(join(dir, name)); return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength); };
   return {
-    meter: new Uint32Array(get('meter')), ts: new Float64Array(get('ts')), energy: new Float64Array(get('energy')), flags: new Uint8Array(get('flags')),
+    meter: new Uint32Array(get('meter')), ts: new Float64Array(get('ts')), energy: new Float64Array(get('energy')), power: new Float32Array(get('power')), flags: new Uint8Array(get('flags')),
     batchTs: new Float64Array(get('batchTs')), batchCount: new Uint32Array(get('batchCount')),
     rejected: (JSON.parse(readFileSync(join(dir, 'done'), 'utf8')) as { rejected: number }).rejected,
   };

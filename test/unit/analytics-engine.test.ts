@@ -89,6 +89,27 @@ describe('production halt and cut (enterprise below its calendar-aware baseline)
   });
 });
 
+describe('power as a cross-check of the register', () => {
+  const freeze = (powerKw: number) => {
+    let frozen: number | undefined;
+    return (ts: number, rs: EnrichedReading[]) => rs.map((r) => {
+      if (r.meter !== 'M3_0' || ts < T0 || ts > T0 + 6 * H) return r;
+      frozen ??= r.energyKwh;
+      return { ...r, energyKwh: frozen, powerKw };
+    });
+  };
+  it('a register stuck while the meter reports load is a meter fault, not a halt', () => {
+    const { alerts, an } = run({ ms: meters(12), days: 22, deliver: freeze(55) });
+    expect(drops(alerts)).toEqual([]);
+    expect(an.counters().stuckRegister).toBe(24);
+  });
+  it('the same still register with no power is a halt', () => {
+    const { alerts, an } = run({ ms: meters(12), days: 22, deliver: freeze(0) });
+    expect(drops(alerts).map((a) => [a.kind, a.entity])).toEqual([['production_halt', 'E3']]);
+    expect(an.counters().stuckRegister).toBe(0);
+  });
+});
+
 describe('no data is not a drop', () => {
   it('one silent meter of a gateway that still reports: meter_offline, no halt', () => {
     const { alerts } = run({
