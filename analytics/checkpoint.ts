@@ -4,8 +4,8 @@
  * file can be inspected; the version makes an older file fail with a clear error rather than load wrong.
  */
 
-/** Bumped whenever the checkpoint's fields change (2: chain roll-up, Spring Festival return state). */
-export const CHECKPOINT_VERSION = 2;
+/** Bumped whenever the checkpoint's fields change (2: chain roll-up, Spring Festival return state; 3: snapshot starts as Int16 offsets, stuck registers). */
+export const CHECKPOINT_VERSION = 3;
 
 /** The engine's typed arrays, by field name. */
 export const TYPED = [
