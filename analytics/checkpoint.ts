@@ -4,7 +4,7 @@
  * file can be inspected; the version makes an older file fail with a clear error rather than load wrong.
  */
 
-/** Bumped whenever the checkpoint's fields change (2: chain roll-up, Spring Festival return state; 3: snapshot starts as Int16 offsets, stuck registers). */
+/** Bumped whenever the checkpoint's fields change (2: chain roll-up, Spring Festival return state; 3: snapshot starts as Int16 offsets, stuck registers, 21 days of daily ratios). */
 export const CHECKPOINT_VERSION = 3;
 
 /** The engine's typed arrays, by field name. */

@@ -4,6 +4,10 @@ import { round2 } from './stats.js';
 import type { Alert } from './types.js';
 
 const DAY_MS = 86_400_000;
+/** Days of daily ratios kept per enterprise: three weeks, so a week of holidays still leaves a trend to read. */
+export const DAY_RING = 21;
+/** The trend is read from the last valid (working, outside episodes) days of the ring: at least this many. */
+const MIN_DAYS = 9;
 
 /** What the trend test reads of the enterprises (dense indexes, as the engine keeps them). */
 export interface DeclineHost {
@@ -12,7 +16,7 @@ export interface DeclineHost {
   /** Enterprise slots in use, free ones included (they have no id). */
   enterprises(): number;
   entId(e: number): string | undefined;
-  /** The ring of 14 daily ratios per enterprise (replaced on growth: read it per call, never keep it). */
+  /** The ring of DAY_RING daily ratios per enterprise (replaced on growth: read it per call, never keep it). */
   dayRatios(): Uint8Array;
   /** Today's working-day actual and expected kWh; both are zeroed for tomorrow. */
   takeDay(e: number, out: [number, number]): void;
@@ -46,11 +50,11 @@ export class DeclineWatch {
   }
 
   dayRatio(e: number, d: number): number {
-    const v = this.host.dayRatios()[e * 14 + ((d % 14) + 14) % 14]!;
+    const v = this.host.dayRatios()[e * DAY_RING + ((d % DAY_RING) + DAY_RING) % DAY_RING]!;
     return v === 0 ? Number.NaN : (v - 1) / 100;
   }
   setDayRatio(e: number, d: number, r: number): void {
-    this.host.dayRatios()[e * 14 + ((d % 14) + 14) % 14] = Number.isNaN(r) ? 0 : Math.min(255, 1 + Math.round(r * 100));
+    this.host.dayRatios()[e * DAY_RING + ((d % DAY_RING) + DAY_RING) % DAY_RING] = Number.isNaN(r) ? 0 : Math.min(255, 1 + Math.round(r * 100));
   }
 
   /**
@@ -80,22 +84,26 @@ export class DeclineWatch {
   }
 
   /**
-   * Slow decline: daily actual/expected (ordinary days, outside drop episodes) in three blocks of the last
-   * 14 days (oldest 4, middle 5, latest 5 days). A trend falls block by block, each fall small; a step
-   * (a cut) falls at once. Opens when the latest block is at or below declineRatio, at least declineMinFall
-   * below the oldest, and no block-to-block fall exceeds declineMaxStep.
+   * Slow decline: the valid daily ratios (ordinary working days, outside drop episodes) of the last three
+   * weeks, oldest first, in three equal blocks — valid days, not calendar days, so a holiday week does not
+   * empty a block. A trend falls block by block, each fall small; a step (a cut) falls at once. Opens when
+   * the latest block is at or below declineRatio, at least declineMinFall below the oldest, and no
+   * block-to-block fall exceeds declineMaxStep.
    */
   private check(e: number, d: number, now: number): void {
     const o = this.o, h = this.host;
-    const blk = [[10, 13], [5, 9], [0, 4]].map(([lo, hi]) => {
-      let s = 0, n = 0;
-      for (let k = lo!; k <= hi!; k++) {
-        const v = this.dayRatio(e, d - k);
-        if (!Number.isNaN(v)) { s += v; n++; }
-      }
-      return n >= 3 ? s / n : Number.NaN;
-    });
-    const [b1, b2, b3] = blk as [number, number, number];
+    const days: number[] = [];
+    let first = d;
+    for (let k = DAY_RING - 1; k >= 0; k--) {
+      const v = this.dayRatio(e, d - k);
+      if (Number.isNaN(v)) continue;
+      if (days.length === 0) first = d - k;
+      days.push(v);
+    }
+    const third = Math.floor(days.length / 3);
+    const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
+    const [b1, b2, b3] = days.length < MIN_DAYS ? [Number.NaN, Number.NaN, Number.NaN]
+      : [mean(days.slice(0, third)), mean(days.slice(third, days.length - third)), mean(days.slice(days.length - third))];
     const a = this.alerts[e];
     if (a) {
       const ageDays = (now - a.openedAt) / DAY_MS;
@@ -117,9 +125,9 @@ export class DeclineWatch {
     }
     if (b3 <= o.declineRatio && b1 - b3 >= o.declineMinFall && steady && low) {
       this.alerts[e] = this.book.create({
-        kind: 'slow_decline', scope: 'enterprise', entity: h.entId(e)!, since: (d - 13) * DAY_MS - h.tzMs,
+        kind: 'slow_decline', scope: 'enterprise', entity: h.entId(e)!, since: first * DAY_MS - h.tzMs,
         baselineKwh: 1, actualKwh: b3,
-        evidence: { detectedAtTs: (d + 1) * DAY_MS - h.tzMs, intervals: Math.round((14 * DAY_MS) / h.intervalMs), reason: `daily actual/expected ${round2(b1)} → ${round2(b2)} → ${round2(b3)} over 14 days` },
+        evidence: { detectedAtTs: (d + 1) * DAY_MS - h.tzMs, intervals: Math.round(((d + 1 - first) * DAY_MS) / h.intervalMs), reason: `daily actual/expected ${round2(b1)} → ${round2(b2)} → ${round2(b3)} over ${days.length} working days` },
       }, now);
     }
   }

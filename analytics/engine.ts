@@ -4,7 +4,7 @@ import { HOLIDAY, ordinaryPattern, PATTERN_MASK, SF_RETURN, SF_WINDOW, type Cale
 import { ChainRollup, type ChainHost } from './chains.js';
 import { checkFormat, CHECKPOINT_VERSION, decodeTyped, encodeTyped } from './checkpoint.js';
 import { CountySlowdown, type CountyHost } from './county.js';
-import { DeclineWatch, type DeclineHost } from './decline.js';
+import { DAY_RING, DeclineWatch, type DeclineHost } from './decline.js';
 import type { ResolvedOptions } from './options.js';
 import { OutageDetector, type OutageHost } from './outages.js';
 import { ProductionIndex } from './production-index.js';
@@ -141,7 +141,7 @@ export class Engine {
   private eOutage = new Uint8Array(0);
   private eDayA = new Float32Array(0);
   private eDayE = new Float32Array(0);
-  private eDayR = new Uint8Array(0); // 14 daily ratios per enterprise (ring by day): 0 none, else 1 + round(100·ratio)
+  private eDayR = new Uint8Array(0); // DAY_RING daily ratios per enterprise (ring by day): 0 none, else 1 + round(100·ratio)
   // Spring Festival return: the day (+1; 0 = not yet) an enterprise is judged as an ordinary week again,
   // and the run of working days back at its ordinary level. Today's actual vs ordinary-pattern expected
   // accumulate in eDayA/eDayE, which the window's unjudged days do not use otherwise.
@@ -344,7 +344,7 @@ export class Engine {
     this.eOutage = grow(this.eOutage, n);
     this.eDayA = grow(this.eDayA, n);
     this.eDayE = grow(this.eDayE, n);
-    this.eDayR = grow(this.eDayR, n * 14);
+    this.eDayR = grow(this.eDayR, n * DAY_RING);
     this.eSfBack = grow(this.eSfBack, n);
     this.eSfRun = grow(this.eSfRun, n);
     this.eCap = n;
@@ -380,7 +380,7 @@ export class Engine {
     this.eDirty[e] = NONE;
     this.eOutage[e] = 0;
     this.eDayA[e] = 0; this.eDayE[e] = 0;
-    this.eDayR.fill(0, e * 14, e * 14 + 14);
+    this.eDayR.fill(0, e * DAY_RING, e * DAY_RING + DAY_RING);
     this.eSfBack[e] = 0; this.eSfRun[e] = 0;
     this.eAlert[e] = undefined;
     this.decline.reset(e);
@@ -1008,7 +1008,7 @@ export class Engine {
     return {
       enterprise, bins, cusum: this.dS[e], nearZeroRun: this.dLow[e], episodeSince: this.dEp[e] === NONE ? null : this.dEp[e]! * this.I - this.I,
       noise: this.eNoise[e], lowQuantile: this.eQlo[e], peakKwh: this.ePeak[e], outage: this.eOutage[e] === 1,
-      dailyRatios: Array.from({ length: 14 }, (_, k) => round2(this.decline.dayRatio(e, this.curDay - 13 + k))),
+      dailyRatios: Array.from({ length: DAY_RING }, (_, k) => round2(this.decline.dayRatio(e, this.curDay - DAY_RING + 1 + k))),
       meters: (() => { const out = []; for (let m = this.eHead[e]!; m !== NONE; m = this.mNext[m]!) out.push({ meter: this.meterIds[m], observations: this.mObs[m] }); return out; })(),
     };
   }
