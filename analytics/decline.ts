@@ -1,6 +1,6 @@
 import type { AlertBook } from './alerts.js';
 import type { ResolvedOptions } from './options.js';
-import { round2 } from './stats.js';
+import { median, round2 } from './stats.js';
 import type { Alert } from './types.js';
 
 const DAY_MS = 86_400_000;
@@ -174,10 +174,4 @@ export class DeclineWatch {
   load(ids: (string | null)[], byId: (id: string | null) => Alert | undefined): void {
     this.alerts = ids.map(byId);
   }
-}
-
-function median(xs: number[]): number {
-  xs.sort((a, b) => a - b);
-  const h = xs.length >> 1;
-  return xs.length % 2 ? xs[h]! : (xs[h - 1]! + xs[h]!) / 2;
 }

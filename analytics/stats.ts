@@ -1,3 +1,4 @@
+import { median as ssMedian } from 'simple-statistics';
 import { REGISTER_MAX_KWH } from '../src/schemas/reading.js';
 
 /** Pure maths of the analyzer (style.md §10): no state, no I/O, tested with tables of known answers. */
@@ -21,12 +22,10 @@ export function registerDelta(prev: number, cur: number, maxStepKwh = Infinity):
   return Math.round(d * 1000) / 1000;
 }
 
-/** Median of a numeric array (copy sorted); NaN when empty. */
+/** Median of the numbers that are not NaN (simple-statistics); NaN when none. */
 export function median(xs: ArrayLike<number>): number {
-  const a = Array.from(xs).filter((x) => !Number.isNaN(x)).sort((p, q) => p - q);
-  if (a.length === 0) return Number.NaN;
-  const m = a.length >> 1;
-  return a.length % 2 ? a[m]! : (a[m - 1]! + a[m]!) / 2;
+  const a = Array.from(xs).filter((x) => !Number.isNaN(x));
+  return a.length === 0 ? Number.NaN : ssMedian(a);
 }
 
 /** Linear-interpolated quantile (R type 7). */
