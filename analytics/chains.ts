@@ -25,8 +25,9 @@ export interface ChainHost {
   isLeader(e: number): boolean;
   /** actual/expected over the last hour when that hour is one the detector judges; NaN otherwise. */
   workingHourRatio(e: number, b: number): number;
-  /** actual and expected of interval b, NaN when unknown. */
-  energy(e: number, b: number, out: [number, number]): void;
+  /** actual and expected kWh of interval b, NaN when unknown. */
+  actual(e: number, b: number): number;
+  expected(e: number, b: number): number;
   enterpriseAlert(e: number): Alert | undefined;
 }
 
@@ -60,7 +61,6 @@ type ChainOptions = Pick<ResolvedOptions, 'chainWindowMs' | 'chainMinLinked' | '
 export class ChainRollup {
   private readonly open = new Map<number, ChainEpisode>();
   private readonly memberOf = new Map<number, ChainEpisode>();
-  private readonly e2: [number, number] = [0, 0];
 
   constructor(private readonly o: ChainOptions, private readonly host: ChainHost, private readonly book: AlertBook) {}
 
@@ -178,8 +178,8 @@ export class ChainRollup {
         m.A = ep.A; m.E = ep.E;
         if (ep.active) active = true;
       } else if (m.soft && b > m.lastBin) {
-        h.energy(e, b, this.e2);
-        if (!Number.isNaN(this.e2[0]) && !Number.isNaN(this.e2[1])) { m.A += this.e2[0]; m.E += this.e2[1]; }
+        const a = h.actual(e, b), x = h.expected(e, b);
+        if (!Number.isNaN(a) && !Number.isNaN(x)) { m.A += a; m.E += x; }
       }
       m.lastBin = b;
       since = Math.min(since, m.start);

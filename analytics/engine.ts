@@ -228,18 +228,10 @@ export class Engine {
         const pattern = code & PATTERN_MASK;
         if (pattern < 1 || pattern > 5 || (code & SF_WINDOW) !== 0 || this.eOutage[e] === 1 || this.learning(e, 1)) return Number.NaN;
         if (this.registry.hasShutdowns() && this.registry.inShutdown(this.entIds[e]!, b * this.I - this.I)) return Number.NaN;
-        let sa = 0, se = 0;
-        for (let k = b - 3; k <= b; k++) {
-          const j = e * this.W + (k % this.W);
-          const a = this.eA[j]!, x = this.eE[j]!;
-          if (Number.isNaN(a) || Number.isNaN(x)) return Number.NaN;
-          sa += a; se += x;
-        }
-        return se / 4 >= this.o.minPeakShare * this.ePeak[e]! && se > 0 ? sa / se : Number.NaN;
-      },
-      energy: (e, b, out) => {
         const j = e * this.W + (b % this.W);
-        out[0] = this.eA[j]!; out[1] = this.eE[j]!;
+        if (!this.hourSums(e, b, this.eA[j]!, this.eE[j]!)) return Number.NaN;
+        const [sa, se] = this.sums;
+        return se / 4 >= this.o.minPeakShare * this.ePeak[e]! && se > 0 ? sa / se : Number.NaN;
       },
       actual: (e, b) => this.eA[e * W + (b % W)]!,
       expected: (e, b) => this.eE[e * W + (b % W)]!,
@@ -800,15 +792,24 @@ export class Engine {
 
   /** actual/expected over the last four intervals (this one included), NaN when any is unknown. */
   private hourRatio(e: number, b: number, A: number, E: number): number {
+    if (!this.hourSums(e, b, A, E)) return Number.NaN;
+    const [sa, se] = this.sums;
+    return se > 0 ? sa / se : Number.NaN;
+  }
+
+  /** actual and expected over the last four intervals (b's given) into `sums`; false when any is unknown. */
+  private hourSums(e: number, b: number, A: number, E: number): boolean {
     let sa = A, se = E;
     for (let k = b - 3; k < b; k++) {
       const j = e * this.W + (k % this.W);
       const a = this.eA[j]!, x = this.eE[j]!;
-      if (Number.isNaN(a) || Number.isNaN(x)) return Number.NaN;
+      if (Number.isNaN(a) || Number.isNaN(x)) return false;
       sa += a; se += x;
     }
-    return se > 0 ? sa / se : Number.NaN;
+    this.sums[0] = sa; this.sums[1] = se;
+    return true;
   }
+  private readonly sums: [number, number] = [0, 0];
 
   /**
    * The CUSUM crossed h but the gates said no (weekend, learning, low-load hour, not deep enough): restart

@@ -38,23 +38,20 @@ export class ProductionIndex {
 
   /** The hour starting at ts ends: one point per chain and county with data (chains first). */
   closeHour(ts: number, chainIds: readonly string[], countyIds: readonly string[]): void {
-    const emit = (scope: 'chain' | 'county', ids: readonly string[], g: GroupIndex[]): void => {
-      for (let i = 0; i < g.length; i++) {
-        const x = g[i]!;
-        if (x.hourE > 0) this.push({ scope, entity: ids[i]!, resolution: 'hour', ts, actualKwh: round2(x.hourA), expectedKwh: round2(x.hourE), index: round2((100 * x.hourA) / x.hourE) });
-        x.hourA = 0; x.hourE = 0;
-      }
-    };
-    emit('chain', chainIds, this.chains);
-    emit('county', countyIds, this.counties);
+    this.close('hour', ts, chainIds, countyIds);
   }
 
   closeDay(ts: number, chainIds: readonly string[], countyIds: readonly string[]): void {
+    this.close('day', ts, chainIds, countyIds);
+  }
+
+  private close(resolution: 'hour' | 'day', ts: number, chainIds: readonly string[], countyIds: readonly string[]): void {
     const emit = (scope: 'chain' | 'county', ids: readonly string[], g: GroupIndex[]): void => {
       for (let i = 0; i < g.length; i++) {
         const x = g[i]!;
-        if (x.dayE > 0) this.push({ scope, entity: ids[i]!, resolution: 'day', ts, actualKwh: round2(x.dayA), expectedKwh: round2(x.dayE), index: round2((100 * x.dayA) / x.dayE) });
-        x.dayA = 0; x.dayE = 0;
+        const A = resolution === 'hour' ? x.hourA : x.dayA, E = resolution === 'hour' ? x.hourE : x.dayE;
+        if (E > 0) this.push({ scope, entity: ids[i]!, resolution, ts, actualKwh: round2(A), expectedKwh: round2(E), index: round2((100 * A) / E) });
+        if (resolution === 'hour') { x.hourA = 0; x.hourE = 0; } else { x.dayA = 0; x.dayE = 0; }
       }
     };
     emit('chain', chainIds, this.chains);
