@@ -226,7 +226,7 @@ export class Engine {
       workingHourRatio: (e, b) => {
         const code = this.codeFor(e, b, this.codeOf(b));
         const pattern = code & PATTERN_MASK;
-        if (pattern < 1 || pattern > 5 || (code & SF_WINDOW) !== 0 || this.eOutage[e] === 1 || this.learning(e, 1)) return Number.NaN;
+        if (pattern < 1 || pattern > 5 || (code & SF_WINDOW) !== 0 || this.eOutage[e] === 1 || this.learning(e)) return Number.NaN;
         if (this.registry.hasShutdowns() && this.registry.inShutdown(this.entIds[e]!, b * this.I - this.I)) return Number.NaN;
         const j = e * this.W + (b % this.W);
         if (!this.hourSums(e, b, this.eA[j]!, this.eE[j]!)) return Number.NaN;
@@ -238,7 +238,7 @@ export class Engine {
       enterpriseAlert: (e) => this.eAlert[e],
       dayCode: (b) => this.codeOf(b),
       codeFor: (e, b, code) => this.codeFor(e, b, code),
-      learning: (e) => this.learning(e, 1),
+      learning: (e) => this.learning(e),
       inEpisode: (e) => this.dEp[e] !== NONE,
       evalBin: () => this.evalBin,
       dayRatios: () => this.eDayR,
@@ -666,7 +666,7 @@ export class Engine {
     if (first && n > 0 && !planned) {
       this.index.add(this.eChain[e]!, this.eCounty[e]!, A, E);
       // Daily ratios for the slow-decline test: working-day patterns only (weekend work is optional).
-      if (pattern >= 1 && pattern <= 5 && (code & SF_WINDOW) === 0 && !this.learning(e, 1)) {
+      if (pattern >= 1 && pattern <= 5 && (code & SF_WINDOW) === 0 && !this.learning(e)) {
         this.eDayA[e]! += A;
         this.eDayE[e]! += E;
       }
@@ -726,7 +726,7 @@ export class Engine {
       // weekend pattern is not opened there; if it lasts, the next working day opens it.
       if (this.weekendPattern && !o.judgeWeekends) { this.reject(e, b); return; }
       // Learning phase: the baseline is not trusted yet.
-      if (this.learning(e, 1)) { this.reject(e, b); return; }
+      if (this.learning(e)) { this.reject(e, b); return; }
       // An hour this plant works some days only (an evening shift run on demand) cannot tell a stop from a
       // day off; the next regular hour does. (Near-zero k-in-a-row and cliffs are judged the same way.)
       if (hn >= 0 && this.eHourNoise[hn]! / 200 > o.irregularHourNoise) { this.reject(e, b); return; }
@@ -785,8 +785,8 @@ export class Engine {
 
   private weekendPattern = false;
 
-  private learning(e: number, share: number): boolean {
-    for (let m = this.eHead[e]!; m !== NONE; m = this.mNext[m]!) if (this.mObs[m]! < this.o.learnIntervals * share) return true;
+  private learning(e: number): boolean {
+    for (let m = this.eHead[e]!; m !== NONE; m = this.mNext[m]!) if (this.mObs[m]! < this.o.learnIntervals) return true;
     return false;
   }
 
