@@ -30,7 +30,7 @@ export const configSchema = z.object({
   logLevel: opt('logLevel', 'GRIDPULSE_LOG_LEVEL', z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info', 'pino log level.'),
   mqtt: z.object({
     host: opt('mqtt.host', 'GRIDPULSE_MQTT_HOST', z.string(), '0.0.0.0', 'Address the MQTT listeners bind to.'),
-    port: opt('mqtt.port', 'GRIDPULSE_MQTT_PORT', port, 1883, 'MQTT over TCP.'),
+    port: opt('mqtt.port', 'GRIDPULSE_MQTT_PORT', port, 1883, 'MQTT over TCP; 0 picks a free port (logged as "gridpulse started").'),
     tlsPort: opt('mqtt.tlsPort', 'GRIDPULSE_MQTT_TLS_PORT', port, 8883, 'MQTT over TLS; used only when tlsCert and tlsKey are set.'),
     tlsCert: optional('mqtt.tlsCert', 'GRIDPULSE_MQTT_TLS_CERT', z.string(), 'PEM certificate file for MQTT over TLS.'),
     tlsKey: optional('mqtt.tlsKey', 'GRIDPULSE_MQTT_TLS_KEY', z.string(), 'PEM private key file for MQTT over TLS.'),
@@ -46,7 +46,7 @@ export const configSchema = z.object({
   }).prefault({}),
   http: z.object({
     host: opt('http.host', 'GRIDPULSE_HTTP_HOST', z.string(), '0.0.0.0', 'Address the HTTP API binds to.'),
-    port: opt('http.port', 'GRIDPULSE_HTTP_PORT', port, 8080, 'HTTP API: /healthz, /readyz, /metrics, /docs, /api/v1/...'),
+    port: opt('http.port', 'GRIDPULSE_HTTP_PORT', port, 8080, 'HTTP API: /healthz, /readyz, /metrics, /docs, /api/v1/...; 0 picks a free port (logged as "gridpulse started").'),
     token: optional('http.token', 'GRIDPULSE_API_TOKEN', z.string().min(16, 'at least 16 characters'), 'Bearer token for write endpoints. Unset: write endpoints answer 403.'),
   }).prefault({}),
   influx: z.object({
@@ -61,7 +61,7 @@ export const configSchema = z.object({
     maxRetryDelayMs: opt('influx.maxRetryDelayMs', 'GRIDPULSE_INFLUX_MAX_RETRY_DELAY_MS', ms, 15_000, 'Backoff ceiling between write retries; retries never give up (the spool holds the lines).'),
     timeoutMs: opt('influx.timeoutMs', 'GRIDPULSE_INFLUX_TIMEOUT_MS', ms, 30_000, 'HTTP timeout per request.'),
     manage: opt('influx.manage', 'GRIDPULSE_INFLUX_MANAGE', z.enum(['auto', 'always', 'never']), 'auto', 'Start a local influxd under <dataDir>/influxdb when influx.url is unset (auto), always, or never.'),
-    managedPort: opt('influx.managedPort', 'GRIDPULSE_INFLUX_MANAGED_PORT', port, 8086, 'Loopback port of the managed influxd.'),
+    managedPort: opt('influx.managedPort', 'GRIDPULSE_INFLUX_MANAGED_PORT', port, 8086, 'Loopback port of the managed influxd; 0 picks a free one (logged as "started a managed influxd").'),
   }).prefault({}),
   spool: z.object({
     maxBytes: opt('spool.maxBytes', 'GRIDPULSE_SPOOL_MAX_BYTES', bytes, 2 * 1024 ** 3, 'Disk cap; at the cap PUBACKs are withheld (clients retry) and /readyz says so.'),

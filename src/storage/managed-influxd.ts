@@ -35,11 +35,45 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Whether nothing listens on 127.0.0.1:port now. */
+export async function portIsFree(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const s = createServer();
+    s.once('error', () => res(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
+  });
+}
+
+/** Raised when the managed influxd cannot start; `portInUse` when it lost a race for its port. */
+export class ManagedInfluxdError extends Error {
+  constructor(message: string, readonly portInUse = false) {
+    super(message);
+  }
+}
+
+/**
+ * `port` 0 or unset picks a free loopback port. A picked port is only free when it is picked:
+ * another process can take it before influxd binds, so a start that loses that race retries
+ * with new ports. A port asked for by number must be free: an InfluxDB already answering there
+ * would otherwise be mistaken for ours.
+ */
 export async function startManagedInfluxd(opts: { dataDir: string; port?: number; binary?: string; startTimeoutMs?: number }): Promise<ManagedInfluxd> {
   const binary = opts.binary ?? findInfluxd();
   if (!binary) throw new Error('influxd is not installed (Debian: apt-get install -y influxdb)');
-  const dataDir = resolve(opts.dataDir);
-  const port = opts.port ?? (await freePort());
+  const fixedPort = opts.port ? opts.port : undefined;
+  if (fixedPort !== undefined && !(await portIsFree(fixedPort))) {
+    throw new ManagedInfluxdError(`port ${fixedPort} on 127.0.0.1 is already in use, so a managed influxd cannot listen there: point INFLUX_URL at the server that holds it, or choose another influx.managedPort (GRIDPULSE_INFLUX_MANAGED_PORT; 0 picks a free one)`, true);
+  }
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(binary, resolve(opts.dataDir), fixedPort ?? (await freePort()), opts.startTimeoutMs ?? 30_000);
+    } catch (err) {
+      if (!(err instanceof ManagedInfluxdError && err.portInUse) || attempt >= 5) throw err;
+    }
+  }
+}
+
+async function startOnce(binary: string, dataDir: string, port: number, startTimeoutMs: number): Promise<ManagedInfluxd> {
   const rpcPort = await freePort();
   mkdirSync(dataDir, { recursive: true });
   const conf = join(dataDir, 'influxdb.conf');
@@ -56,23 +90,31 @@ export async function startManagedInfluxd(opts: { dataDir: string; port?: number
   const url = `http://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
 
+  const logPath = join(dataDir, 'influxd.log');
   const launch = async () => {
-    const log = createWriteStream(join(dataDir, 'influxd.log'), { flags: 'a' });
+    const log = createWriteStream(logPath, { flags: 'a' });
     const c = spawn(binary, ['-config', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
-    c.stdout!.pipe(log);
-    c.stderr!.pipe(log);
+    let tail = '';
+    for (const out of [c.stdout!, c.stderr!]) {
+      out.pipe(log);
+      out.on('data', (b: Buffer) => (tail = (tail + b.toString()).slice(-4096)));
+    }
     child = c;
-    const deadline = Date.now() + (opts.startTimeoutMs ?? 30_000);
+    const deadline = Date.now() + startTimeoutMs;
     while (Date.now() < deadline) {
-      if (c.exitCode !== null) throw new Error(`influxd exited with code ${c.exitCode}; see ${join(dataDir, 'influxd.log')}`);
+      if (c.exitCode !== null) {
+        const inUse = /address already in use/.test(tail);
+        throw new ManagedInfluxdError(`influxd exited with code ${c.exitCode}${inUse ? ' (a port it was given was taken before it could bind)' : ''}; see ${logPath}`, inUse);
+      }
       try {
         const res = await fetch(`${url}/ping`, { signal: AbortSignal.timeout(1000) });
-        if (res.status === 204) return;
+        // A 204 counts only while our child runs: it may be another server that won the port.
+        if (res.status === 204 && c.exitCode === null) return;
       } catch { /* not up yet */ }
       await new Promise((r) => setTimeout(r, 100));
     }
     c.kill('SIGKILL');
-    throw new Error(`influxd did not answer /ping on ${url} within ${opts.startTimeoutMs ?? 30_000} ms; see ${join(dataDir, 'influxd.log')}`);
+    throw new ManagedInfluxdError(`influxd did not answer /ping on ${url} within ${startTimeoutMs} ms; see ${logPath}`);
   };
 
   const kill = async () => {

@@ -1,23 +1,21 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { copyFileSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from '../../src/storage/managed-influxd.js';
+import { createServer, type AddressInfo } from 'node:net';
+import { once } from 'node:events';
 import { tempDir, waitFor } from '../support/pipeline.js';
+import { CLI, spawnGridpulse, type SpawnedGridpulse } from '../support/cli.js';
 
 const run = promisify(execFile);
-const CLI = join(process.cwd(), 'dist/src/cli/main.js');
 const gridpulse = (args: string[], env: Record<string, string> = {}) => run(process.execPath, [CLI, ...args], { env: { ...process.env, ...env } });
 
 describe('gridpulse CLI', () => {
-  const children: ChildProcess[] = [];
+  const started: SpawnedGridpulse[] = [];
   const dirs: string[] = [];
   afterAll(async () => {
-    for (const c of children) if (c.exitCode === null) {
-      c.kill('SIGTERM');
-      await new Promise((r) => c.once('exit', r));
-    }
+    for (const g of started) await g.stop();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
@@ -40,38 +38,46 @@ describe('gridpulse CLI', () => {
     const dataDir = tempDir('gridpulse-cli-');
     dirs.push(dataDir);
     copyFileSync('docs/examples/registry.json', join(dataDir, 'registry.json'));
-    const mqttPort = await freePort();
-    const httpPort = await freePort();
-    const child = spawn(process.execPath, [CLI, 'start'], {
-      env: { ...process.env, GRIDPULSE_DATA_DIR: dataDir, GRIDPULSE_MQTT_PORT: String(mqttPort), GRIDPULSE_HTTP_PORT: String(httpPort), GRIDPULSE_MQTT_WS_PORT: '0', GRIDPULSE_MQTT_HOST: '127.0.0.1', GRIDPULSE_HTTP_HOST: '127.0.0.1', ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    children.push(child);
-    let log = '';
-    child.stdout!.on('data', (b) => (log += b));
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${httpPort}/healthz`)).ok, 40_000, 'gridpulse start');
-    return { dataDir, mqttPort, httpPort, child, log: () => log };
+    const g = await spawnGridpulse({ GRIDPULSE_DATA_DIR: dataDir, ...env });
+    started.push(g);
+    return { dataDir, mqttPort: g.ports.mqtt, httpPort: g.ports.http, g, log: g.log };
   }
 
   it('on a fresh machine with no INFLUX_URL, manages a local influxd, and the documented mosquitto_pub example lands in it', async () => {
-    const influxPort = await freePort();
-    const s = await startCli({ GRIDPULSE_INFLUX_MANAGED_PORT: String(influxPort) });
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${s.httpPort}/readyz`)).ok, 40_000, 'ready');
+    const s = await startCli({ GRIDPULSE_INFLUX_MANAGED_PORT: '0' });
+    const ready = await waitFor(async () => {
+      const r = await fetch(`http://127.0.0.1:${s.httpPort}/readyz`);
+      return r.ok && await r.json() as { checks: { influx: { url: string } } };
+    }, 40_000, 'ready');
+    const influxUrl = ready.checks.influx.url;
+    expect(influxUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(s.log()).toContain('started a managed influxd');
     expect(existsSync(join(s.dataDir, 'influxdb', 'influxdb.conf'))).toBe(true);
     // The exact command of docs/mqtt.md, with this test's port.
     await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(s.mqttPort), '-i', 'gw-demo', '-u', 'gw-demo', '-P', 'demo-password-1', '-q', '1', '-t', 'gridpulse/v1/gw-demo/readings', '-f', 'docs/examples/batch.json']);
     const q = new URLSearchParams({ db: 'gridpulse', q: 'SELECT energy_kwh, power_kw FROM reading WHERE gateway = \'gw-demo\'', epoch: 'ms' });
     const series = await waitFor(async () => {
-      const body = await (await fetch(`http://127.0.0.1:${influxPort}/query?${q}`)).json() as { results: { series?: { values: unknown[][] }[] }[] };
+      const body = await (await fetch(`${influxUrl}/query?${q}`)).json() as { results: { series?: { values: unknown[][] }[] }[] };
       const v = body.results[0]?.series?.[0]?.values;
       return v && v.length === 3 ? v : undefined;
     }, 20_000, 'example batch in the managed InfluxDB');
     expect(series.map((r) => r[0])).toEqual([Date.parse('2026-11-27T00:15:00Z'), Date.parse('2026-11-27T00:15:00Z'), Date.parse('2026-11-27T00:15:00Z')]);
     expect(series.map((r) => r[1]).sort((a, b) => Number(a) - Number(b))).toEqual([51125, 62016, 2410663.5]);
-    s.child.kill('SIGTERM');
-    const code = await new Promise((r) => s.child.once('exit', r));
-    expect(code).toBe(0);
+    expect(await s.g.stop()).toBe(0);
+  });
+
+  it('refuses to start a managed influxd on a port another server holds, naming the key', async () => {
+    const holder = createServer().listen(0, '127.0.0.1');
+    await once(holder, 'listening');
+    const port = (holder.address() as AddressInfo).port;
+    try {
+      const dataDir = tempDir('gridpulse-cli-');
+      dirs.push(dataDir);
+      const err = await spawnGridpulse({ GRIDPULSE_DATA_DIR: dataDir, GRIDPULSE_INFLUX_MANAGED_PORT: String(port) }).catch((e: Error) => e);
+      expect(String(err)).toMatch(new RegExp(`exited with code 1 .*port ${port} on 127\\.0\\.0\\.1 is already in use.*influx\\.managedPort \\(GRIDPULSE_INFLUX_MANAGED_PORT`));
+    } finally {
+      holder.close();
+    }
   });
 
   it('without any InfluxDB, keeps readings in the spool and says so in /readyz', async () => {

@@ -1,7 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import mqtt from 'mqtt';
@@ -12,6 +11,7 @@ import type { Alert, IndexPoint } from '../../analytics/types.js';
 import { OPTION_DOCS } from '../../src/config/schema.js';
 import type { EnrichedReading } from '../../src/schemas/reading.js';
 import { readingToLine } from '../../src/storage/line-protocol.js';
+import { freePort } from '../../src/storage/managed-influxd.js';
 import { registerSimulate } from '../../simulator/cli.js';
 import { countPoints, makeCity, startTestPipeline, tempDir, testInflux, waitFor, type TestPipeline } from '../support/pipeline.js';
 
@@ -431,16 +431,6 @@ describe('pipeline health dashboard on the real pipeline\'s /metrics', () => {
   });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 // ------------------------------------------------------------------ docker-compose.yml
 

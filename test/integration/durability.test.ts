@@ -1,10 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { startManagedInfluxd, freePort, type ManagedInfluxd } from '../../src/storage/managed-influxd.js';
+import { startManagedInfluxd, type ManagedInfluxd } from '../../src/storage/managed-influxd.js';
 import { saveRegistry } from '../../src/registry/index.js';
+import { spawnGridpulse } from '../support/cli.js';
 import { makeCity, startTestPipeline, tempDir, testInflux, uniqueDb, waitFor } from '../support/pipeline.js';
 
 const T0 = Date.parse('2026-11-20T00:00:00Z');
@@ -78,46 +78,39 @@ describe('durability: nothing acknowledged is lost', () => {
   });
 
   it('loses no acknowledged reading when the pipeline process is SIGKILLed mid-stream and restarted', async () => {
-    const cli = join(process.cwd(), 'dist/src/cli/main.js');
-    if (!existsSync(cli)) throw new Error('dist/src/cli/main.js is missing: run `npm run build` (npm test does it first)');
     const influx = testInflux();
     const city = makeCity(2, 25);
     const dataDir = tempDir('gridpulse-kill-');
     saveRegistry(join(dataDir, 'registry.json'), city.registry);
     cleanup.push(async () => rmSync(dataDir, { recursive: true, force: true }));
-    const mqttPort = await freePort();
-    const httpPort = await freePort();
     const env = {
-      ...process.env, GRIDPULSE_DATA_DIR: dataDir, GRIDPULSE_MQTT_PORT: String(mqttPort), GRIDPULSE_HTTP_PORT: String(httpPort),
-      GRIDPULSE_MQTT_HOST: '127.0.0.1', GRIDPULSE_HTTP_HOST: '127.0.0.1', GRIDPULSE_MQTT_WS_PORT: '0', GRIDPULSE_LOG_LEVEL: 'warn',
+      GRIDPULSE_DATA_DIR: dataDir,
       INFLUX_URL: influx.url, INFLUX_BUCKET: influx.db, INFLUX_API_VERSION: influx.apiVersion, ...(influx.token ? { INFLUX_TOKEN: influx.token } : {}),
     };
-    let child: ChildProcess;
     const launch = async () => {
-      child = spawn(process.execPath, [cli, 'start'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-      cleanup.push(async () => void child.kill('SIGKILL'));
-      await waitFor(async () => (await fetch(`http://127.0.0.1:${httpPort}/healthz`)).ok, 30_000, 'child pipeline up');
+      const g = await spawnGridpulse(env, 30_000);
+      cleanup.push(async () => void (await g.stop('SIGKILL')));
+      return g;
     };
-    await launch();
+    let g = await launch();
+    const mqttPort = g.ports.mqtt;
 
     const clients = await Promise.all(['gw0000', 'gw0001'].map((gw) =>
       mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { clientId: gw, username: gw, password: city.passwords[gw], reconnectPeriod: 0 })));
     clients.forEach((c) => c.on('error', () => undefined));
     const pubs = clients.map((c, i) => publisher(c, `gw000${i}`, city.meters[`gw000${i}`]!));
     await waitFor(async () => pubs.every((p) => p.acked.size > 2000), 30_000, 'readings acknowledged');
-    child!.kill('SIGKILL');
-    await new Promise((r) => child!.once('exit', r));
+    await g.stop('SIGKILL');
     await Promise.all(pubs.map((p) => p.stop()));
     clients.forEach((c) => c.end(true));
     const acked = pubs.flatMap((p) => [...p.acked]);
 
-    await launch();
+    g = await launch();
     await waitFor(async () => {
-      const r = await (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).json() as { checks: { spool: { depthLines: number } }; ready: boolean };
+      const r = await (await fetch(`http://127.0.0.1:${g.ports.http}/readyz`)).json() as { checks: { spool: { depthLines: number } }; ready: boolean };
       return r.ready && r.checks.spool.depthLines === 0;
     }, 60_000, 'spool replayed after restart');
-    child!.kill('SIGTERM');
-    await new Promise((r) => child!.once('exit', r));
+    expect(await g.stop()).toBe(0);
 
     const stored = new Set([...(await storedKeys(influx.client, 'gw0000')).keys, ...(await storedKeys(influx.client, 'gw0001')).keys]);
     const missing = acked.filter((k) => !stored.has(k));
