@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync, createWriteStream } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, createWriteStream } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createServer } from 'node:net';
 
@@ -24,7 +24,17 @@ export function findInfluxd(): string | undefined {
   return r.status === 0 && path ? path : undefined;
 }
 
+/**
+ * A loopback port free now, picked outside the kernel's ephemeral range where one is known: a port
+ * handed out by bind(0) comes from that range, and any outgoing connection may take it before the
+ * process it is meant for binds it (CI lost a start that way). Below the range only a listener can.
+ */
 export async function freePort(): Promise<number> {
+  const low = ephemeralLow();
+  for (let i = 0; low > 11_000 && i < 50; i++) {
+    const port = 10_000 + Math.floor(Math.random() * (low - 10_000));
+    if (await portIsFree(port)) return port;
+  }
   return new Promise((res, rej) => {
     const s = createServer();
     s.once('error', rej);
@@ -33,6 +43,14 @@ export async function freePort(): Promise<number> {
       s.close(() => res(port));
     });
   });
+}
+
+function ephemeralLow(): number {
+  try {
+    return Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || 0;
+  } catch {
+    return 0;
+  }
 }
 
 /** Whether nothing listens on 127.0.0.1:port now. */
