@@ -7,7 +7,7 @@
 /** Bumped whenever the checkpoint's fields change (2: chain roll-up, Spring Festival return state; 3: snapshot starts as Int16 offsets, stuck registers, 21 days of daily ratios). */
 export const CHECKPOINT_VERSION = 3;
 
-/** The engine's typed arrays, by field name. */
+/** The engine's typed arrays (its own and its meter baselines'), by field name. */
 export const TYPED = [
   'mReg', 'mLast', 'mEnt', 'mGw', 'mNext', 'mCt', 'mProf', 'mScale', 'mShape', 'mObs',
   'eHead', 'eCounty', 'eChain', 'eNoise', 'eQlo', 'eHourNoise', 'ePeak', 'eLastEp', 'eA', 'eE', 'dS', 'sS', 'dLow', 'sLow', 'dRec', 'sRec', 'dEp', 'sEp',
@@ -15,19 +15,27 @@ export const TYPED = [
   'eSfBack', 'eSfRun',
 ] as const;
 
-/** Base64 of each typed array named in TYPED (`self` is the engine, read by field name). */
-export function encodeTyped(self: Record<string, ArrayBufferView>): Record<string, string> {
+/** The one of `holders` (the engine and its parts) that has field k. */
+function holderOf<T>(holders: Record<string, T>[], k: string): Record<string, T> {
+  const h = holders.find((x) => k in x);
+  if (!h) throw new Error(`checkpoint: no typed array ${k}`);
+  return h;
+}
+
+/** Base64 of each typed array named in TYPED, read by field name from whichever holder has it. */
+export function encodeTyped(holders: Record<string, ArrayBufferView>[]): Record<string, string> {
   const typed: Record<string, string> = {};
   for (const k of TYPED) {
-    const a = self[k]!;
+    const a = holderOf(holders, k)[k]!;
     typed[k] = Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
   }
   return typed;
 }
 
 /** Replaces each typed array named in TYPED with the checkpoint's, keeping its element type. */
-export function decodeTyped(self: Record<string, unknown>, typed: Record<string, string>): void {
+export function decodeTyped(holders: Record<string, unknown>[], typed: Record<string, string>): void {
   for (const k of TYPED) {
+    const self = holderOf(holders, k);
     const cur = self[k] as Float64Array;
     const buf = Buffer.from(typed[k]!, 'base64');
     const C = cur.constructor as unknown as { new (b: ArrayBuffer): Float64Array; BYTES_PER_ELEMENT: number };

@@ -1,5 +1,6 @@
 import type { EnrichedReading } from '../src/schemas/reading.js';
 import { AlertBook } from './alerts.js';
+import { MeterBaselines, shapeIndex } from './baseline.js';
 import { HOLIDAY, ordinaryPattern, PATTERN_MASK, SF_RETURN, SF_WINDOW, type Calendar } from './calendar.js';
 import { ChainRollup, type ChainHost } from './chains.js';
 import { checkFormat, CHECKPOINT_VERSION, decodeTyped, encodeTyped } from './checkpoint.js';
@@ -10,7 +11,8 @@ import { OutageDetector, type OutageHost } from './outages.js';
 import { ProductionIndex } from './production-index.js';
 import { RegistryView } from './registry-view.js';
 import { OfflineAlerts, type SilenceHost } from './silence.js';
-import { cusumStep, registerDelta, robustUpdate, round2 } from './stats.js';
+import { cusumStep, registerDelta, round2 } from './stats.js';
+import { grow } from './typed-arrays.js';
 import type { Alert, IndexPoint, RegistryLike } from './types.js';
 
 /**
@@ -22,25 +24,13 @@ import type { Alert, IndexPoint, RegistryLike } from './types.js';
  * within W intervals fill their slot and the enterprise is re-evaluated from there.
  */
 
-/** Profile slots per meter: 7 weekday patterns + holiday + Spring Festival, 24 hours each. */
-export const SLOTS = 9 * 24;
-const UNKNOWN = 0xffff;
 /** Empty register slot (registers are stored as centi-kWh in an Int32Array). */
 const EMPTY = -0x80000000;
 /** A register judged stuck is kept (to recognise the next stuck reading) as −(r+1) − STUCK; deltas treat it as a gap. */
 const STUCK = 0x10000000;
-const Q_MAX = 60_000;
 const NONE = -1;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
-
-/** Quarter-of-day shape of working days (96 quarters, factor = u × SHAPE_UNIT); other days use the hour level. */
-export const SHAPES = 96;
-const SHAPE_UNIT = 0.01;
-/** Quarter index into the shape for working-day patterns, −1 for other days. */
-function shapeIndex(pattern: number, qod: number): number {
-  return pattern >= 1 && pattern <= 5 ? qod : -1;
-}
 
 const KIND_HALT = 1;
 const KIND_CUT = 2;
@@ -70,13 +60,6 @@ function fromOffset(b: number, off: number): number {
   return off < 0 ? NONE : b - off;
 }
 
-function grow<T extends Float64Array | Float32Array | Int32Array | Int16Array | Uint8Array | Uint16Array | Uint32Array>(a: T, n: number, fill?: number): T {
-  const C = a.constructor as new (n: number) => T;
-  const b = new C(n);
-  b.set(a);
-  if (fill !== undefined) b.fill(fill, a.length);
-  return b;
-}
 
 export class Engine {
   readonly book: AlertBook;
@@ -98,10 +81,7 @@ export class Engine {
   private mGw = new Int32Array(0);
   private mNext = new Int32Array(0); // next meter of the same enterprise
   private mCt = new Float32Array(0);
-  private mProf = new Uint16Array(0); // SLOTS per meter, quantised kWh per interval
-  private mScale = new Float32Array(0);
-  private mShape = new Uint8Array(0); // SHAPES per meter
-  private mObs = new Uint32Array(0);
+  private readonly baselines: MeterBaselines;
 
   // ---- gateways ----
   private readonly gwIndex = new Map<string, number>();
@@ -181,6 +161,7 @@ export class Engine {
     this.W = o.windowIntervals;
     this.tz = o.tzOffsetMinutes * 60_000;
     this.book = new AlertBook(o.maxRecentAlerts);
+    this.baselines = new MeterBaselines(o);
     // Typed arrays start empty and grow to the initial capacity: one place says each one's size and fill.
     this.growMeters(o.initialCapacity);
     this.growEnterprises(o.initialCapacity);
@@ -385,10 +366,7 @@ export class Engine {
     this.mGw = grow(this.mGw, n, NONE);
     this.mNext = grow(this.mNext, n, NONE);
     this.mCt = grow(this.mCt, n, 1);
-    this.mProf = grow(this.mProf, n * SLOTS, UNKNOWN);
-    this.mScale = grow(this.mScale, n);
-    this.mShape = grow(this.mShape, n * SHAPES, 100);
-    this.mObs = grow(this.mObs, n);
+    this.baselines.grow(n);
     this.mCap = n;
   }
 
@@ -406,10 +384,7 @@ export class Engine {
     this.mGw[m] = this.gatewayOf(r.gateway);
     this.mNext[m] = this.eHead[e]!;
     this.eHead[e] = m;
-    this.mProf.fill(UNKNOWN, m * SLOTS, m * SLOTS + SLOTS);
-    this.mScale[m] = 0;
-    this.mShape.fill(100, m * SHAPES, m * SHAPES + SHAPES);
-    this.mObs[m] = 0;
+    this.baselines.reset(m);
     return m;
   }
 
@@ -495,75 +470,6 @@ export class Engine {
     return this.deps.calendar.dayClass(this.dayOf(b * this.I - this.I));
   }
 
-  // ------------------------------------------------------------------ baseline
-
-  private expectedMeter(m: number, slot: number, pattern: number, q: number): number {
-    const p = this.mProf;
-    const base = m * SLOTS;
-    let u = p[base + slot]!;
-    if (u === UNKNOWN && pattern >= 1 && pattern <= 5) {
-      // Cold start: another weekday's same hour stands in until this slot has been seen.
-      const hour = slot % 24;
-      for (let d = 1; d <= 5 && u === UNKNOWN; d++) u = p[base + d * 24 + hour]!;
-    }
-    if (u === UNKNOWN) return Number.NaN;
-    return q < 0 ? u * this.mScale[m]! : u * this.mScale[m]! * this.mShape[m * SHAPES + q]! * SHAPE_UNIT;
-  }
-
-  /**
-   * Learns one interval. The hour slot holds the hour's level, the quarter shape (per day class) how
-   * each quarter of the hour departs from it (a shift that starts at 08:00 is part-way there at 08:15):
-   * expected = level(hour-of-week) × shape(day class, quarter of day).
-   */
-  private learnMeter(m: number, slot: number, q: number, x0: number, noise: number): void {
-    const base = m * SLOTS;
-    let scale = this.mScale[m]!;
-    const u0 = this.mProf[base + slot]!;
-    const sj = m * SHAPES + q;
-    let f = q < 0 ? 1 : this.mShape[sj]! * SHAPE_UNIT;
-    if (q >= 0 && u0 !== UNKNOWN && scale > 0) {
-      const lvl = u0 * scale;
-      if (lvl > 1e-6) {
-        const target = Math.min(2.5, Math.max(0.05, x0 / lvl));
-        const rate = this.mObs[m]! < this.o.learnIntervals ? 0.3 : 0.05;
-        f = f + rate * (target - f);
-        this.mShape[sj] = Math.max(1, Math.min(255, Math.round(f / SHAPE_UNIT)));
-        f = this.mShape[sj]! * SHAPE_UNIT;
-      }
-    }
-    const x = x0 / f;
-    if (scale === 0) {
-      scale = Math.max(x, 0.01) * 8 / Q_MAX;
-      this.mScale[m] = scale;
-    }
-    const u = this.mProf[base + slot]!;
-    let v: number;
-    if (u === UNKNOWN) v = x;
-    else {
-      const b = u * scale;
-      const obs = this.mObs[m]!;
-      if (obs < this.o.learnIntervals) {
-        // Learning phase (first two weeks of a meter): a plain running mean, no clipping, so the first
-        // (possibly unrepresentative) observation of a slot is forgotten fast.
-        v = b + 0.35 * (x - b);
-      } else {
-        const sigma = Math.max(noise * b, 0.02 * scale * Q_MAX / 8);
-        v = robustUpdate(b, x, this.o.baselineAlphaMin, this.o.baselineClip * sigma);
-      }
-    }
-    if (v / scale > Q_MAX) {
-      // Rescale this meter's profile so the new value fits (rare: a plant that grew several-fold).
-      const ns = (v * 2) / Q_MAX;
-      for (let s = 0; s < SLOTS; s++) {
-        const w = this.mProf[base + s]!;
-        if (w !== UNKNOWN) this.mProf[base + s] = Math.round((w * scale) / ns);
-      }
-      scale = ns;
-      this.mScale[m] = ns;
-    }
-    this.mProf[base + slot] = Math.min(UNKNOWN - 1, Math.max(0, Math.round(v / scale)));
-  }
-
   // ------------------------------------------------------------------ evaluation
 
   /** Advances time: evaluates every interval whose grace has passed, re-evaluates late data, checks silence. */
@@ -637,15 +543,15 @@ export class Engine {
       const c = this.meterDelta(m, b);
       if (Number.isNaN(c)) continue;
       any = true;
-      const ex = this.expectedMeter(m, slot, pattern, q);
+      const ex = this.baselines.expected(m, slot, pattern, q);
       if (first) {
-        // mObs: intervals of data seen (the meter's age); the learning phase ignores detector suspicion.
-        const young = this.mObs[m]! < o.learnIntervals;
-        if (this.mObs[m]! < 0xffffffff) this.mObs[m]!++;
-        if ((!suspect || (young && this.dEp[e] === NONE)) && !planned && !((code & SF_WINDOW) && pattern < HOLIDAY)) this.learnMeter(m, slot, q, c, noise);
+        // The learning phase ignores detector suspicion.
+        const young = this.baselines.young(m);
+        this.baselines.observe(m);
+        if ((!suspect || (young && this.dEp[e] === NONE)) && !planned && !((code & SF_WINDOW) && pattern < HOLIDAY)) this.baselines.learn(m, slot, q, c, noise);
       }
       if (sfCheck) {
-        const eo = this.expectedMeter(m, ordSlot, ord, ordQ);
+        const eo = this.baselines.expected(m, ordSlot, ord, ordQ);
         if (!Number.isNaN(eo)) { Eo += eo; Ao += c; }
       }
       if (Number.isNaN(ex)) continue;
@@ -786,7 +692,7 @@ export class Engine {
   private weekendPattern = false;
 
   private learning(e: number): boolean {
-    for (let m = this.eHead[e]!; m !== NONE; m = this.mNext[m]!) if (this.mObs[m]! < this.o.learnIntervals) return true;
+    for (let m = this.eHead[e]!; m !== NONE; m = this.mNext[m]!) if (this.baselines.young(m)) return true;
     return false;
   }
 
@@ -1010,7 +916,7 @@ export class Engine {
       enterprise, bins, cusum: this.dS[e], nearZeroRun: this.dLow[e], episodeSince: this.dEp[e] === NONE ? null : this.dEp[e]! * this.I - this.I,
       noise: this.eNoise[e], lowQuantile: this.eQlo[e], peakKwh: this.ePeak[e], outage: this.eOutage[e] === 1,
       dailyRatios: Array.from({ length: DAY_RING }, (_, k) => round2(this.decline.dayRatio(e, this.curDay - DAY_RING + 1 + k))),
-      meters: (() => { const out = []; for (let m = this.eHead[e]!; m !== NONE; m = this.mNext[m]!) out.push({ meter: this.meterIds[m], observations: this.mObs[m] }); return out; })(),
+      meters: (() => { const out = []; for (let m = this.eHead[e]!; m !== NONE; m = this.mNext[m]!) out.push({ meter: this.meterIds[m], observations: this.baselines.observations(m) }); return out; })(),
     };
   }
 
@@ -1033,7 +939,7 @@ export class Engine {
       evalBin: this.evalBin, curHour: this.curHour, curDay: this.curDay, nowMs: this.nowMs,
       meterIds: this.meterIds, entIds: this.entIds, gwIds: this.gwIds, chainIds: this.chainIds,
       counties: this.county.toJSON(),
-      typed: encodeTyped(this as unknown as Record<string, ArrayBufferView>), alerts: this.book.snapshot(),
+      typed: encodeTyped([this, this.baselines] as unknown as Record<string, ArrayBufferView>[]), alerts: this.book.snapshot(),
       eAlert: this.eAlert.map((a) => (a && a.status === 'open' ? a.id : null)), eDecl: this.decline.toJSON(),
       gwAlerts: this.offline.gatewaysJSON(), meterAlerts: this.offline.metersJSON(),
       chains: this.chains.toJSON(), inEpisode: [...this.inEpisode],
@@ -1044,7 +950,7 @@ export class Engine {
 
   load(s: any): void {
     checkFormat(s, this.I, this.W);
-    decodeTyped(this as unknown as Record<string, unknown>, s.typed);
+    decodeTyped([this, this.baselines] as unknown as Record<string, unknown>[], s.typed);
     this.mCap = s.mCap; this.mHigh = s.mHigh; this.eCap = s.eCap; this.eHigh = s.eHigh;
     this.evalBin = s.evalBin; this.curHour = s.curHour; this.curDay = s.curDay; this.nowMs = s.nowMs;
     this.meterIds = s.meterIds.map((x: string | null) => x ?? undefined);
