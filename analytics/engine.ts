@@ -77,6 +77,7 @@ export class Engine {
   private freeM: number[] = [];
   private mReg = new Int32Array(0); // W per meter; register in centi-kWh (exact to 999999.99); EMPTY, −(r+1) provisional (quality 'estimated'), or −(r+1) − STUCK
   private mLast = new Int32Array(0); // last boundary with data
+  private mHeard = new Int32Array(0); // last boundary it sent a reading the pipeline rejected (alive, no usable data)
   private mEnt = new Int32Array(0);
   private mGw = new Int32Array(0);
   private mNext = new Int32Array(0); // next meter of the same enterprise
@@ -233,6 +234,7 @@ export class Engine {
       firstMeter: (e) => this.eHead[e]!,
       nextMeter: (m) => this.mNext[m]!,
       lastBin: (m) => this.mLast[m]!,
+      heardBin: (m) => this.mHeard[m]!,
       gatewayOf: (m) => this.mGw[m]!,
       gatewayCount: () => this.gwIds.length,
       gatewayId: (g) => this.gwIds[g]!,
@@ -362,6 +364,7 @@ export class Engine {
   private growMeters(n = this.mCap * 2): void {
     this.mReg = grow(this.mReg, n * this.W, EMPTY);
     this.mLast = grow(this.mLast, n, NONE);
+    this.mHeard = grow(this.mHeard, n, NONE);
     this.mEnt = grow(this.mEnt, n, NONE);
     this.mGw = grow(this.mGw, n, NONE);
     this.mNext = grow(this.mNext, n, NONE);
@@ -380,6 +383,7 @@ export class Engine {
     this.meterIds[m] = r.meter;
     this.mReg.fill(EMPTY, m * this.W, m * this.W + this.W);
     this.mLast[m] = NONE;
+    this.mHeard[m] = NONE;
     this.mEnt[m] = e;
     this.mGw[m] = this.gatewayOf(r.gateway);
     this.mNext[m] = this.eHead[e]!;
@@ -430,6 +434,21 @@ export class Engine {
           if (k <= this.evalBin) this.markDirty(this.mEnt[m]!, k);
         } else this.counters.duplicates++;
       }
+    }
+  }
+
+  /**
+   * Meters that sent readings the pipeline rejected, at device (or arrival) time ts: they are talking, so
+   * their silence is not a dead link (see OfflineAlerts). Only meters the analyzer already knows count.
+   */
+  heard(contacts: readonly { meter: string; ts: number }[]): void {
+    for (let i = 0; i < contacts.length; i++) {
+      const c = contacts[i]!;
+      const m = this.meterIndex.get(c.meter);
+      if (m === undefined) continue;
+      const k = Math.round(c.ts / this.I);
+      // Not beyond the window ahead of evaluation: a clock far off must not keep a meter "alive".
+      if (k > this.mHeard[m]! && (this.evalBin === NONE || k <= this.evalBin + this.W)) this.mHeard[m] = k;
     }
   }
 

@@ -34,6 +34,8 @@ export interface WarmUpOptions {
 export interface Analyzer {
   /** Hot path: synchronous, O(1) per reading; files readings for evaluation at the next tick. */
   ingest(readings: readonly EnrichedReading[]): void;
+  /** Meters that sent readings the pipeline rejected (ts: the reading's device time, or its arrival): alive, without usable data. */
+  heard(contacts: readonly { meter: string; ts: number }[]): void;
   /** Advances time (wall time online, simulated time offline): evaluates closed intervals, late data, silence. */
   tick(nowMs: number): void;
   on<K extends keyof AnalyzerEvents & string>(event: K, fn: AnalyzerEvents[K]): Analyzer;
@@ -66,6 +68,7 @@ export function createAnalyzer(options: AnalyzerOptions, deps: AnalyzerDeps): An
   const api: Analyzer = {
     options: o,
     ingest: (rs) => engine.ingest(rs),
+    heard: (cs) => engine.heard(cs),
     tick: (t) => engine.tick(t),
     on(event, fn) {
       engine.book.on(event, fn);

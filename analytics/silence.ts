@@ -18,6 +18,8 @@ export interface SilenceHost {
   gatewayId(g: number): string;
   /** Last interval with data, −1 when none. */
   lastBin(m: number): number;
+  /** Last interval it sent a reading the pipeline rejected, −1 when none. */
+  heardBin(m: number): number;
   /** The meter's enterprise is in a grid outage: its silence is the outage's. */
   meterInOutage(m: number): boolean;
 }
@@ -29,6 +31,11 @@ type SilenceOptions = Pick<ResolvedOptions, 'offlineAfterIntervals' | 'gatewayOf
  * offlineAfterIntervals; a whole concentrator silent is clear sooner (gatewayOfflineAfterIntervals) and is
  * one gateway_offline, not one alert per meter. Silence inside a grid outage is the outage's, and most of
  * the city silent at once is our own input stalling, which raises nothing.
+ *
+ * A meter still sending readings that the pipeline rejects is talking: a burst of bad readings is
+ * the rejects' business (the sender is told why, they are counted and kept), not a dead link. Such a
+ * meter counts as silent only when it has sent nothing at all for as long, or nothing usable for twice
+ * as long (then meter_offline with `rejectedOnly` in its evidence).
  */
 export class OfflineAlerts {
   private readonly gwAlerts = new Map<number, Alert>();
@@ -48,15 +55,17 @@ export class OfflineAlerts {
     total.fill(0, 0, G); silentN.fill(0, 0, G);
     // A meter alone may lag or lose a message; a whole concentrator silent is clear sooner (gwLim).
     const silentMeters: number[] = [];
+    const rejectedOnly: number[] = [];
     for (let m = 0, n = h.meterSlots(); m < n; m++) {
       if (h.meterId(m) === undefined) continue;
       const g = h.gatewayOf(m);
       total[g]!++;
       const last = h.lastBin(m);
-      if (last !== NONE && nowBin - last >= gwLim && !h.meterInOutage(m)) {
+      if (last === NONE || nowBin - last < gwLim || h.meterInOutage(m)) continue;
+      if (nowBin - Math.max(last, h.heardBin(m)) >= gwLim) {
         silentN[g]!++;
         silentMeters.push(m);
-      }
+      } else if (nowBin - last >= 2 * lim) rejectedOnly.push(m);
     }
     if (this.meterAlerts.size > 0) {
       for (const [m, a] of this.meterAlerts) {
@@ -73,6 +82,7 @@ export class OfflineAlerts {
         this.gwAlerts.delete(g);
       }
     }
+    for (const m of rejectedOnly) this.raiseMeter(m, nowBin, now, true);
     if (silentMeters.length === 0) return;
     // The whole city silent is our input stalling (pipeline down, end of data), not thousands of gateways.
     if (silentMeters.length > 20 && silentMeters.length > h.meterCount() / 2) return;
@@ -94,15 +104,20 @@ export class OfflineAlerts {
         }
         continue;
       }
-      for (const m of ms) {
-        if (this.meterAlerts.has(m) || nowBin - h.lastBin(m) < lim) continue;
-        const lastTs = h.lastBin(m) * I;
-        this.meterAlerts.set(m, this.book.create({
-          kind: 'meter_offline', scope: 'meter', entity: h.meterId(m)!, since: lastTs, baselineKwh: 0, actualKwh: 0,
-          evidence: { detectedAtTs: nowBin * I, intervals: nowBin - h.lastBin(m), lastSeenTs: lastTs, gateways: [h.gatewayId(g)] },
-        }, now));
-      }
+      for (const m of ms) if (nowBin - Math.max(h.lastBin(m), h.heardBin(m)) >= lim) this.raiseMeter(m, nowBin, now, false);
     }
+  }
+
+  private raiseMeter(m: number, nowBin: number, now: number, rejectedOnly: boolean): void {
+    if (this.meterAlerts.has(m)) return;
+    const h = this.host, I = h.intervalMs, last = h.lastBin(m), heard = h.heardBin(m);
+    this.meterAlerts.set(m, this.book.create({
+      kind: 'meter_offline', scope: 'meter', entity: h.meterId(m)!, since: last * I, baselineKwh: 0, actualKwh: 0,
+      evidence: {
+        detectedAtTs: nowBin * I, intervals: nowBin - last, lastSeenTs: last * I, gateways: [h.gatewayId(h.gatewayOf(m))],
+        ...(heard > last ? { lastHeardTs: heard * I } : {}), ...(rejectedOnly ? { rejectedOnly: true } : {}),
+      },
+    }, now));
   }
 
   /** Meter m's enterprise joined a grid outage: its own and its gateway's offline alerts are withdrawn. */

@@ -25,6 +25,10 @@ export interface AlertEvidence {
   gateways?: string[];
   /** Device time (ms) of the last data seen (offline alerts). */
   lastSeenTs?: number;
+  /** Device time (ms) of the last reading the pipeline rejected, when later than lastSeenTs (meter_offline). */
+  lastHeardTs?: number;
+  /** meter_offline of a meter still sending, but only readings the pipeline rejects. */
+  rejectedOnly?: boolean;
   /** Why an alert was withdrawn or resolved. */
   reason?: string;
   /** Calendar pattern the baseline used (weekday 0–6, 7 holiday, 8 Spring Festival). */

@@ -19,6 +19,12 @@ export type { SpoolStats } from './spool.js';
 
 /** Where accepted readings go next (the analyzer), after they are durable. Must not throw or block. */
 export type ReadingSink = (readings: EnrichedReading[]) => void;
+/**
+ * Registered meters of the sending gateway whose readings were rejected: alive, without usable data
+ * (the analyzer does not call that offline). ts is the reading's own time when that was readable and
+ * in range, else undefined (the receiver decides: arrival time, or nothing).
+ */
+export type ContactSink = (contacts: { meter: string; ts: number | undefined }[]) => void;
 
 export interface Ingest {
   listen(): Promise<BrokerListeners>;
@@ -37,7 +43,7 @@ export interface Ingest {
  * gateways → broker (auth, ACL, limits) → decode + validate → spool (durable; PUBACK) → InfluxDB,
  * with rejects published back to the gateway and kept in the dead-letter store.
  */
-export async function createIngest(cfg: Config, deps: { registry: Registry; metrics: Metrics; log: Logger; sink?: ReadingSink }): Promise<Ingest> {
+export async function createIngest(cfg: Config, deps: { registry: Registry; metrics: Metrics; log: Logger; sink?: ReadingSink; heard?: ContactSink }): Promise<Ingest> {
   const { registry, metrics, log } = deps;
   const spool = await Spool.open({ dir: join(cfg.dataDir, 'spool'), ...cfg.spool }, log.child({ stage: 'spool' }));
   const dlDir = join(cfg.dataDir, 'dead-letter');
@@ -50,6 +56,19 @@ export async function createIngest(cfg: Config, deps: { registry: Registry; metr
   const auth = new Authenticator(registry, cfg.mqtt.authFailureLimit, cfg.mqtt.authLockoutMs);
   const limits = { maxBatchReadings: cfg.mqtt.maxBatchReadings, maxClockSkewMs: cfg.mqtt.maxClockSkewMs, maxAgeMs: cfg.mqtt.maxAgeMs };
   const lookup = (m: string) => registry.tagsFor(m);
+
+  function reportContacts(gateway: string, d: Decoded, now: number): void {
+    const contacts: { meter: string; ts: number | undefined }[] = [];
+    for (const r of d.rejects) {
+      if (r.meter === undefined || (r.code !== 'invalid_reading' && r.code !== 'timestamp_out_of_range')) continue;
+      // Only this gateway's own registered meters: a gateway cannot keep another's meters "alive".
+      if (lookup(r.meter)?.gateway !== gateway) continue;
+      const ts = r.code === 'invalid_reading' ? (d.rawByIndex.get(r.index ?? 0) as { ts?: unknown } | undefined)?.ts : undefined;
+      const ok = typeof ts === 'number' && Number.isFinite(ts) && ts >= now - limits.maxAgeMs && ts <= now + limits.maxClockSkewMs;
+      contacts.push({ meter: r.meter, ts: ok ? ts : undefined });
+    }
+    if (contacts.length > 0) deps.heard!(contacts);
+  }
 
   function onReadings(gateway: string, packet: PublishPacket, done: (err?: Error) => void): void {
     metrics.messages.inc({ qos: String(packet.qos) });
@@ -73,6 +92,7 @@ export async function createIngest(cfg: Config, deps: { registry: Registry; metr
         metrics.deadLetters.inc({ store: 'unknown_meters' });
       }
       ingest.publish(rejectsTopic(gateway), JSON.stringify({ messageId: packet.messageId ?? null, receivedAt: at, accepted: d.accepted.length, rejects: d.rejects }));
+      if (deps.heard) reportContacts(gateway, d, now);
     }
     if (d.accepted.length === 0) return done();
 

@@ -16,7 +16,7 @@ export interface CityRunOptions {
   seed: number;
   options?: AnalyzerOptions;
   /**
-   * A folder where the simulated readings (after validation: meter, time, register, power, quality) are kept, keyed by seed, size, span and the
+   * A folder where the simulated readings (after validation: meter, time, register, power, quality; and which rejected readings came from known meters) are kept, keyed by seed, size, span and the
    * simulator's source: a second run with the same city replays them instead of simulating again.
    */
   cacheDir?: string;
@@ -59,6 +59,7 @@ export function runCity(o: CityRunOptions): CityRun {
   let stepTs = -Infinity, readings = 0, rejected = 0, engineMs = 0;
   const t0 = performance.now();
   const buf: EnrichedReading[] = [];
+  const contacts: { meter: string; ts: number }[] = [];
   const step = (ts: number) => {
     if (ts > stepTs) {
       // Everything of the previous step has been delivered: evaluate it (what the wall clock does online).
@@ -75,10 +76,12 @@ export function runCity(o: CityRunOptions): CityRun {
     readings += buf.length;
     const t = performance.now();
     analyzer.ingest(buf);
+    if (contacts.length > 0) analyzer.heard(contacts);
     engineMs += performance.now() - t;
     buf.length = 0;
+    contacts.length = 0;
   };
-  const cache = o.cacheDir ? join(o.cacheDir, `city-v2-${o.seed}-${o.enterprises}-${o.days}-${o.start.replace(/[^0-9A-Za-z]/g, '')}-${simulatorHash()}`) : null;
+  const cache = o.cacheDir ? join(o.cacheDir, `city-v3-${o.seed}-${o.enterprises}-${o.days}-${o.start.replace(/[^0-9A-Za-z]/g, '')}-${simulatorHash()}`) : null;
   const meterIds = reg.meters.map((m) => m.id);
   if (cache && existsSync(join(cache, 'done'))) {
     const c = readCache(cache);
@@ -88,6 +91,7 @@ export function runCity(o: CityRunOptions): CityRun {
       step(c.batchTs[b]!);
       for (const end = k + c.batchCount[b]!; k < end; k++) {
         const id = meterIds[c.meter[k]!]!;
+        if (c.flags[k]! & HEARD) { contacts.push({ meter: id, ts: c.ts[k]! }); continue; }
         const r = { meter: id, ts: c.ts[k]!, energyKwh: c.energy[k]!, ...meta.get(id)! } as EnrichedReading;
         if (c.flags[k]! & 1) r.quality = ['estimated'];
         if (!Number.isNaN(c.power[k]!)) r.powerKw = c.power[k]!;
@@ -102,12 +106,23 @@ export function runCity(o: CityRunOptions): CityRun {
       step(b.ts);
       for (const r of b.readings) {
         const m = valid(r) ? meta.get(r.meter) : undefined;
-        if (!m) { rejected++; continue; }
+        if (!m) {
+          rejected++;
+          // As the pipeline: a registered meter of this gateway whose reading was rejected is alive. Its own
+          // time when readable, else arrival (the batch's time).
+          const known = typeof r.meter === 'string' ? meta.get(r.meter) : undefined;
+          if (known && known.gateway === b.gateway) {
+            const ts = typeof r.ts === 'number' && Number.isFinite(r.ts) ? r.ts : b.ts;
+            contacts.push({ meter: r.meter, ts });
+            w?.reading(meterNo.get(r.meter)!, ts, Number.NaN, Number.NaN, HEARD);
+          }
+          continue;
+        }
         const er = { ...r, ts: r.ts, ...m } as EnrichedReading;
         buf.push(er);
         w?.reading(meterNo.get(r.meter)!, er.ts, er.energyKwh, er.powerKw ?? Number.NaN, er.quality?.includes('estimated') ? 1 : 0);
       }
-      w?.batch(b.ts, buf.length);
+      w?.batch(b.ts, buf.length + contacts.length);
       feed();
     }
     if (cache && w) w.save(cache, rejected);
@@ -128,6 +143,9 @@ function simulatorHash(): string {
   for (const f of readdirSync(dir).sort()) if (/\.[jt]s$/.test(f)) h.update(f).update(readFileSync(join(dir, f)));
   return h.digest('hex').slice(0, 12);
 }
+
+/** Cache flag of a rejected reading of a known meter (a contact, no data); flag 1 is quality 'estimated'. */
+const HEARD = 2;
 
 /** Columnar, append-only store of validated readings (meter number, ts, register, flags) and batch bounds. */
 class CacheWriter {

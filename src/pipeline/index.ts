@@ -70,7 +70,15 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
   // time, moved as readings are filed so that arrival timing does not change what it evaluates.
   const dataClock = analyzer && cfg.analytics.clock === 'data' ? new DataClock(analyzer) : undefined;
   const sink = analyzer ? (rs: EnrichedReading[]) => (dataClock ? dataClock.file(rs) : analyzer!.ingest(rs)) : undefined;
-  const ingest = await createIngest(cfg, { registry, metrics, log, sink });
+  // Meters sending only rejected readings are alive (not offline). A reading without a usable time counts at
+  // its arrival, but only on the wall clock: under the data clock arrival time is not device time.
+  const heard = analyzer ? (cs: { meter: string; ts: number | undefined }[]) => {
+    const now = Date.now();
+    const contacts: { meter: string; ts: number }[] = [];
+    for (const c of cs) if (c.ts !== undefined || !dataClock) contacts.push({ meter: c.meter, ts: c.ts ?? now });
+    analyzer!.heard(contacts);
+  } : undefined;
+  const ingest = await createIngest(cfg, { registry, metrics, log, sink, heard });
 
   // InfluxDB: configured, managed (a local influxd), or absent (readings wait in the spool).
   let managed: ManagedInfluxd | undefined;

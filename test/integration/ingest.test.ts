@@ -61,6 +61,11 @@ describe('ingest: gateways → broker → spool → InfluxDB', () => {
   });
 
   it('lands the good readings of a batch and answers each bad one with a reason on the reject topic', async () => {
+    // The analyzer hears of this gateway's registered meters whose readings were rejected (alive, no usable data).
+    const an = p.pipeline.analyzer!;
+    const heard: { meter: string; ts: number }[] = [];
+    const hear = an.heard;
+    an.heard = (cs) => { heard.push(...cs); hear(cs); };
     const sub = run('mosquitto_sub', ['-h', '127.0.0.1', '-p', port(), '-i', 'gw0002-sub', '-u', 'gw0002', '-P', city.passwords.gw0002!, '-t', 'gridpulse/v1/gw0002/rejects', '-C', '1', '-W', '20']);
     await new Promise((r) => setTimeout(r, 500));
     const client = await mqtt.connectAsync(p.mqttUrl, { clientId: 'gw0002', username: 'gw0002', password: city.passwords.gw0002 });
@@ -81,6 +86,12 @@ describe('ingest: gateways → broker → spool → InfluxDB', () => {
       [1, 'invalid_reading'], [3, 'unknown_meter'], [4, 'meter_not_on_gateway'], [5, 'timestamp_out_of_range'],
     ]);
     expect(answer.rejects[0].message).toMatch(/energyKwh/);
+    an.heard = hear;
+    // Its own time when readable; arrival time for the one whose time was out of range. Not the unknown
+    // meter, not another gateway's meter.
+    expect(heard.map((c) => c.meter)).toEqual(['m0002001', 'm0002003']);
+    expect(heard[0]!.ts).toBe(ts);
+    expect(Math.abs(heard[1]!.ts - Date.now())).toBeLessThan(60_000);
     const rows = await waitFor(async () => {
       const r = await influx.client.query(`SELECT * FROM reading WHERE gateway = 'gw0002'`);
       return r.length >= 2 ? r : undefined;

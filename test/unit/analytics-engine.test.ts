@@ -37,6 +37,8 @@ interface RunOpts {
   registry?: RegistryLike;
   /** Rewrites what is delivered at each step (drop, delay, replace readings). */
   deliver?: (ts: number, rs: EnrichedReading[]) => EnrichedReading[];
+  /** Readings the pipeline rejected at this step, as contacts (before deliver drops them). */
+  rejected?: (ts: number, rs: EnrichedReading[]) => EnrichedReading[];
   analyzer?: ReturnType<typeof createAnalyzer>;
   from?: number;
 }
@@ -49,6 +51,7 @@ function run(o: RunOpts) {
   an.on('alertUpdate', (u) => updates.push(u));
   for (const b of synthBatches({ meters: o.ms, start: START, intervals: o.days * 96, shape: o.shape, seed: 3 })) {
     if (o.from !== undefined && b.ts < o.from) continue;
+    if (o.rejected) an.heard(o.rejected(b.ts, b.readings).map((r) => ({ meter: r.meter, ts: r.ts })));
     an.ingest(o.deliver ? o.deliver(b.ts, b.readings) : b.readings);
     an.tick(b.ts);
   }
@@ -128,6 +131,34 @@ describe('no data is not a drop', () => {
     expect(alerts.map((a) => [a.kind, a.entity])).toEqual([['gateway_offline', 'G4']]);
     // A whole concentrator silent is clear after two intervals (gatewayOfflineAfterIntervals).
     expect(alerts[0]!.openedAt).toBe(T0 + 2 * I);
+  });
+
+  describe('a meter still sending, but only readings the pipeline rejects', () => {
+    const badFor = (who: (r: EnrichedReading) => boolean, ms: number) => {
+      const bad = (ts: number, r: EnrichedReading) => who(r) && ts > T0 && ts <= T0 + ms;
+      return {
+        deliver: (ts: number, rs: EnrichedReading[]) => rs.filter((r) => !bad(ts, r)),
+        rejected: (ts: number, rs: EnrichedReading[]) => rs.filter((r) => bad(ts, r)),
+      };
+    };
+    it('for 1.5 h is alive: no meter_offline (the same silence without the rejects raises one)', () => {
+      const { alerts } = run({ ms: meters(6, { metersPer: 2 }), days: 22, ...badFor((r) => r.meter === 'M1_0', 6 * I) });
+      expect(alerts).toEqual([]);
+      const silent = run({ ms: meters(6, { metersPer: 2 }), days: 22, deliver: badFor((r) => r.meter === 'M1_0', 6 * I).deliver });
+      expect(silent.alerts.map((a) => [a.kind, a.entity])).toEqual([['meter_offline', 'M1_0']]);
+    });
+    it('for 5 h: meter_offline after twice the silence limit, saying it still sends', () => {
+      const { alerts } = run({ ms: meters(6, { metersPer: 2 }), days: 22, ...badFor((r) => r.meter === 'M1_0', 5 * H) });
+      expect(alerts.map((a) => [a.kind, a.entity])).toEqual([['meter_offline', 'M1_0']]);
+      expect(alerts[0]!.since).toBe(T0);
+      expect(alerts[0]!.openedAt).toBe(T0 + 8 * I);
+      expect(alerts[0]!.evidence.rejectedOnly).toBe(true);
+      expect(alerts[0]!.evidence.lastHeardTs).toBe(T0 + 8 * I);
+    });
+    it('a whole gateway sending only rejected readings is not gateway_offline', () => {
+      const { alerts } = run({ ms: meters(6, { metersPer: 2 }), days: 22, ...badFor((r) => r.gateway === 'G4', 5 * I) });
+      expect(alerts).toEqual([]);
+    });
   });
 
   it('a meter whose messages lag 45 minutes raises nothing; its gateway silent 30 minutes does', () => {
