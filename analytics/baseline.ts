@@ -18,14 +18,14 @@ export function shapeIndex(pattern: number, qod: number): number {
 /**
  * Each meter's calendar-aware baseline, struct-of-arrays by dense meter number (the engine's): an
  * hour-of-week level per day pattern (`mProf`, quantised × `mScale`), a quarter-of-day shape of working
- * days (`mShape`), and the intervals of data seen (`mObs`, the meter's age). Field names are the
+ * days (`mShape`), and the intervals of data seen (`mObs`, the meter's age, saturating). Field names are the
  * checkpoint's (analytics/checkpoint.ts).
  */
 export class MeterBaselines {
   mProf = new Uint16Array(0); // SLOTS per meter, quantised kWh per interval
   mScale = new Float32Array(0);
   mShape = new Uint8Array(0); // SHAPES per meter
-  mObs = new Uint32Array(0);
+  mObs = new Uint16Array(0); // saturates at 65535: only compared with learnIntervals (≤ 65000)
 
   constructor(private readonly o: Pick<ResolvedOptions, 'learnIntervals' | 'baselineAlphaMin' | 'baselineClip'>) {}
 
@@ -51,7 +51,7 @@ export class MeterBaselines {
 
   /** Counts one interval of data. */
   observe(m: number): void {
-    if (this.mObs[m]! < 0xffffffff) this.mObs[m]!++;
+    if (this.mObs[m]! < 0xffff) this.mObs[m]!++;
   }
 
   observations(m: number): number {

@@ -19,7 +19,7 @@ export const analyzerOptionsSchema = z.object({
   /** Slowest baseline adaptation rate per observation of a slot (the rate starts at 1 and decays to this). */
   baselineAlphaMin: z.number().positive().max(1).default(0.08),
   /** A meter's first observations (intervals) learn with a plain running mean; drop alerts wait for all of them. */
-  learnIntervals: z.number().int().nonnegative().default(14 * 96),
+  learnIntervals: z.number().int().nonnegative().max(65_000).default(14 * 96),
   /** Open new drop episodes on Saturday/Sunday patterns too (off by default: weekend work is optional). */
   judgeWeekends: z.boolean().default(false),
   /** Initial and bounds of the enterprise relative noise (σ / expected). */
