@@ -60,7 +60,6 @@ function fromOffset(b: number, off: number): number {
   return off < 0 ? NONE : b - off;
 }
 
-
 export class Engine {
   readonly book: AlertBook;
   readonly counters: EngineCounters = { readings: 0, duplicates: 0, tooLate: 0, lateFilled: 0, resets: 0, reEvaluations: 0, evicted: 0, stuckRegister: 0 };

@@ -62,7 +62,7 @@ export class OfflineAlerts {
       total[g]!++;
       const last = h.lastBin(m);
       if (last === NONE || nowBin - last < gwLim || h.meterInOutage(m)) continue;
-      if (nowBin - Math.max(last, h.heardBin(m)) >= gwLim) {
+      if (this.quietFor(m, nowBin) >= gwLim) {
         silentN[g]!++;
         silentMeters.push(m);
       } else if (nowBin - last >= 2 * lim) rejectedOnly.push(m);
@@ -104,8 +104,13 @@ export class OfflineAlerts {
         }
         continue;
       }
-      for (const m of ms) if (nowBin - Math.max(h.lastBin(m), h.heardBin(m)) >= lim) this.raiseMeter(m, nowBin, now, false);
+      for (const m of ms) if (this.quietFor(m, nowBin) >= lim) this.raiseMeter(m, nowBin, now, false);
     }
+  }
+
+  /** Intervals since the meter last sent anything, usable or rejected. */
+  private quietFor(m: number, nowBin: number): number {
+    return nowBin - Math.max(this.host.lastBin(m), this.host.heardBin(m));
   }
 
   private raiseMeter(m: number, nowBin: number, now: number, rejectedOnly: boolean): void {

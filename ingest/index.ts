@@ -57,7 +57,7 @@ export async function createIngest(cfg: Config, deps: { registry: Registry; metr
   const limits = { maxBatchReadings: cfg.mqtt.maxBatchReadings, maxClockSkewMs: cfg.mqtt.maxClockSkewMs, maxAgeMs: cfg.mqtt.maxAgeMs };
   const lookup = (m: string) => registry.tagsFor(m);
 
-  function reportContacts(gateway: string, d: Decoded, now: number): void {
+  function reportContacts(heard: ContactSink, gateway: string, d: Decoded, now: number): void {
     const contacts: { meter: string; ts: number | undefined }[] = [];
     for (const r of d.rejects) {
       if (r.meter === undefined || (r.code !== 'invalid_reading' && r.code !== 'timestamp_out_of_range')) continue;
@@ -67,7 +67,7 @@ export async function createIngest(cfg: Config, deps: { registry: Registry; metr
       const ok = typeof ts === 'number' && Number.isFinite(ts) && ts >= now - limits.maxAgeMs && ts <= now + limits.maxClockSkewMs;
       contacts.push({ meter: r.meter, ts: ok ? ts : undefined });
     }
-    if (contacts.length > 0) deps.heard!(contacts);
+    if (contacts.length > 0) heard(contacts);
   }
 
   function onReadings(gateway: string, packet: PublishPacket, done: (err?: Error) => void): void {
@@ -92,7 +92,7 @@ export async function createIngest(cfg: Config, deps: { registry: Registry; metr
         metrics.deadLetters.inc({ store: 'unknown_meters' });
       }
       ingest.publish(rejectsTopic(gateway), JSON.stringify({ messageId: packet.messageId ?? null, receivedAt: at, accepted: d.accepted.length, rejects: d.rejects }));
-      if (deps.heard) reportContacts(gateway, d, now);
+      if (deps.heard) reportContacts(deps.heard, gateway, d, now);
     }
     if (d.accepted.length === 0) return done();
 
