@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { seriesKey } from '../storage/line-protocol.js';
-import { registrySchema, type Enterprise, type Gateway, type Meter, type RegistryFile, type RegistryFileInput } from './schema.js';
+import { isValidId, ID_RULE, registrySchema, type Enterprise, type Gateway, type Meter, type RegistryFile, type RegistryFileInput } from './schema.js';
 
 export * from './schema.js';
 export { hashPassword, verifyPassword } from './password.js';
@@ -100,6 +100,7 @@ export class Registry extends EventEmitter<{ change: [] }> {
   }
 
   remove(kind: 'enterprises' | 'gateways' | 'meters', id: string): boolean {
+    if (!isValidId(id)) throw new RegistryError(`${JSON.stringify(id.slice(0, 80))} is not an id (${ID_RULE})`);
     const list = this.data[kind] as { id: string }[];
     if (!list.some((x) => x.id === id)) return false;
     this.replace({ ...this.data, [kind]: list.filter((x) => x.id !== id) } as RegistryFile);

@@ -6,7 +6,25 @@ import { STAGES } from './city.js';
  * HTTP API edits it. Chains and counties are free ids so a registry can describe another city;
  * the model city's ids are in city.ts.
  */
-const id = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'letters, digits, _ . : - only');
+/**
+ * The one id pattern (meters, enterprises, gateways, counties, chains): 1–64 characters of letters,
+ * digits and `_ . : -`, starting with a letter or digit, so `.` and `..` (or `%2e%2e` once a URL is
+ * decoded) are never ids. The HTTP API validates path parameters with `idSchema`.
+ */
+export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+export const ID_RULE = '1-64 letters, digits, _ . : - starting with a letter or digit';
+export const idSchema = z.string().regex(ID_PATTERN, ID_RULE);
+export const isValidId = (s: string): boolean => ID_PATTERN.test(s);
+
+/**
+ * Gateway and consumer ids are MQTT topic levels (`gridpulse/v1/<id>/...`): ids that are, or may
+ * become, levels of the topic tree are reserved (compared case-insensitively).
+ */
+export const RESERVED_PRINCIPAL_IDS = ['alerts', 'gridpulse', 'v1', 'v2', 'readings', 'rejects', 'status', 'sys', 'admin', 'api'] as const;
+export const isReservedPrincipalId = (s: string): boolean => (RESERVED_PRINCIPAL_IDS as readonly string[]).includes(s.toLowerCase());
+const principalId = idSchema.refine((s) => !isReservedPrincipalId(s), { message: `reserved: collides with the MQTT topic tree (${RESERVED_PRINCIPAL_IDS.join(', ')})` });
+
+const id = idSchema;
 const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'expected an ISO 8601 time');
 
 export const shutdownWindowSchema = z.object({
@@ -31,7 +49,7 @@ export const enterpriseSchema = z.object({
 });
 
 export const gatewaySchema = z.object({
-  id,
+  id: principalId,
   /** scrypt hash in the form `scrypt$N$r$p$saltB64$hashB64` (see src/registry/password.ts). */
   passwordHash: z.string().startsWith('scrypt$'),
   enterprise: id.optional(),

@@ -41,6 +41,23 @@ M2,E1,"Fastener Co., Ltd",haiyan,fasteners;nev_parts,,G1,${hash}
     expect(JSON.parse(readFileSync(f, 'utf8')).meters).toHaveLength(1);
   });
 
+  it('refuses ids that are not one documented pattern (., .., leading punctuation, too long) and reserved gateway ids', () => {
+    const r = new Registry({ enterprises: [{ id: 'E1', county: 'nanhu' }], gateways: [{ id: 'G1', passwordHash: hash }], meters: [] });
+    for (const id of ['..', '.', '.hidden', '-x', ':x', 'a/b', 'a b', 'é', 'x'.repeat(65), '']) {
+      expect(() => r.upsert({ meters: [{ id, enterprise: 'E1', gateway: 'G1' }] }), JSON.stringify(id)).toThrow(RegistryError);
+      expect(() => r.upsert({ enterprises: [{ id, county: 'nanhu' }] }), JSON.stringify(id)).toThrow(RegistryError);
+    }
+    for (const id of ['alerts', 'Alerts', 'gridpulse', 'v1', 'status', 'readings', 'rejects']) {
+      expect(() => r.upsert({ gateways: [{ id, passwordHash: hash }] }), id).toThrow(/reserved/);
+      expect(() => r.upsert({ gateways: [{ id, passwordHash: hash, role: 'consumer' }] }), id).toThrow(/reserved/);
+    }
+    expect(() => r.remove('meters', '..')).toThrow(RegistryError);
+    // The pattern still takes what real registries use.
+    r.upsert({ enterprises: [{ id: 'ent-1.a', county: 'nanhu' }], gateways: [{ id: 'gw-demo', passwordHash: hash }], meters: [{ id: 'MTR-000101', enterprise: 'ent-1.a', gateway: 'gw-demo' }, { id: '0:12_ab.c-d', enterprise: 'E1', gateway: 'G1' }] });
+    expect(r.counts()).toEqual({ enterprises: 2, gateways: 2, meters: 2 });
+    expect(r.gateway('alerts')).toBeUndefined();
+  });
+
   it('verifies scrypt passwords and refuses wrong ones', async () => {
     expect(hash).toMatch(/^scrypt\$1024\$8\$1\$/);
     expect(await verifyPassword('secret-pw-1', hash)).toBe(true);
