@@ -16,28 +16,54 @@ export function principalOf(client: Client | null): Principal | undefined {
   return (client as unknown as Record<symbol, Principal> | null)?.[PRINCIPAL];
 }
 
-export type AuthOutcome = { ok: true; principal: Principal } | { ok: false; reason: 'bad_credentials' | 'locked_out' };
+export type AuthOutcome = { ok: true; principal: Principal } | { ok: false; reason: 'bad_credentials' | 'locked_out' | 'client_id_not_owned' };
 
 /**
- * Password checks against the registry's scrypt hashes, with a lockout per client id and per
- * username after repeated failures: a guessing client is refused without a hash computed.
+ * The account a client id belongs to: the longest registered id that equals the client id or is
+ * followed in it by a character outside [A-Za-z0-9] (`gw-demo`, `gw-demo-rejects`, `gw-demo/2`
+ * belong to gw-demo; `gw-demo2` does not). Longest, so that `gw-demo-x` is gw-demo's even when a
+ * gateway `gw` exists too.
+ */
+export function clientIdOwner(clientId: string, exists: (id: string) => boolean): string | undefined {
+  if (exists(clientId)) return clientId;
+  for (let i = Math.min(clientId.length, 64) - 1; i > 0; i--) {
+    const c = clientId.charCodeAt(i);
+    const alnum = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+    if (!alnum && exists(clientId.slice(0, i))) return clientId.slice(0, i);
+  }
+  return undefined;
+}
+
+/**
+ * Password checks against the registry's scrypt hashes. Failures are counted per (source address,
+ * user name) and per source address: a source that guesses is refused without a hash computed,
+ * while the account itself stays usable from any other address, so bad passwords sent from
+ * elsewhere cannot lock a gateway out. A client id belongs to one account (clientIdOwner):
+ * another account using it is refused and the session holding it stays.
  */
 export class Authenticator {
   private failures = new Map<string, { count: number; until: number }>();
 
-  constructor(private readonly registry: Registry, private readonly limit: number, private readonly lockoutMs: number, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly registry: Registry,
+    private readonly limit: number,
+    private readonly lockoutMs: number,
+    private readonly now: () => number = Date.now,
+    /** A source trying many user names is locked out after this many failures in all. */
+    private readonly sourceLimit = limit * 4,
+  ) {}
 
-  async check(clientId: string, username: string | undefined, password: Buffer | undefined): Promise<AuthOutcome> {
-    const keys = [`c:${clientId}`, `u:${username ?? ''}`];
+  async check(clientId: string, username: string | undefined, password: Buffer | undefined, source = 'unknown'): Promise<AuthOutcome> {
+    const keys: [string, number][] = [[`s:${source}|u:${username ?? ''}`, this.limit], [`s:${source}`, this.sourceLimit]];
     const t = this.now();
-    for (const k of keys) {
+    for (const [k, limit] of keys) {
       const f = this.failures.get(k);
-      if (f && f.count >= this.limit && f.until > t) return { ok: false, reason: 'locked_out' };
+      if (f && f.count >= limit && f.until > t) return { ok: false, reason: 'locked_out' };
     }
     const gw = username ? this.registry.gateway(username) : undefined;
-    const ok = gw !== undefined && password !== undefined && (await verifyPassword(password.toString('utf8'), gw.passwordHash));
+    const ok = gw !== undefined && password !== undefined && password.length <= 1024 && (await verifyPassword(password.toString('utf8'), gw.passwordHash));
     if (!ok || !gw) {
-      for (const k of keys) {
+      for (const [k] of keys) {
         const f = this.failures.get(k);
         const count = f && f.until > t ? f.count + 1 : 1;
         this.failures.set(k, { count, until: t + this.lockoutMs });
@@ -45,7 +71,8 @@ export class Authenticator {
       if (this.failures.size > 100_000) this.prune(t);
       return { ok: false, reason: 'bad_credentials' };
     }
-    for (const k of keys) this.failures.delete(k);
+    for (const [k] of keys) this.failures.delete(k);
+    if (clientIdOwner(clientId, (id) => this.registry.gateway(id) !== undefined) !== gw.id) return { ok: false, reason: 'client_id_not_owned' };
     return { ok: true, principal: { id: gw.id, role: gw.role } };
   }
 

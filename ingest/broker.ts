@@ -36,6 +36,41 @@ class RateLimiter {
   }
 }
 
+/** The peer address of a connection: the socket's, or the WebSocket request's. */
+export function sourceAddress(client: Client): string {
+  const c = client as unknown as { req?: { connDetails?: { ipAddress?: string } }; conn?: { remoteAddress?: string; socket?: { remoteAddress?: string } } };
+  return c.req?.connDetails?.ipAddress ?? c.conn?.remoteAddress ?? c.conn?.socket?.remoteAddress ?? 'unknown';
+}
+
+interface PacketParser {
+  _parseLength(): boolean;
+  _emitError(err: Error): void;
+  packet: { length: number };
+}
+
+/**
+ * Refuses a packet by its announced length, as soon as the fixed header is read: mqtt-packet
+ * would otherwise buffer the whole packet (200 MB for a 200 MB PUBLISH) before anything sees it.
+ * aedes builds the parser without options and mqtt-packet has no size limit, so the limit is
+ * fitted to the parser's length step; its error closes the connection like any protocol error.
+ * Returns false when the parser does not have the expected shape.
+ */
+export function limitPacketSize(client: Client, max: number, onOversize: (bytes: number) => void): boolean {
+  const parser = (client as unknown as { _parser?: Partial<PacketParser> })._parser;
+  const parseLength = parser?._parseLength;
+  if (!parser || typeof parseLength !== 'function' || typeof parser._emitError !== 'function') return false;
+  parser._parseLength = function (this: PacketParser) {
+    const ok = parseLength.call(this);
+    if (ok && this.packet.length > max) {
+      onOversize(this.packet.length);
+      this._emitError(new Error(`packet of ${this.packet.length} bytes is over the limit of ${max}`));
+      return false;
+    }
+    return ok;
+  };
+  return true;
+}
+
 /**
  * The Aedes broker with GridPulse's hooks. Readings are consumed in `authorizePublish`, the last
  * step before Aedes writes the PUBACK: its callback is held until the readings are durable, so a
@@ -55,6 +90,12 @@ export class Broker {
 
   static async create(cfg: Config['mqtt'], auth: Authenticator, hooks: BrokerHooks, metrics: Metrics, log: Logger): Promise<Broker> {
     let broker: Broker | undefined;
+    // One client's bad input must never become an uncaught exception: that would end every
+    // connection. A handler that throws disconnects its client only, and is counted.
+    const failed = (client: Client | null, where: string, err: unknown) => {
+      metrics.handlerErrors.inc();
+      log.error({ clientId: client?.id, where, err: err instanceof Error ? err.message : String(err) }, 'mqtt: handler error; this client is disconnected');
+    };
     const aedes = await Aedes.createBroker({
       concurrency: 1000,
       queueLimit: 1000,
@@ -63,20 +104,40 @@ export class Broker {
       connectTimeout: 30_000,
       maxClientsIdLength: 64,
       authenticate: (client, username, password, done) => {
-        auth.check(client.id, username, password).then((r) => {
+        const source = sourceAddress(client);
+        auth.check(client.id, username, password, source).then((r) => {
           if (r.ok) {
             Authenticator.attach(client, r.principal);
             return done(null, true);
           }
           metrics.connectionsRefused.inc({ reason: r.reason });
-          log.warn({ clientId: client.id, username, reason: r.reason }, 'mqtt: connection refused');
+          log.warn({ clientId: client.id, username, source, reason: r.reason }, 'mqtt: connection refused');
           const err = new Error(r.reason) as AuthenticateError;
           // [MQTT-3.2.2-3] return code 4: bad user name or password; 5: not authorized.
-          err.returnCode = r.reason === 'locked_out' ? 5 : 4;
+          err.returnCode = r.reason === 'bad_credentials' ? 4 : 5;
           done(err, false);
-        }, (err: Error) => done(err as AuthenticateError, false));
+        }).catch((err: unknown) => {
+          failed(client, 'authenticate', err);
+          const e = new Error('server error') as AuthenticateError;
+          e.returnCode = 3;
+          done(e, false);
+        });
       },
-      authorizePublish: (client, packet, done) => {
+      authorizePublish: (client, packet, callback) => {
+        let called = false;
+        const done = (err?: Error | null) => {
+          if (called) return;
+          called = true;
+          callback(err ?? null);
+        };
+        const consume = () => {
+          try {
+            hooks.onReadings(p!.id, packet, done);
+          } catch (err) {
+            failed(client, 'readings', err);
+            done(new Error('internal error'));
+          }
+        };
         const p = principalOf(client);
         const what = classifyPublish(p, packet.topic);
         if (what === 'deny') {
@@ -90,16 +151,17 @@ export class Broker {
         const wait = broker!.rate.delayFor(client!);
         if (wait > 0) {
           metrics.rateLimited.inc();
-          setTimeout(() => hooks.onReadings(p!.id, packet, done), wait);
+          setTimeout(consume, wait);
           return;
         }
-        hooks.onReadings(p!.id, packet, done);
+        consume();
       },
       authorizeSubscribe: (client, sub, done) => {
         if (maySubscribe(principalOf(client), sub.topic)) return done(null, sub);
         metrics.subscribeDenied.inc();
-        log.warn({ clientId: client?.id, topic: sub.topic }, 'mqtt: subscription refused');
-        done(new Error(`not authorized to subscribe to ${sub.topic}`), null);
+        log.warn({ clientId: client?.id, topic: sub.topic }, 'mqtt: subscription refused (SUBACK 0x80)');
+        // A null subscription is granted as 0x80 (failure) [MQTT-3.9.3]; an error would close the connection.
+        done(null, null);
       },
     });
     aedes.on('client', () => metrics.connections.inc());
@@ -109,6 +171,22 @@ export class Broker {
     broker = new Broker(aedes, cfg, metrics, log);
     return broker;
   }
+
+  /** aedes.handle, with the packet-size limit fitted to the new client's parser. */
+  private readonly handle = (conn: Parameters<Aedes['handle']>[0], req?: Parameters<Aedes['handle']>[1]) => {
+    const client = this.aedes.handle(conn, req);
+    const max = this.cfg.maxPacketBytes;
+    const fitted = limitPacketSize(client, max, (bytes) => {
+      this.metrics.oversizedPackets.inc();
+      this.log.warn({ source: sourceAddress(client), clientId: client.id, bytes, maxPacketBytes: max }, 'mqtt: packet over mqtt.maxPacketBytes announced; connection closed before reading it');
+    });
+    if (!fitted && !this.warnedNoLimit) {
+      this.warnedNoLimit = true;
+      this.log.error('mqtt: the MQTT parser has changed shape; mqtt.maxPacketBytes is not enforced (check the aedes/mqtt-packet versions)');
+    }
+    return client;
+  };
+  private warnedNoLimit = false;
 
   async listen(): Promise<BrokerListeners> {
     const { host } = this.cfg;
@@ -125,13 +203,13 @@ export class Broker {
       this.servers.push(server);
       this.listening[name] = (server.address() as { port: number }).port;
     };
-    await start(createNetServer(this.aedes.handle), this.cfg.port, 'tcp');
+    await start(createNetServer((c) => this.handle(c)), this.cfg.port, 'tcp');
     if (this.cfg.tlsCert && this.cfg.tlsKey) {
-      const tls = createTlsServer({ cert: readFileSync(this.cfg.tlsCert), key: readFileSync(this.cfg.tlsKey) }, this.aedes.handle);
+      const tls = createTlsServer({ cert: readFileSync(this.cfg.tlsCert), key: readFileSync(this.cfg.tlsKey) }, (c) => this.handle(c));
       await start(tls, this.cfg.tlsPort, 'tls');
     }
     if (this.cfg.wsPort !== 0) {
-      const ws = createAedesServer(this.aedes, { ws: true }) as HttpServer;
+      const ws = createAedesServer({ handle: this.handle } as unknown as Aedes, { ws: true }) as HttpServer;
       await start(ws, this.cfg.wsPort, 'ws');
     }
     this.log.info({ ...this.listening, host }, 'mqtt: listening');

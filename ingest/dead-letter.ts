@@ -30,8 +30,17 @@ export class DeadLetterStore {
     return join(this.dir, `${this.name}-${String(seq).padStart(6, '0')}.jsonl`);
   }
 
+  /** Never throws on a value JSON cannot write (too deep, cyclic, BigInt): it is kept as a note. */
   add(entry: Record<string, unknown>): void {
-    const line = `${JSON.stringify(entry)}\n`;
+    let json: string;
+    try {
+      json = JSON.stringify(entry);
+    } catch (err) {
+      const flat: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(entry)) flat[k] = v === null || typeof v !== 'object' ? v : `[not serialisable: ${(err as Error).message}]`;
+      json = JSON.stringify(flat, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
+    }
+    const line = `${json}\n`;
     if (!this.stream || this.size + line.length > this.maxFileBytes) this.rotate();
     this.stream!.write(line);
     this.size += Buffer.byteLength(line);

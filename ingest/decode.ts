@@ -18,6 +18,29 @@ export interface Decoded {
   rawByIndex: Map<number, unknown>;
 }
 
+/** Deepest JSON nesting accepted; a batch of readings needs 4 ({ readings: [ { voltageV: [ ). */
+export const MAX_JSON_DEPTH = 16;
+
+/**
+ * Whether the JSON text nests arrays/objects deeper than `max`: one pass over the bytes, before
+ * anything recursive (JSON.stringify of a dead letter, a schema walk) can meet the value.
+ */
+export function nestsDeeperThan(payload: Buffer, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < payload.length; i++) {
+    const c = payload[i]!;
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped byte
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
 /**
  * Payload → readings. A payload is one reading object, a batch `{ "readings": [...] }`, or a JSON
  * array of readings. Each reading is validated alone: in a batch only the bad ones are rejected.
@@ -30,6 +53,10 @@ export function decodeReadings(
   now: number,
 ): Decoded {
   const out: Decoded = { accepted: [], seriesKeys: [], rejects: [], unknown: [], rawByIndex: new Map() };
+  if (nestsDeeperThan(payload, MAX_JSON_DEPTH)) {
+    out.rejects.push({ code: 'too_deep', message: `JSON nested deeper than ${MAX_JSON_DEPTH} levels; a reading needs at most 4` });
+    return out;
+  }
   let doc: unknown;
   try {
     doc = JSON.parse(payload.toString('utf8'));

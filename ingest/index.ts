@@ -106,7 +106,12 @@ export async function createIngest(cfg: Config, deps: { registry: Registry; metr
     const stored = spool.append(body, d.accepted.length);
     const accepted = () => {
       metrics.accepted.inc(d.accepted.length);
-      deps.sink?.(d.accepted);
+      try {
+        deps.sink?.(d.accepted);
+      } catch (err) {
+        // The readings are durable; a failing consumer must not fail the PUBACK or the process.
+        log.error({ err: (err as Error).message, gateway }, 'reading sink failed');
+      }
     };
     if (packet.qos === 0) {
       // QoS 0 is best effort: no PUBACK to hold, so the broker moves on while the record is written.

@@ -11,7 +11,9 @@ export function createMetrics() {
   return {
     registry,
     connections: new Gauge({ name: 'gridpulse_mqtt_connections', help: 'Connected MQTT clients', registers: r }),
-    connectionsRefused: new Counter({ name: 'gridpulse_mqtt_connections_refused_total', help: 'Connections refused, by reason (bad_credentials, locked_out, max_connections)', labelNames: ['reason'] as const, registers: r }),
+    connectionsRefused: new Counter({ name: 'gridpulse_mqtt_connections_refused_total', help: 'Connections refused, by reason (bad_credentials, locked_out, client_id_not_owned, max_connections)', labelNames: ['reason'] as const, registers: r }),
+    oversizedPackets: new Counter({ name: 'gridpulse_mqtt_oversized_packets_total', help: 'Connections closed for announcing a packet over mqtt.maxPacketBytes (refused before it is read)', registers: r }),
+    handlerErrors: new Counter({ name: 'gridpulse_mqtt_handler_errors_total', help: "Unexpected errors in a client's handler: that client is disconnected, intake goes on", registers: r }),
     publishDenied: new Counter({ name: 'gridpulse_mqtt_publish_denied_total', help: 'Publishes refused by the ACL (the connection is closed)', registers: r }),
     subscribeDenied: new Counter({ name: 'gridpulse_mqtt_subscribe_denied_total', help: 'Subscriptions refused by the ACL', registers: r }),
     messages: new Counter({ name: 'gridpulse_mqtt_messages_total', help: 'Readings messages received, by QoS', labelNames: ['qos'] as const, registers: r }),

@@ -12,6 +12,7 @@ export const REGISTER_MAX_KWH = 999_999.99;
 /** Reject codes: the same strings appear in reject messages, metrics labels and docs/mqtt.md. */
 export const REJECT_CODES = [
   'invalid_json',
+  'too_deep',
   'invalid_payload',
   'invalid_reading',
   'timestamp_out_of_range',

@@ -112,7 +112,7 @@ describe('ingest: gateways → broker → spool → InfluxDB', () => {
   });
 
   it('answers a payload that is not JSON with invalid_json and keeps the connection', async () => {
-    const client = await mqtt.connectAsync(p.mqttUrl, { clientId: 'gw0002b', username: 'gw0002', password: city.passwords.gw0002 });
+    const client = await mqtt.connectAsync(p.mqttUrl, { clientId: 'gw0002-b', username: 'gw0002', password: city.passwords.gw0002 });
     await client.subscribeAsync('gridpulse/v1/gw0002/rejects', { qos: 1 });
     const got = new Promise<string>((res) => client.once('message', (_t, m) => res(m.toString())));
     await client.publishAsync('gridpulse/v1/gw0002/readings', '{not json', { qos: 1 });
