@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
-import { mkdir, open, readdir, rename, unlink, writeFile, readFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, unlink, readFile, type FileHandle } from 'node:fs/promises';
 import { closeSync, fsyncSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { Logger } from 'pino';
+import { HEADER, badHeader, recordHeader, scanSegment, type SegmentScan } from './spool-format.js';
 
 /**
  * The durable spool: an append-only write-ahead log of accepted readings (as line protocol),
@@ -14,9 +15,11 @@ import type { Logger } from 'pino';
  *
  * Layout: `<dir>/<base>.wal` segment files, named by the global byte position of their first
  * record (as Kafka names log segments), and `<dir>/ack.json`, the position below which every
- * record is confirmed in InfluxDB. Record: u32 length, u32 crc32(body), u32 line count, body.
- * A torn tail (crash mid-write) fails its length or CRC check and is cut off at open; it was
- * never acknowledged, so its sender still holds it and will publish it again.
+ * record is confirmed in InfluxDB. Record: u32 length, u32 crc32(body), u32 line count, body
+ * (spool-format.ts). A torn tail (crash mid-write) fails its length or CRC check and is cut off at
+ * open, with a log line saying whether it held unconfirmed readings. Every position kept (read,
+ * ack) is a record boundary found by walking records from a segment's start, and a position
+ * recovery moves is saved before the first append, so new records never land below a saved ack.
  */
 export interface SpoolOptions {
   dir: string;
@@ -49,7 +52,6 @@ export interface SpoolStats {
   appendedRecords: number;
 }
 
-const HEADER = 12;
 const READ_BLOCK = 4 * 1024 * 1024;
 
 interface Segment {
@@ -90,6 +92,8 @@ export class Spool extends EventEmitter<{ durable: []; space: []; confirmed: [] 
   private failure: Error | undefined;
   private fsyncs = 0;
   private appendedRecords = 0;
+  /** Appends waiting at the cap: one array, not one 'space' listener each. */
+  private spaceWaiters: (() => void)[] = [];
 
   private constructor(private readonly opts: SpoolOptions, private readonly log?: Logger) {
     super();
@@ -104,58 +108,71 @@ export class Spool extends EventEmitter<{ durable: []; space: []; confirmed: [] 
   private async recover(): Promise<void> {
     await mkdir(this.opts.dir, { recursive: true });
     const names = (await readdir(this.opts.dir)).filter((n) => /^\d{20}\.wal$/.test(n)).sort();
-    try {
-      this.ackPos = JSON.parse(await readFile(join(this.opts.dir, 'ack.json'), 'utf8')).ackPos ?? 0;
-    } catch {
-      this.ackPos = 0;
-    }
+    const savedAck = await this.readAck();
     for (const name of names) {
       const base = Number(name.slice(0, 20));
       const fd = openSync(join(this.opts.dir, name), 'r');
       this.segments.push({ base, size: 0, fd });
     }
-    // Scan every unconfirmed record: counts the depth, and finds the valid end of each segment.
+    // Walk every segment from its start: counts the depth, finds each valid end and the record
+    // boundary at or below the saved ack position. The last segment is checked whole (it may be
+    // torn); earlier ones from the ack position on.
+    let ackInside: number | undefined;
     for (const seg of this.segments) {
-      seg.size = this.scanSegment(seg, this.segments.at(-1) === seg);
+      const last = this.segments.at(-1) === seg;
+      const scan = scanSegment(seg.fd, seg.base, savedAck, (pos) => last || pos >= savedAck);
+      seg.size = scan.size;
+      this.depthLines += scan.lines;
+      ackInside ??= scan.ackInside;
+      if (scan.damage) this.logDamage(scan.damage, savedAck, last);
     }
-    if (this.segments.length === 0) this.segments.push({ base: Math.max(this.ackPos, 0), size: 0, fd: -1 });
+    if (this.segments.length === 0) this.segments.push({ base: savedAck, size: 0, fd: -1 });
     const first = this.segments[0]!;
-    if (this.ackPos < first.base) this.ackPos = first.base;
     const last = this.segments.at(-1)!;
     this.durablePos = this.appendPos = last.base + last.size;
-    if (this.ackPos > this.durablePos) this.ackPos = this.durablePos;
-    this.readPos = this.ackPos;
+    let ack = Math.max(savedAck, first.base);
+    if (ackInside !== undefined) {
+      this.log?.warn({ savedAck, recordStart: ackInside }, 'spool: the saved ack position is inside a record; moved back to its start (that record is written again; InfluxDB overwrites the same points)');
+      ack = ackInside;
+    }
+    if (ack > this.durablePos) {
+      this.log?.warn({ savedAck: ack, spoolEnd: this.durablePos }, 'spool: the spool ends before the saved ack position (its tail was truncated after InfluxDB confirmed it); ack position moved back to the end');
+      ack = this.durablePos;
+    }
+    this.ackPos = this.readPos = ack;
     await this.openWriter(last);
+    // New records will start at durablePos: a saved ack above it would point into them.
+    if (ack !== savedAck) await this.persistAck();
     await this.deleteConfirmedSegments();
     if (this.depthLines > 0) {
       this.log?.info({ depthLines: this.depthLines, depthBytes: this.durablePos - this.ackPos }, 'spool: replaying readings not yet confirmed in InfluxDB');
     }
   }
 
-  /** Returns the length of the valid prefix; counts lines of records at or after ackPos. */
-  private scanSegment(seg: Segment, verify: boolean): number {
-    const header = Buffer.alloc(HEADER);
-    let off = 0;
-    for (;;) {
-      if (readSync(seg.fd, header, 0, HEADER, off) < HEADER) break;
-      const len = header.readUInt32LE(0);
-      const crc = header.readUInt32LE(4);
-      const lines = header.readUInt32LE(8);
-      if (len === 0 || len > 256 * 1024 * 1024) break;
-      if (verify || seg.base + off >= this.ackPos) {
-        const body = Buffer.allocUnsafe(len);
-        if (readSync(seg.fd, body, 0, len, off + HEADER) < len) break;
-        if (crc32(body) !== crc) {
-          this.log?.warn({ segment: seg.base, offset: off }, 'spool: torn record at the tail, cut off (it was never acknowledged)');
-          break;
-        }
-      }
-      if (seg.base + off >= this.ackPos) {
-        this.depthLines += lines;
-      }
-      off += HEADER + len;
+  private async readAck(): Promise<number> {
+    let text: string;
+    try {
+      text = await readFile(join(this.opts.dir, 'ack.json'), 'utf8');
+    } catch {
+      return 0;
     }
-    return off;
+    try {
+      const pos = (JSON.parse(text) as { ackPos?: unknown }).ackPos;
+      if (typeof pos === 'number' && Number.isSafeInteger(pos) && pos >= 0) return pos;
+    } catch { /* below */ }
+    this.log?.warn({ file: join(this.opts.dir, 'ack.json') }, 'spool: ack.json is unreadable; replaying the whole spool (InfluxDB overwrites the same points)');
+    return 0;
+  }
+
+  private logDamage(d: NonNullable<SegmentScan['damage']>, ackPos: number, lastSegment: boolean): void {
+    const at = { position: d.at, bytesCut: d.bytesAfter, why: d.why };
+    if (d.at + d.bytesAfter <= ackPos) {
+      this.log?.info(at, 'spool: damaged bytes cut off; all of them were confirmed in InfluxDB before, nothing is lost');
+    } else if (lastSegment && d.kind === 'truncated') {
+      this.log?.warn(at, 'spool: truncated record at the tail cut off (a write a crash interrupted: with spool.fsync on, not yet acknowledged, and its sender publishes it again)');
+    } else {
+      this.log?.error(at, 'spool: damaged record cut off with the bytes after it; readings in them not yet confirmed in InfluxDB may have been acknowledged and are lost (see the dead-letter store and InfluxDB for what arrived)');
+    }
   }
 
   private async openWriter(seg: Segment): Promise<void> {
@@ -183,14 +200,11 @@ export class Spool extends EventEmitter<{ durable: []; space: []; confirmed: [] 
     if (this.failure) throw this.failure;
     if (this.closed) throw new Error('spool is closed');
     while (this.full) {
-      await new Promise<void>((resolve) => this.once('space', resolve));
+      await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
       if (this.closed) throw new Error('spool is closed');
     }
     const buf = Buffer.from(body, 'utf8');
-    const header = Buffer.allocUnsafe(HEADER);
-    header.writeUInt32LE(buf.length, 0);
-    header.writeUInt32LE(crc32(buf), 4);
-    header.writeUInt32LE(lines, 8);
+    const header = recordHeader(buf, lines);
     this.appendPos += HEADER + buf.length;
     this.pending.push(header, buf);
     this.depthLines += lines;
@@ -273,6 +287,10 @@ export class Spool extends EventEmitter<{ durable: []; space: []; confirmed: [] 
       let lines = 0;
       while (off + HEADER <= block.length && lines < maxLines) {
         const len = block.readUInt32LE(off);
+        const lineCount = block.readUInt32LE(off + 8);
+        // Never trust a header: a length from inside a record once asked for 758 MB.
+        const bad = badHeader(len, lineCount, segEnd - (start + off) - HEADER);
+        if (bad) return this.corrupt(start + off, bad);
         if (off + HEADER + len > block.length) {
           if (records.length > 0) break;
           // A single record larger than the block: read it whole.
@@ -280,14 +298,27 @@ export class Spool extends EventEmitter<{ durable: []; space: []; confirmed: [] 
           readSync(seg.fd, block, 0, block.length, start - seg.base);
           continue;
         }
+        if (crc32(block.subarray(off + HEADER, off + HEADER + len)) !== block.readUInt32LE(off + 4)) return this.corrupt(start + off, 'checksum mismatch');
         records.push(block.toString('utf8', off + HEADER, off + HEADER + len));
-        lines += block.readUInt32LE(off + 8);
+        lines += lineCount;
         off += HEADER + len;
       }
       this.readPos = start + off;
       this.outstanding.push({ start, end: this.readPos, lines, done: false });
       return { start, end: this.readPos, records, lines };
     }
+  }
+
+  /**
+   * A record that recovery checked no longer reads back (disk damage, or a position off a record
+   * boundary): stop handing out and accepting rather than send or trust garbage; /readyz says so.
+   */
+  private corrupt(pos: number, why: string): null {
+    if (!this.failure) {
+      this.failure = new Error(`spool: unreadable record at position ${pos} (${why}); restart to cut the spool at the last good record`);
+      this.log?.error({ position: pos, why }, 'spool: unreadable record; no further readings are acknowledged until a restart');
+    }
+    return null;
   }
 
   private segmentAt(pos: number): Segment {
@@ -308,8 +339,15 @@ export class Spool extends EventEmitter<{ durable: []; space: []; confirmed: [] 
     }
     this.emit('confirmed');
     if (wasFull && !this.full) this.log?.info('spool: below its cap again, acknowledging readings');
-    if (!this.full) this.emit('space');
+    if (!this.full) this.wakeSpace();
     this.scheduleAckPersist();
+  }
+
+  private wakeSpace(): void {
+    const waiting = this.spaceWaiters;
+    this.spaceWaiters = [];
+    for (const w of waiting) w();
+    this.emit('space');
   }
 
   /** Hand a chunk back (e.g. on shutdown before it was confirmed): it will be read again. */
@@ -326,6 +364,11 @@ export class Spool extends EventEmitter<{ durable: []; space: []; confirmed: [] 
     }, 200);
   }
 
+  /** Saves the confirmed position now (tests, shutdown); resolves once it is on disk. */
+  saveAckNow(): Promise<void> {
+    return this.persistAck();
+  }
+
   /** One save at a time: the timer and close() must not race on the temp file. */
   private persisting: Promise<void> = Promise.resolve();
   private persistAck(): Promise<void> {
@@ -337,8 +380,15 @@ export class Spool extends EventEmitter<{ durable: []; space: []; confirmed: [] 
     if (this.ackPos === this.persistedAckPos) return;
     const pos = this.ackPos;
     const tmp = join(this.opts.dir, 'ack.json.tmp');
-    await writeFile(tmp, JSON.stringify({ ackPos: pos }));
+    const f = await open(tmp, 'w');
+    try {
+      await f.writeFile(JSON.stringify({ ackPos: pos }));
+      if (this.opts.fsync) await f.datasync();
+    } finally {
+      await f.close();
+    }
     await rename(tmp, join(this.opts.dir, 'ack.json'));
+    this.fsyncDir();
     this.persistedAckPos = pos;
     await this.deleteConfirmedSegments();
   }
@@ -380,7 +430,7 @@ export class Spool extends EventEmitter<{ durable: []; space: []; confirmed: [] 
     if (this.closed) return;
     while (this.flushing) await new Promise((r) => setTimeout(r, 1));
     this.closed = true;
-    this.emit('space');
+    this.wakeSpace();
     if (this.ackTimer) clearTimeout(this.ackTimer);
     this.ackTimer = undefined;
     await this.persistAck();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { appendFileSync, readdirSync, truncateSync, statSync } from 'node:fs';
+import { appendFileSync, readdirSync, truncateSync, statSync, openSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Spool } from '../../ingest/spool.js';
 import { tempDir } from '../support/pipeline.js';
@@ -108,6 +108,44 @@ describe('spool (write-ahead log)', () => {
     await Promise.all(Array.from({ length: 200 }, (_, i) => s.append(`r${i}`, 1)));
     expect(s.stats().fsyncs).toBeLessThan(200);
     expect(s.stats().depthLines).toBe(200);
+    await s.close();
+  });
+
+  it('holds 50 appends at its cap without a listener each', async () => {
+    const s = await Spool.open(opts(tempDir(), { maxBytes: 100 }));
+    await s.append('x'.repeat(90), 1);
+    const held = Array.from({ length: 50 }, (_, i) => s.append(`w${i}`, 1));
+    await new Promise((r) => setImmediate(r));
+    expect(s.listenerCount('space')).toBe(0);
+    for (let done = 0; done < 51; ) {
+      const c = s.readChunk(100);
+      if (!c) {
+        await new Promise((r) => setTimeout(r, 5));
+        continue;
+      }
+      done += c.lines;
+      s.confirm(c);
+    }
+    await Promise.all(held);
+    await s.close();
+  });
+
+  it('refuses to hand out a record whose header was damaged after it was checked, without allocating its length', async () => {
+    const dir = tempDir();
+    const s = await Spool.open(opts(dir));
+    await s.append('good-1', 1);
+    await s.append('good-2', 1);
+    // Damage the second header in place while the spool runs: a length of 2 GB.
+    const seg = join(dir, readdirSync(dir).find((f) => f.endsWith('.wal'))!);
+    const fd = openSync(seg, 'r+');
+    writeSync(fd, Buffer.from([0xff, 0xff, 0xff, 0x7f]), 0, 4, 12 + 'good-1'.length);
+    closeSync(fd);
+    const before = process.memoryUsage().arrayBuffers;
+    expect(s.readChunk(1)!.records).toEqual(['good-1']);
+    expect(s.readChunk(10)).toBeNull();
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(1 << 20);
+    expect(s.error?.message).toMatch(/unreadable record/);
+    await expect(s.append('more', 1)).rejects.toThrow(/unreadable record/);
     await s.close();
   });
 });
