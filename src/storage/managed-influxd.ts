@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync, createWriteStream } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, createWriteStream, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createServer } from 'node:net';
 
@@ -12,6 +12,8 @@ export interface ManagedInfluxd {
   url: string;
   port: number;
   dataDir: string;
+  /** The running influxd's process id (undefined while stopped). */
+  readonly pid: number | undefined;
   stop(): Promise<void>;
   /** Stop without removing data (a durability test takes the server away, then brings it back). */
   kill(): Promise<void>;
@@ -107,11 +109,13 @@ async function startOnce(binary: string, dataDir: string, port: number, startTim
   ].join('\n'));
   const url = `http://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
+  await takeOverDataDir(dataDir, conf);
 
   const logPath = join(dataDir, 'influxd.log');
   const launch = async () => {
     const log = createWriteStream(logPath, { flags: 'a' });
     const c = spawn(binary, ['-config', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+    if (c.pid !== undefined) writeFileSync(join(dataDir, PID_FILE), JSON.stringify({ pid: c.pid, owner: process.pid, config: conf } satisfies PidRecord));
     let tail = '';
     for (const out of [c.stdout!, c.stderr!]) {
       out.pipe(log);
@@ -144,8 +148,87 @@ async function startOnce(binary: string, dataDir: string, port: number, startTim
       c.kill('SIGTERM');
       setTimeout(() => c.kill('SIGKILL'), 10_000).unref();
     });
+    rmSync(join(dataDir, PID_FILE), { force: true });
   };
 
   await launch();
-  return { url, port, dataDir, stop: kill, kill, restart: launch };
+  return { url, port, dataDir, get pid() { return child?.exitCode === null ? child.pid : undefined; }, stop: kill, kill, restart: launch };
+}
+
+/** `<dataDir>/influxd.pid`: the influxd we started there and the process that started it. */
+const PID_FILE = 'influxd.pid';
+interface PidRecord { pid: number; owner: number; config: string }
+
+/** Running (a zombie, exited but not yet reaped by whoever adopted it, is not). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+  } catch {
+    return true;
+  }
+}
+
+/** Linux: argv of a process, or undefined when it is gone or /proc is absent. */
+function cmdline(pid: number): string[] | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return undefined;
+  }
+}
+
+function parentOf(pid: number): number | undefined {
+  try {
+    // Field 4 of /proc/<pid>/stat, after the parenthesised command name.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+const runsConfig = (argv: string[] | undefined, conf: string) => argv !== undefined && /influxd$/.test(argv[0] ?? '') && argv.includes(conf);
+
+/**
+ * Never two influxd on one data directory: an influxd left running there by a dead owner (gridpulse
+ * killed with -9) is stopped; one whose owner still runs (this process, or another gridpulse) is a
+ * clear refusal. Found by the pid file and, on Linux, by its command line.
+ */
+async function takeOverDataDir(dataDir: string, conf: string): Promise<void> {
+  let rec: PidRecord | undefined;
+  try {
+    rec = JSON.parse(readFileSync(join(dataDir, PID_FILE), 'utf8')) as PidRecord;
+  } catch { /* none, or unreadable: the /proc scan below still finds it */ }
+  const found = new Set<number>();
+  const procs = (() => {
+    try {
+      return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number);
+    } catch {
+      return undefined;
+    }
+  })();
+  if (procs) {
+    for (const pid of procs) if (runsConfig(cmdline(pid), conf)) found.add(pid);
+  } else if (rec && isAlive(rec.pid)) {
+    found.add(rec.pid); // no /proc: trust the pid file
+  }
+  for (const pid of found) {
+    const owner = parentOf(pid) ?? rec?.owner;
+    if (owner !== undefined && (owner === process.pid || (owner === rec?.owner && isAlive(owner)))) {
+      throw new ManagedInfluxdError(`process ${owner} already runs an influxd on ${dataDir} (pid ${pid}); a second one would damage its data: stop that gridpulse first, or use another data directory`);
+    }
+    process.kill(pid, 'SIGTERM');
+    const deadline = Date.now() + 10_000;
+    while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+    if (isAlive(pid)) throw new ManagedInfluxdError(`the influxd left running on ${dataDir} (pid ${pid}) does not stop; stop it, then start again`);
+  }
+  rmSync(join(dataDir, PID_FILE), { force: true });
 }
