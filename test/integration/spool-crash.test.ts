@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, readSync, writeSync, closeSync, readdirSync, statSync, truncateSync, appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -113,9 +113,9 @@ const damages: Record<string, (file: string) => void> = {
   'garbage after the last record': (f) => appendFileSync(f, Buffer.from('-01-00 energy_kwh=1 garbage', 'utf8')),
 };
 
-describe('spool: a damaged tail, then two kill -9s, loses no acknowledged reading', () => {
+describe.concurrent('spool: a damaged tail, then two kill -9s, loses no acknowledged reading', () => {
   for (const [name, damage] of Object.entries(damages)) {
-    it(name, async () => {
+    it(name, async ({ expect }) => {
       const dir = tempDir('gridpulse-spool-crash-');
       const ids = (from: number, n: number) => Array.from({ length: n }, (_, i) => `${from + i}-2026-01-00T00:00:00Z-energy`);
       const children: SpoolChild[] = [];
