@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ID_PATTERN, ID_RULE } from '../registry/schema.js';
 
 /**
  * The MQTT payload contract (docs/mqtt.md). One reading is one meter at one device time.
@@ -34,7 +35,7 @@ const timestamp = z.union([
 ]).transform((v) => (typeof v === 'number' ? v : Date.parse(v)));
 
 export const readingSchema = z.object({
-  meter: z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:-]+$/, 'meter id: letters, digits, _ . : - only'),
+  meter: z.string().regex(ID_PATTERN, `meter id: ${ID_RULE}`),
   ts: timestamp,
   energyKwh: z.number().finite().min(0).max(REGISTER_MAX_KWH),
   powerKw: z.number().finite().min(-100_000).max(100_000).optional(),

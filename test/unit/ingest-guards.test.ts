@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeadLetterStore } from '../../ingest/dead-letter.js';
-import { MAX_JSON_DEPTH, nestsDeeperThan } from '../../ingest/decode.js';
+import { MAX_JSON_DEPTH, decodeReadings, nestsDeeperThan } from '../../ingest/decode.js';
 import { Authenticator, clientIdOwner } from '../../ingest/auth.js';
 import { Registry, hashPassword } from '../../src/registry/index.js';
 import { tempDir } from '../support/pipeline.js';
@@ -35,6 +35,13 @@ describe('ingest guards', () => {
     expect(nestsDeeperThan(b(`{"meter":"${'['.repeat(100)}\\"${'{'.repeat(100)}"}`), 2)).toBe(false);
     expect(nestsDeeperThan(b('['.repeat(MAX_JSON_DEPTH)), MAX_JSON_DEPTH)).toBe(false);
     expect(nestsDeeperThan(b('['.repeat(MAX_JSON_DEPTH + 1)), MAX_JSON_DEPTH)).toBe(true);
+  });
+
+  it('readings name meters by the registry\'s one id pattern: .. and .x are invalid_reading, not unknown meters', () => {
+    for (const meter of ['..', '.x', '-m1']) {
+      const d = decodeReadings(Buffer.from(JSON.stringify({ meter, ts: Date.now(), energyKwh: 1 })), 'gw1', () => undefined, { maxBatchReadings: 10, maxClockSkewMs: 600_000, maxAgeMs: 86_400_000 }, Date.now());
+      expect(d.rejects.map((r) => r.code), meter).toEqual(['invalid_reading']);
+    }
   });
 
   it('gives a client id to the longest registered id it starts with, at a separator', () => {
