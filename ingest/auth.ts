@@ -68,7 +68,7 @@ export class Authenticator {
         const count = f && f.until > t ? f.count + 1 : 1;
         this.failures.set(k, { count, until: t + this.lockoutMs });
       }
-      if (this.failures.size > 100_000) this.prune(t);
+      if (this.failures.size > Authenticator.MAX_ENTRIES) this.prune(t);
       return { ok: false, reason: 'bad_credentials' };
     }
     for (const [k] of keys) this.failures.delete(k);
@@ -76,8 +76,18 @@ export class Authenticator {
     return { ok: true, principal: { id: gw.id, role: gw.role } };
   }
 
+  /** Expired entries go; past the cap the oldest go too (insertion order), so memory stays bounded. */
   private prune(t: number): void {
     for (const [k, f] of this.failures) if (f.until <= t) this.failures.delete(k);
+    for (const k of this.failures.keys()) {
+      if (this.failures.size <= Authenticator.MAX_ENTRIES / 2) break;
+      this.failures.delete(k);
+    }
+  }
+
+  static readonly MAX_ENTRIES = 100_000;
+  get trackedFailures(): number {
+    return this.failures.size;
   }
 
   static attach(client: Client, principal: Principal): void {

@@ -75,4 +75,12 @@ describe('ingest guards', () => {
     // A client id of another account is refused even with the right password.
     expect(await auth.check('gw2', 'gw1', pw('right-password'), '10.0.0.1')).toEqual({ ok: false, reason: 'client_id_not_owned' });
   });
+
+  it('keeps its failure records bounded when bad logins come from ever new addresses', async () => {
+    const reg = new Registry({ gateways: [{ id: 'gw1', passwordHash: hashPassword('right-password', { N: 1024 }) }] });
+    const auth = new Authenticator(reg, 5, 60_000, () => 0);
+    // Unknown user names cost no hash, so this is fast; each adds two records.
+    for (let i = 0; i < 60_000; i++) await auth.check(`c${i}`, `nobody${i}`, Buffer.from('x'), `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`);
+    expect(auth.trackedFailures).toBeLessThanOrEqual(Authenticator.MAX_ENTRIES);
+  });
 });
