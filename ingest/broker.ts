@@ -61,15 +61,21 @@ export function limitPacketSize(client: Client, max: number, onOversize: (bytes:
   if (!parser || typeof parseLength !== 'function' || typeof parser._emitError !== 'function') return false;
   parser._parseLength = function (this: PacketParser) {
     const ok = parseLength.call(this);
-    if (ok && this.packet.length > max) {
+    // Until the CONNACK, only a CONNECT (id, credentials, will) is due: a small limit, so that
+    // connections without credentials cannot make the broker hold maxPacketBytes each.
+    const limit = client.connected ? max : Math.min(max, PRE_AUTH_MAX_PACKET_BYTES);
+    if (ok && this.packet.length > limit) {
       onOversize(this.packet.length);
-      this._emitError(new Error(`packet of ${this.packet.length} bytes is over the limit of ${max}`));
+      this._emitError(new Error(`packet of ${this.packet.length} bytes is over the limit of ${limit}`));
       return false;
     }
     return ok;
   };
   return true;
 }
+
+/** Largest packet read before a connection is authenticated. */
+export const PRE_AUTH_MAX_PACKET_BYTES = 64 * 1024;
 
 /**
  * The Aedes broker with GridPulse's hooks. Readings are consumed in `authorizePublish`, the last

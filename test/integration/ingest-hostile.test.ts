@@ -134,6 +134,17 @@ describe('ingest under hostile clients (issue 8)', () => {
     c.end(true);
   });
 
+  it('closes a connection whose first packet announces more than 64 KiB, before any credentials are checked', async () => {
+    const before = await metric(p, /gridpulse_mqtt_oversized_packets_total (\d+)/);
+    const sock = createConnection({ host: '127.0.0.1', port: port() });
+    sock.on('error', () => undefined);
+    const closed = new Promise<void>((res) => sock.once('close', () => res()));
+    // CONNECT, remaining length 1 MiB (varint 0x80 0x80 0x40), then a little of it.
+    sock.write(Buffer.concat([Buffer.from([0x10, 0x80, 0x80, 0x40]), Buffer.alloc(1024)]));
+    await closed;
+    expect(await metric(p, /gridpulse_mqtt_oversized_packets_total (\d+)/)).toBe(before + 1);
+  });
+
   it('refuses reserved and dot ids through the API with 400', async () => {
     // curl, with --path-as-is: fetch() would resolve %2e%2e as a dot segment before sending it.
     const put = async (path: string, body: object) => {
