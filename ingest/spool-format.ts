@@ -1,8 +1,11 @@
 import { fstatSync, readSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import type { Logger } from 'pino';
 
 /**
- * The spool's record format and the scan that recovery runs over a segment file.
+ * The spool's record format, and what recovery reads: the segment scan, ack.json, damage reports.
  * Record: u32 length, u32 crc32(body), u32 line count, body (UTF-8 line protocol).
  */
 export const HEADER = 12;
@@ -75,4 +78,32 @@ export function scanSegment(fd: number, base: number, ackPos: number, verify: (p
   }
   out.size = off;
   return out;
+}
+
+/** The confirmed position saved in `<dir>/ack.json`; 0 (replay everything) when missing or unreadable. */
+export async function readAckFile(dir: string, log?: Logger): Promise<number> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, 'ack.json'), 'utf8');
+  } catch {
+    return 0;
+  }
+  try {
+    const pos = (JSON.parse(text) as { ackPos?: unknown }).ackPos;
+    if (typeof pos === 'number' && Number.isSafeInteger(pos) && pos >= 0) return pos;
+  } catch { /* below */ }
+  log?.warn({ file: join(dir, 'ack.json') }, 'spool: ack.json is unreadable; replaying the whole spool (InfluxDB overwrites the same points)');
+  return 0;
+}
+
+/** One log line per damaged segment tail, saying whether acknowledged readings can be in it. */
+export function logDamage(log: Logger | undefined, d: NonNullable<SegmentScan['damage']>, ackPos: number, lastSegment: boolean): void {
+  const at = { position: d.at, bytesCut: d.bytesAfter, why: d.why };
+  if (d.at + d.bytesAfter <= ackPos) {
+    log?.info(at, 'spool: damaged bytes cut off; all of them were confirmed in InfluxDB before, nothing is lost');
+  } else if (lastSegment && d.kind === 'truncated') {
+    log?.warn(at, 'spool: truncated record at the tail cut off (a write a crash interrupted: with spool.fsync on, not yet acknowledged, and its sender publishes it again)');
+  } else {
+    log?.error(at, 'spool: damaged record cut off with the bytes after it; readings in them not yet confirmed in InfluxDB may have been acknowledged and are lost (see the dead-letter store and InfluxDB for what arrived)');
+  }
 }

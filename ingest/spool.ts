@@ -1,10 +1,10 @@
 import { EventEmitter } from 'node:events';
-import { mkdir, open, readdir, rename, unlink, readFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { closeSync, fsyncSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { Logger } from 'pino';
-import { HEADER, badHeader, recordHeader, scanSegment, type SegmentScan } from './spool-format.js';
+import { HEADER, badHeader, logDamage, readAckFile, recordHeader, scanSegment } from './spool-format.js';
 
 /**
  * The durable spool: an append-only write-ahead log of accepted readings (as line protocol),
@@ -108,7 +108,7 @@ export class Spool extends EventEmitter<{ durable: []; space: []; confirmed: [] 
   private async recover(): Promise<void> {
     await mkdir(this.opts.dir, { recursive: true });
     const names = (await readdir(this.opts.dir)).filter((n) => /^\d{20}\.wal$/.test(n)).sort();
-    const savedAck = await this.readAck();
+    const savedAck = await readAckFile(this.opts.dir, this.log);
     for (const name of names) {
       const base = Number(name.slice(0, 20));
       const fd = openSync(join(this.opts.dir, name), 'r');
@@ -124,7 +124,7 @@ export class Spool extends EventEmitter<{ durable: []; space: []; confirmed: [] 
       seg.size = scan.size;
       this.depthLines += scan.lines;
       ackInside ??= scan.ackInside;
-      if (scan.damage) this.logDamage(scan.damage, savedAck, last);
+      if (scan.damage) logDamage(this.log, scan.damage, savedAck, last);
     }
     if (this.segments.length === 0) this.segments.push({ base: savedAck, size: 0, fd: -1 });
     const first = this.segments[0]!;
@@ -146,32 +146,6 @@ export class Spool extends EventEmitter<{ durable: []; space: []; confirmed: [] 
     await this.deleteConfirmedSegments();
     if (this.depthLines > 0) {
       this.log?.info({ depthLines: this.depthLines, depthBytes: this.durablePos - this.ackPos }, 'spool: replaying readings not yet confirmed in InfluxDB');
-    }
-  }
-
-  private async readAck(): Promise<number> {
-    let text: string;
-    try {
-      text = await readFile(join(this.opts.dir, 'ack.json'), 'utf8');
-    } catch {
-      return 0;
-    }
-    try {
-      const pos = (JSON.parse(text) as { ackPos?: unknown }).ackPos;
-      if (typeof pos === 'number' && Number.isSafeInteger(pos) && pos >= 0) return pos;
-    } catch { /* below */ }
-    this.log?.warn({ file: join(this.opts.dir, 'ack.json') }, 'spool: ack.json is unreadable; replaying the whole spool (InfluxDB overwrites the same points)');
-    return 0;
-  }
-
-  private logDamage(d: NonNullable<SegmentScan['damage']>, ackPos: number, lastSegment: boolean): void {
-    const at = { position: d.at, bytesCut: d.bytesAfter, why: d.why };
-    if (d.at + d.bytesAfter <= ackPos) {
-      this.log?.info(at, 'spool: damaged bytes cut off; all of them were confirmed in InfluxDB before, nothing is lost');
-    } else if (lastSegment && d.kind === 'truncated') {
-      this.log?.warn(at, 'spool: truncated record at the tail cut off (a write a crash interrupted: with spool.fsync on, not yet acknowledged, and its sender publishes it again)');
-    } else {
-      this.log?.error(at, 'spool: damaged record cut off with the bytes after it; readings in them not yet confirmed in InfluxDB may have been acknowledged and are lost (see the dead-letter store and InfluxDB for what arrived)');
     }
   }
 
