@@ -81,6 +81,8 @@ export async function startManagedInfluxd(opts: { dataDir: string; port?: number
   const binary = opts.binary ?? findInfluxd();
   if (!binary) throw new Error('influxd is not installed (Debian: apt-get install -y influxdb)');
   const fixedPort = opts.port ? opts.port : undefined;
+  // First an influxd a dead gridpulse left on this directory: it may hold the port asked for.
+  await takeOverDataDir(resolve(opts.dataDir), join(resolve(opts.dataDir), 'influxdb.conf'));
   if (fixedPort !== undefined && !(await portIsFree(fixedPort))) {
     throw new ManagedInfluxdError(`port ${fixedPort} on 127.0.0.1 is already in use, so a managed influxd cannot listen there: point INFLUX_URL at the server that holds it, or choose another influx.managedPort (GRIDPULSE_INFLUX_MANAGED_PORT; 0 picks a free one)`, true);
   }
@@ -109,7 +111,6 @@ async function startOnce(binary: string, dataDir: string, port: number, startTim
   ].join('\n'));
   const url = `http://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
-  await takeOverDataDir(dataDir, conf);
 
   const logPath = join(dataDir, 'influxd.log');
   const launch = async () => {
@@ -174,6 +175,24 @@ function isAlive(pid: number): boolean {
   }
 }
 
+function exists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function waitUntil(done: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
+}
+
 /** Linux: argv of a process, or undefined when it is gone or /proc is absent. */
 function cmdline(pid: number): string[] | undefined {
   try {
@@ -224,11 +243,12 @@ async function takeOverDataDir(dataDir: string, conf: string): Promise<void> {
       throw new ManagedInfluxdError(`process ${owner} already runs an influxd on ${dataDir} (pid ${pid}); a second one would damage its data: stop that gridpulse first, or use another data directory`);
     }
     process.kill(pid, 'SIGTERM');
-    const deadline = Date.now() + 10_000;
-    while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    if (isAlive(pid)) process.kill(pid, 'SIGKILL');
-    for (let i = 0; i < 100 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 50));
-    if (isAlive(pid)) throw new ManagedInfluxdError(`the influxd left running on ${dataDir} (pid ${pid}) does not stop; stop it, then start again`);
+    if (!(await waitUntil(() => !isAlive(pid), 10_000))) {
+      process.kill(pid, 'SIGKILL');
+      if (!(await waitUntil(() => !isAlive(pid), 5_000))) throw new ManagedInfluxdError(`the influxd left running on ${dataDir} (pid ${pid}) does not stop; stop it, then start again`);
+    }
+    // Then reaped by whoever adopted it: only then are all its threads, and its ports, gone.
+    await waitUntil(() => !exists(pid), 5_000);
   }
   rmSync(join(dataDir, PID_FILE), { force: true });
 }

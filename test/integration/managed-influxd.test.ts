@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { startManagedInfluxd, type ManagedInfluxd } from '../../src/storage/managed-influxd.js';
+import { freePort, startManagedInfluxd, type ManagedInfluxd } from '../../src/storage/managed-influxd.js';
 import { tempDir, waitFor } from '../support/pipeline.js';
 
 /** Running, and not a zombie waiting for whoever adopted it to reap it. */
@@ -31,7 +31,9 @@ function influxdsOn(dir: string): number[] {
 describe('managed influxd: one per data directory, never orphaned for good', () => {
   it('stops the influxd a kill -9ed owner left behind before starting its own, and refuses a second one while the owner lives', async () => {
     const dir = tempDir('gridpulse-influxd-');
-    const child = spawn(process.execPath, ['--import', 'tsx', join(process.cwd(), 'test/support/influxd-child.ts'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // A fixed port, as `gridpulse start` uses by default (8086): the orphan holds it.
+    const port = await freePort();
+    const child = spawn(process.execPath, ['--import', 'tsx', join(process.cwd(), 'test/support/influxd-child.ts'), dir, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
     const first = await new Promise<{ url: string }>((res, rej) => {
       createInterface({ input: child.stdout! }).once('line', (l) => res(JSON.parse(l) as { url: string }));
       child.once('exit', (code) => rej(new Error(`influxd child exited with ${code}`)));
@@ -47,7 +49,8 @@ describe('managed influxd: one per data directory, never orphaned for good', () 
 
     let second: ManagedInfluxd | undefined;
     try {
-      second = await startManagedInfluxd({ dataDir: dir, port: 0 });
+      second = await startManagedInfluxd({ dataDir: dir, port });
+      expect(second.url).toBe(first.url);
       await waitFor(async () => !alive(orphan), 15_000, 'the orphaned influxd to be gone');
       expect(influxdsOn(dir)).toEqual([second.pid]);
       expect((await fetch(`${second.url}/ping`)).status).toBe(204);
