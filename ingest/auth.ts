@@ -18,6 +18,9 @@ export function principalOf(client: Client | null): Principal | undefined {
 
 export type AuthOutcome = { ok: true; principal: Principal } | { ok: false; reason: 'bad_credentials' | 'locked_out' | 'client_id_not_owned' };
 
+/** Longer client ids belong to nobody (aedes enforces a limit only for MQTT 3.1). */
+export const MAX_CLIENT_ID = 64;
+
 /**
  * The account a client id belongs to: the longest registered id that equals the client id or is
  * followed in it by a character outside [A-Za-z0-9] (`gw-demo`, `gw-demo-rejects`, `gw-demo/2`
@@ -25,8 +28,9 @@ export type AuthOutcome = { ok: true; principal: Principal } | { ok: false; reas
  * gateway `gw` exists too.
  */
 export function clientIdOwner(clientId: string, exists: (id: string) => boolean): string | undefined {
+  if (clientId.length > MAX_CLIENT_ID) return undefined;
   if (exists(clientId)) return clientId;
-  for (let i = Math.min(clientId.length, 64) - 1; i > 0; i--) {
+  for (let i = clientId.length - 1; i > 0; i--) {
     const c = clientId.charCodeAt(i);
     const alnum = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
     if (!alnum && exists(clientId.slice(0, i))) return clientId.slice(0, i);

@@ -36,6 +36,9 @@ class RateLimiter {
   }
 }
 
+/** Client-chosen strings (ids, user names, topics: up to 64 KiB each) are cut short in logs. */
+const clip = (s: string | undefined): string | undefined => (s !== undefined && s.length > 128 ? `${s.slice(0, 128)}…(${s.length} characters)` : s);
+
 /** The peer address of a connection: the socket's, or the WebSocket request's. */
 export function sourceAddress(client: Client): string {
   const c = client as unknown as { req?: { connDetails?: { ipAddress?: string } }; conn?: { remoteAddress?: string; socket?: { remoteAddress?: string } } };
@@ -100,7 +103,7 @@ export class Broker {
     // connection. A handler that throws disconnects its client only, and is counted.
     const failed = (client: Client | null, where: string, err: unknown) => {
       metrics.handlerErrors.inc();
-      log.error({ clientId: client?.id, where, err: err instanceof Error ? err.message : String(err) }, 'mqtt: handler error; this client is disconnected');
+      log.error({ clientId: clip(client?.id), where, err: err instanceof Error ? err.message : String(err) }, 'mqtt: handler error; this client is disconnected');
     };
     const aedes = await Aedes.createBroker({
       concurrency: 1000,
@@ -117,7 +120,7 @@ export class Broker {
             return done(null, true);
           }
           metrics.connectionsRefused.inc({ reason: r.reason });
-          log.warn({ clientId: client.id, username, source, reason: r.reason }, 'mqtt: connection refused');
+          log.warn({ clientId: clip(client.id), username: clip(username), source, reason: r.reason }, 'mqtt: connection refused');
           const err = new Error(r.reason) as AuthenticateError;
           // [MQTT-3.2.2-3] return code 4: bad user name or password; 5: not authorized.
           err.returnCode = r.reason === 'bad_credentials' ? 4 : 5;
@@ -148,7 +151,7 @@ export class Broker {
         const what = classifyPublish(p, packet.topic);
         if (what === 'deny') {
           metrics.publishDenied.inc();
-          log.warn({ clientId: client?.id, topic: packet.topic }, 'mqtt: publish outside the client\'s prefix refused; closing');
+          log.warn({ clientId: clip(client?.id), topic: clip(packet.topic) }, 'mqtt: publish outside the client\'s prefix refused; closing');
           return done(new Error(`not authorized to publish on ${packet.topic}`));
         }
         // Readings are consumed here; a retained copy would only pile up in broker memory.
@@ -165,7 +168,7 @@ export class Broker {
       authorizeSubscribe: (client, sub, done) => {
         if (maySubscribe(principalOf(client), sub.topic)) return done(null, sub);
         metrics.subscribeDenied.inc();
-        log.warn({ clientId: client?.id, topic: sub.topic }, 'mqtt: subscription refused (SUBACK 0x80)');
+        log.warn({ clientId: clip(client?.id), topic: clip(sub.topic) }, 'mqtt: subscription refused (SUBACK 0x80)');
         // A null subscription is granted as 0x80 (failure) [MQTT-3.9.3]; an error would close the connection.
         done(null, null);
       },
@@ -184,7 +187,7 @@ export class Broker {
     const max = this.cfg.maxPacketBytes;
     const fitted = limitPacketSize(client, max, (bytes) => {
       this.metrics.oversizedPackets.inc();
-      this.log.warn({ source: sourceAddress(client), clientId: client.id, bytes, maxPacketBytes: max }, 'mqtt: packet over mqtt.maxPacketBytes announced; connection closed before reading it');
+      this.log.warn({ source: sourceAddress(client), clientId: clip(client.id), bytes, maxPacketBytes: max }, 'mqtt: packet over mqtt.maxPacketBytes announced; connection closed before reading it');
     });
     if (!fitted && !this.warnedNoLimit) {
       this.warnedNoLimit = true;

@@ -55,6 +55,7 @@ describe('ingest guards', () => {
     expect(clientIdOwner('gw-demo2', has)).toBe('gw');
     expect(clientIdOwner('mosq-abc', has)).toBeUndefined();
     expect(clientIdOwner('', has)).toBeUndefined();
+    expect(clientIdOwner(`gw-demo-${'x'.repeat(57)}`, has)).toBeUndefined();
   });
 
   it('locks out a guessing (source, user name) pair and a spraying source, never the account elsewhere', async () => {
