@@ -37,7 +37,7 @@ class RateLimiter {
 }
 
 /** Client-chosen strings (ids, user names, topics: up to 64 KiB each) are cut short in logs. */
-const clip = (s: string | undefined): string | undefined => (s !== undefined && s.length > 128 ? `${s.slice(0, 128)}…(${s.length} characters)` : s);
+const clip = (s: string | null | undefined): string | undefined => (typeof s !== 'string' ? undefined : s.length > 128 ? `${s.slice(0, 128)}…(${s.length} characters)` : s);
 
 /** The peer address of a connection: the socket's, or the WebSocket request's. */
 export function sourceAddress(client: Client): string {
@@ -68,7 +68,9 @@ export function limitPacketSize(client: Client, max: number, onOversize: (bytes:
     // connections without credentials cannot make the broker hold maxPacketBytes each.
     const limit = client.connected ? max : Math.min(max, PRE_AUTH_MAX_PACKET_BYTES);
     if (ok && this.packet.length > limit) {
-      onOversize(this.packet.length);
+      try {
+        onOversize(this.packet.length);
+      } catch { /* reporting must not break the parser */ }
       this._emitError(new Error(`packet of ${this.packet.length} bytes is over the limit of ${limit}`));
       return false;
     }
