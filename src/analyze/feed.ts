@@ -51,6 +51,8 @@ export interface FeedStats {
   firstTs: number;
   lastTs: number;
   skippedAfterTo: number;
+  /** Readings more than the analyzer's window behind the newest one (late data, or an input not sorted by time). */
+  late: number;
 }
 
 /**
@@ -66,12 +68,12 @@ export class Feed {
   private pendingTs = Number.NaN;
   private newest = -Infinity;
   private readonly horizonMs: number;
-  readonly stats: FeedStats = { readings: 0, meters: 0, firstTs: Infinity, lastTs: -Infinity, skippedAfterTo: 0 };
+  readonly stats: FeedStats = { readings: 0, meters: 0, firstTs: Infinity, lastTs: -Infinity, skippedAfterTo: 0, late: 0 };
 
   constructor(private readonly analyzer: Analyzer, private readonly lookup: TagLookup, private readonly rejects: Rejects, private readonly toMs = Infinity) {
     this.clock = new DataClock(analyzer);
     this.I = analyzer.options.intervalMs;
-    // A reading further behind the newest than the analyzer's window can no longer be evaluated.
+    // A reading further behind the newest than the analyzer's window comes too late to be judged in full.
     this.horizonMs = (analyzer.options.windowIntervals - 1) * this.I;
   }
 
@@ -91,17 +93,22 @@ export class Feed {
       this.stats.meters++;
     }
     if (r.ts === st.lastTs) return this.rejects.add('duplicate', r.where, `${r.meter} at ${new Date(r.ts).toISOString()}`);
-    if (r.ts < st.lastTs || r.ts < this.newest - this.horizonMs) return this.rejects.add('out_of_order', r.where, `${r.meter} at ${new Date(r.ts).toISOString()}`);
+    // A register earlier than the meter's last one is late data the engine can still file (as the
+    // pipeline does); interval energy cannot be summed out of order.
+    const back = r.ts < st.lastTs;
+    if (back && r.kind === 'energy') return this.rejects.add('out_of_order', r.where, `${r.meter} at ${new Date(r.ts).toISOString()}`);
     if (r.kind === 'energy' ? r.value < 0 : r.value < 0 || r.value > REGISTER_MAX_KWH) {
       return this.rejects.add(r.kind === 'energy' ? 'negative_energy' : 'register_out_of_range', r.where, String(r.value));
     }
+    // Filed all the same, as the pipeline files a gateway's backlog; counted so an unsorted input shows.
+    if (back || r.ts < this.newest - this.horizonMs) this.stats.late++;
     if (r.ts !== this.pendingTs) this.flush();
     this.pendingTs = r.ts;
     const tags = st.tags, meter = r.meter, powerKw = r.powerKw;
     toRegisters(st, r, this.I, (ts, registerKwh) => {
       this.pending.push({ meter, ts, energyKwh: registerKwh, powerKw, gateway: tags.gateway, enterprise: tags.enterprise, county: tags.county, chain: tags.chain, ctMultiplier: tags.ctMultiplier });
     });
-    st.lastTs = r.ts;
+    if (!back) st.lastTs = r.ts;
     this.stats.readings++;
     if (r.ts < this.stats.firstTs) this.stats.firstTs = r.ts;
     if (r.ts > this.stats.lastTs) this.stats.lastTs = r.ts;

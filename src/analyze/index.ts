@@ -31,6 +31,8 @@ export interface AnalyzeSummary {
   /** Readings the analyzer itself could not use (engine counters). */
   tooLate: number;
   skippedAfterTo: number;
+  late: number;
+  windowHours: number;
   pending: string[];
 }
 
@@ -136,7 +138,8 @@ export async function analyze(s: AnalyzeSettings, io: AnalyzeIo): Promise<Analyz
     rows, readings: st?.readings ?? 0, meters: st?.meters ?? 0,
     firstTs: st && Number.isFinite(st.firstTs) ? st.firstTs : null, lastTs: st && Number.isFinite(st.lastTs) ? st.lastTs : null,
     intervalMs: intervalMs ?? null, intervalInferred: s.intervalMs === undefined, rejected: rejects.toJSON(), firstRejects: rejects.first,
-    alerts: Object.fromEntries(Object.entries(byKind).sort()), tooLate: analyzer?.counters().tooLate ?? 0, skippedAfterTo: st?.skippedAfterTo ?? 0, pending,
+    alerts: Object.fromEntries(Object.entries(byKind).sort()), tooLate: analyzer?.counters().tooLate ?? 0, skippedAfterTo: st?.skippedAfterTo ?? 0,
+    late: st?.late ?? 0, windowHours: analyzer ? ((analyzer.options.windowIntervals - 1) * analyzer.options.intervalMs) / 3_600_000 : 0, pending,
   };
 }
 
@@ -165,7 +168,8 @@ export function formatSummary(r: AnalyzeSummary, s: AnalyzeSettings): string {
     `  rejected rows: ${n(total)}${total ? ` (${rej.map(([k, c]) => `${k} ${n(c)}`).join(', ')})` : ''}`,
     ...r.firstRejects.map((x) => `    ${x}`),
   ];
-  if (r.tooLate > 0) lines.push(`  readings too late for the analyzer's window: ${n(r.tooLate)} (sort the input by time)`);
+  if (r.late > 0) lines.push(`  late readings (earlier than the meter's last, or more than ${r.windowHours} h behind the newest): ${n(r.late)}, filed as the pipeline files late data; if the input is not sorted by time, sort it`);
+  if (r.tooLate > 0) lines.push(`  readings the analyzer dropped as too late for its window: ${n(r.tooLate)}`);
   if (r.skippedAfterTo > 0) lines.push(`  rows after --to${s.explain ? '/--at' : ''}: ${n(r.skippedAfterTo)} (not analysed)`);
   lines.push(`  alerts: ${alerts.reduce((t, [, c]) => t + c, 0)}${alerts.length ? ` (${alerts.map(([k, c]) => `${k} ${c}`).join(', ')})` : ''}${s.out ? ` written to ${s.out}` : ''}`);
   for (const p of r.pending) lines.push(`  not yet effective: ${p}`);

@@ -30,7 +30,7 @@ const REASON_TEXT: Record<RejectReason, string> = {
   negative_energy: 'negative energy',
   register_out_of_range: 'register outside 0–999999.99 kWh',
   duplicate: 'duplicate reading (same meter and time)',
-  out_of_order: 'earlier than the meter\'s previous reading (sort the input by time)',
+  out_of_order: 'interval energy earlier than the meter\'s previous reading (sort the input by time)',
   missing_meter: 'empty meter id',
   unknown_meter: 'meter not in the registry',
   wrong_column_count: 'wrong number of columns',

@@ -58,7 +58,7 @@ export type ParsedTime = number | 'bad_timestamp' | 'nonexistent_local_time';
  */
 export function createTimeParser(zone: string): (s: string, after?: number) => ParsedTime {
   const offset = zoneOffset(zone);
-  let lastText = '', lastNaive: number[] | number = 0;
+  let lastText: string | undefined, lastNaive: number[] | number = 0;
   return (s, after) => {
     if (s === lastText) return pick(lastNaive, after);
     const m = ISO.exec(s) ?? DATE_ONLY.exec(s);
