@@ -46,7 +46,7 @@ export function explain(o: { analyzer: Analyzer; calendar: Calendar; meter: stri
   lines.push('', 'detector:');
   lines.push(`  CUSUM ${v.cusum.toFixed(2)} (alerts at ${opt.cusumH}; reference k ${opt.cusumK}, σ units)`);
   lines.push(`  near-zero run ${v.nearZeroRun} intervals (a halt at ${opt.nearZeroRun} below ${opt.nearZeroRatio} × expected)`);
-  lines.push(`  noise σ/expected ${v.noise.toFixed(3)}; ordinary-dip lower quantile ${v.lowQuantile.toFixed(2)} (a drop must go ${opt.qloMargin} below it); recent peak ${v.peakKwh} kWh/interval`);
+  lines.push(`  noise σ/expected ${v.noise.toFixed(3)}; ordinary-dip lower quantile ${v.lowQuantile.toFixed(2)} (a drop must go ${opt.qloMargin} below it); recent peak ${Math.round(v.peakKwh * 100) / 100} kWh/interval`);
   lines.push(`  learning: ${obs} of ${opt.learnIntervals} intervals observed`);
   lines.push(`  drop episode: ${v.episodeSince === null ? 'none' : `open since ${iso(v.episodeSince)}`}${v.outage ? '; in a grid outage' : ''}`);
   const why: string[] = [];
