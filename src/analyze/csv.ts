@@ -58,27 +58,28 @@ export async function readCsv(input: OpenedInput, parseTime: ReturnType<typeof c
         return null;
       }
       rows++;
-      const where = `${name}:${ctx.lines}`;
+      const line = ctx.lines;
+      const where = () => `${name}:${line}`;
       if (rec.length !== layout.width) {
-        rejects.add('wrong_column_count', where, `${rec.length} instead of ${layout.width}`);
+        rejects.add('wrong_column_count', where(), `${rec.length} instead of ${layout.width}`);
         return null;
       }
       const meter = rec[layout.meter]!.trim();
       const t = parseTime(rec[layout.ts]!.trim(), lastTsOf(meter));
       if (typeof t !== 'number') {
-        rejects.add(t, where, rec[layout.ts]);
+        rejects.add(t, where(), rec[layout.ts]);
         return null;
       }
       const value = num(rec[layout.value]);
       if (Number.isNaN(value)) {
-        rejects.add('bad_number', where, `${layout.kind === 'energy' ? CSV_COLUMNS.energy : CSV_COLUMNS.register}="${rec[layout.value]}"`);
+        rejects.add('bad_number', where(), `${layout.kind === 'energy' ? CSV_COLUMNS.energy : CSV_COLUMNS.register}="${rec[layout.value]}"`);
         return null;
       }
-      const row: InputRow = { meter, ts: t, kind: layout.kind, value, where };
+      const row: InputRow = { meter, ts: t, kind: layout.kind, value, source: name, line };
       if (layout.power >= 0 && rec[layout.power] !== '') {
         const p = num(rec[layout.power]);
         if (Number.isNaN(p)) {
-          rejects.add('bad_number', where, `${CSV_COLUMNS.power}="${rec[layout.power]}"`);
+          rejects.add('bad_number', where(), `${CSV_COLUMNS.power}="${rec[layout.power]}"`);
           return null;
         }
         row.powerKw = p;

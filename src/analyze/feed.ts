@@ -1,7 +1,7 @@
 import { DataClock } from '../pipeline/data-clock.js';
 import { REGISTER_MAX_KWH, type EnrichedReading } from '../schemas/reading.js';
 import type { Analyzer } from '../../analytics/index.js';
-import type { InputRow, Rejects } from './rows.js';
+import { whereOf, type InputRow, type Rejects } from './rows.js';
 
 /** Where a meter's readings go in the analyzer: what the registry (or the synthetic one) says. */
 export interface MeterTags {
@@ -78,8 +78,8 @@ export class Feed {
   }
 
   push(r: InputRow): void {
-    if (r.meter === '') return this.rejects.add('missing_meter', r.where);
-    if (!Number.isFinite(r.value)) return this.rejects.add('bad_number', r.where);
+    if (r.meter === '') return this.rejects.add('missing_meter', whereOf(r));
+    if (!Number.isFinite(r.value)) return this.rejects.add('bad_number', whereOf(r));
     if (r.ts > this.toMs) {
       this.stats.skippedAfterTo++;
       return;
@@ -87,18 +87,18 @@ export class Feed {
     let st = this.meters.get(r.meter);
     if (st === undefined) {
       const tags = this.lookup(r.meter, r);
-      if (tags === undefined) return this.rejects.add('unknown_meter', r.where, r.meter);
+      if (tags === undefined) return this.rejects.add('unknown_meter', whereOf(r), r.meter);
       st = { tags, lastTs: -Infinity, regCents: START_CENTS };
       this.meters.set(r.meter, st);
       this.stats.meters++;
     }
-    if (r.ts === st.lastTs) return this.rejects.add('duplicate', r.where, `${r.meter} at ${new Date(r.ts).toISOString()}`);
+    if (r.ts === st.lastTs) return this.rejects.add('duplicate', whereOf(r), `${r.meter} at ${new Date(r.ts).toISOString()}`);
     // A register earlier than the meter's last one is late data the engine can still file (as the
     // pipeline does); interval energy cannot be summed out of order.
     const back = r.ts < st.lastTs;
-    if (back && r.kind === 'energy') return this.rejects.add('out_of_order', r.where, `${r.meter} at ${new Date(r.ts).toISOString()}`);
+    if (back && r.kind === 'energy') return this.rejects.add('out_of_order', whereOf(r), `${r.meter} at ${new Date(r.ts).toISOString()}`);
     if (r.kind === 'energy' ? r.value < 0 : r.value < 0 || r.value > REGISTER_MAX_KWH) {
-      return this.rejects.add(r.kind === 'energy' ? 'negative_energy' : 'register_out_of_range', r.where, String(r.value));
+      return this.rejects.add(r.kind === 'energy' ? 'negative_energy' : 'register_out_of_range', whereOf(r), String(r.value));
     }
     // Filed all the same, as the pipeline files a gateway's backlog; counted so an unsorted input shows.
     if (back || r.ts < this.newest - this.horizonMs) this.stats.late++;

@@ -41,10 +41,13 @@ export interface AnalyzeIo {
   stderr: NodeJS.WriteStream;
 }
 
-/** Without a registry each meter (or CSV enterprise_id) is its own enterprise, county and chain: no roll-ups. */
+/**
+ * Without a registry each meter (or CSV enterprise_id) is its own enterprise, county and chain: no
+ * roll-ups. A file is one source, one gateway (a gap in the whole file reads as gateway_offline).
+ */
 function syntheticTags(meter: string, r: InputRow): MeterTags {
   const ent = r.enterprise ?? meter;
-  return { gateway: r.gateway ?? ent, enterprise: ent, county: ent, chain: ent, ctMultiplier: r.ct ?? 1 };
+  return { gateway: r.gateway ?? r.source, enterprise: ent, county: ent, chain: ent, ctMultiplier: r.ct ?? 1 };
 }
 
 function registryTags(file: string): { lookup: TagLookup; snapshot: RegistryLike } {

@@ -38,7 +38,7 @@ export async function readInflux(r: InfluxRange, sink: (row: InputRow) => void):
     const out: InputRow[] = [];
     for (const x of rows) {
       const ct = Number(x['ct']);
-      const row: InputRow = { meter: String(x['meter'] ?? ''), ts: Number(x['time']), kind: 'register', value: x['register_kwh'] == null ? Number.NaN : Number(x['register_kwh']), where: `influx:${new Date(Number(x['time'])).toISOString()}` };
+      const row: InputRow = { meter: String(x['meter'] ?? ''), ts: Number(x['time']), kind: 'register', value: x['register_kwh'] == null ? Number.NaN : Number(x['register_kwh']), source: `influx ${r.db} at ${new Date(Number(x['time'])).toISOString()}`, line: 0 };
       if (x['enterprise'] != null) row.enterprise = String(x['enterprise']);
       if (x['gateway'] != null) row.gateway = String(x['gateway']);
       if (Number.isFinite(ct) && ct > 0) row.ct = ct;

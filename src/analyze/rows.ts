@@ -13,8 +13,9 @@ export interface InputRow {
   /** Gateway and CT multiplier where the input carries them (simulator files, InfluxDB); the registry wins. */
   gateway?: string;
   ct?: number;
-  /** Where the row came from, for messages: `file:line`. */
-  where: string;
+  /** Where the row came from, for messages: `source:line` (line 0: the source says it all). */
+  source: string;
+  line: number;
 }
 
 export const REJECT_REASONS = [
@@ -36,6 +37,8 @@ const REASON_TEXT: Record<RejectReason, string> = {
   wrong_column_count: 'wrong number of columns',
   malformed_line: 'malformed line',
 };
+
+export const whereOf = (r: { source: string; line: number }): string => (r.line > 0 ? `${r.source}:${r.line}` : r.source);
 
 /** Rejected rows counted by reason; the first few kept with where they were, for the summary. */
 export class Rejects {

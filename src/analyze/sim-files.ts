@@ -15,13 +15,13 @@ const FIELDS = { register: FIELD('register_kwh'), power: FIELD('power_kw'), ct: 
 const unescape = (s: string) => s.replace(/\\(.)/g, '$1');
 
 /** One line-protocol point of the `reading` measurement (src/storage/line-protocol.ts), or null. */
-function fromLine(line: string, where: string): InputRow | null {
+function fromLine(line: string, source: string, n: number): InputRow | null {
   if (!line.startsWith('reading,')) return null;
   const meter = TAGS.meter.exec(line)?.[1];
   const reg = FIELDS.register.exec(line)?.[1];
   const ts = /\s(\d+)\s*$/.exec(line)?.[1];
   if (meter === undefined || reg === undefined || ts === undefined) return null;
-  const row: InputRow = { meter: unescape(meter), ts: Number(ts) * 1000, kind: 'register', value: Number(reg), where };
+  const row: InputRow = { meter: unescape(meter), ts: Number(ts) * 1000, kind: 'register', value: Number(reg), source, line: n };
   const ent = TAGS.enterprise.exec(line)?.[1], gw = TAGS.gateway.exec(line)?.[1];
   if (ent !== undefined) row.enterprise = unescape(ent);
   if (gw !== undefined) row.gateway = unescape(gw);
@@ -34,7 +34,8 @@ function fromLine(line: string, where: string): InputRow | null {
 }
 
 /** Readings of one simulator message line; a garbled message (`raw`) is one malformed line. */
-function fromMessage(line: string, where: string, rejects: Rejects, sink: (r: InputRow) => void): void {
+function fromMessage(line: string, source: string, n: number, rejects: Rejects, sink: (r: InputRow) => void): void {
+  const where = `${source}:${n}`;
   let msg: { gateway?: unknown; readings?: unknown };
   try {
     msg = JSON.parse(line) as typeof msg;
@@ -48,7 +49,7 @@ function fromMessage(line: string, where: string, rejects: Rejects, sink: (r: In
       rejects.add('bad_timestamp', where, String(x.ts));
       continue;
     }
-    const row: InputRow = { meter: typeof x.meter === 'string' ? x.meter : '', ts, kind: 'register', value: typeof x.energyKwh === 'number' ? x.energyKwh : Number.NaN, where };
+    const row: InputRow = { meter: typeof x.meter === 'string' ? x.meter : '', ts, kind: 'register', value: typeof x.energyKwh === 'number' ? x.energyKwh : Number.NaN, source, line: n };
     if (typeof msg.gateway === 'string') row.gateway = msg.gateway;
     if (typeof x.powerKw === 'number') row.powerKw = x.powerKw;
     sink(row);
@@ -61,12 +62,11 @@ export async function readSimulatorFile(input: OpenedInput, format: 'jsonl' | 'l
     lines++;
     if (line.length === 0 || line.startsWith('#')) continue;
     n++;
-    const where = `${input.name}:${lines}`;
-    if (format === 'jsonl') fromMessage(line, where, rejects, sink);
+    if (format === 'jsonl') fromMessage(line, input.name, lines, rejects, sink);
     else {
-      const r = fromLine(line, where);
+      const r = fromLine(line, input.name, lines);
       if (r) sink(r);
-      else rejects.add('malformed_line', where, line.slice(0, 60));
+      else rejects.add('malformed_line', `${input.name}:${lines}`, line.slice(0, 60));
     }
   }
   return n;

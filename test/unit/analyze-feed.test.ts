@@ -6,7 +6,7 @@ import { loadCalendar } from '../../src/analyze/calendar-file.js';
 import type { InputRow } from '../../src/analyze/rows.js';
 
 const I = 900_000;
-const row = (ts: number, value: number, kind: 'energy' | 'register' = 'energy'): InputRow => ({ meter: 'm', ts, kind, value, where: 'x' });
+const row = (ts: number, value: number, kind: 'energy' | 'register' = 'energy'): InputRow => ({ meter: 'm', ts, kind, value, source: 'x', line: 1 });
 
 describe('analyze: interval energy → registers (the seam)', () => {
   it('sums energy in cents, files the start register for a first reading and after a long gap, never invents a gap value', () => {
