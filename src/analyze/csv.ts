@@ -54,15 +54,18 @@ export async function readCsv(input: OpenedInput, parseTime: ReturnType<typeof c
   let layout: Layout | undefined;
   let fatal: Error | undefined;
   let rows = 0;
-  let line = 0;
+  let lineNo = 0;
   const name = input.name;
-  const row = (rec: string[], line: number, bad: string | undefined): void => {
+  const out: InputRow = { meter: '', ts: 0, kind: 'energy', value: 0, source: name, line: 0 };
+  let line = 0;
+  const where = () => `${name}:${line}`;
+  const row = (rec: string[], at: number, bad: string | undefined): void => {
+    line = at;
     if (layout === undefined) {
       layout = layoutOf(rec, name);
       return;
     }
     rows++;
-    const where = () => `${name}:${line}`;
     if (bad !== undefined) return rejects.add('malformed_line', where(), bad);
     if (rec.length !== layout.width) return rejects.add('wrong_column_count', where(), `${rec.length} instead of ${layout.width}`);
     const meter = rec[layout.meter]!.trim();
@@ -70,17 +73,20 @@ export async function readCsv(input: OpenedInput, parseTime: ReturnType<typeof c
     if (typeof t !== 'number') return rejects.add(t, where(), rec[layout.ts]);
     const value = num(rec[layout.value]);
     if (Number.isNaN(value)) return rejects.add('bad_number', where(), `${layout.kind === 'energy' ? CSV_COLUMNS.energy : CSV_COLUMNS.register}="${rec[layout.value]}"`);
-    const r: InputRow = { meter, ts: t, kind: layout.kind, value, source: name, line };
+    let powerKw: number | undefined;
     if (layout.power >= 0 && rec[layout.power] !== '') {
-      const p = num(rec[layout.power]);
-      if (Number.isNaN(p)) return rejects.add('bad_number', where(), `${CSV_COLUMNS.power}="${rec[layout.power]}"`);
-      r.powerKw = p;
+      powerKw = num(rec[layout.power]);
+      if (Number.isNaN(powerKw)) return rejects.add('bad_number', where(), `${CSV_COLUMNS.power}="${rec[layout.power]}"`);
     }
+    let enterprise: string | undefined;
     if (layout.enterprise >= 0) {
-      const e = rec[layout.enterprise]!.trim();
-      if (e !== '') r.enterprise = e;
+      enterprise = rec[layout.enterprise]!.trim();
+      if (enterprise === '') enterprise = undefined;
     }
-    sink(r);
+    // One row object reused: the sink copies what it keeps.
+    out.meter = meter; out.ts = t; out.kind = layout.kind; out.value = value; out.line = line;
+    out.powerKw = powerKw; out.enterprise = enterprise;
+    sink(out);
   };
   // Strings, not Buffers: the stream's decoder keeps a UTF-8 character split across chunks whole.
   input.stream.setEncoding('utf8');
@@ -94,9 +100,9 @@ export async function readCsv(input: OpenedInput, parseTime: ReturnType<typeof c
         try {
           for (let i = 0; i < data.length; i++) {
             const rec = data[i]!;
-            line++;
-            const at = line;
-            line += breaks(rec);
+            lineNo++;
+            const at = lineNo;
+            lineNo += breaks(rec);
             if (rec.length === 1 && rec[0] === '') continue; // an empty line
             row(rec, at, bad.get(i));
           }

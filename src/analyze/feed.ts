@@ -68,6 +68,13 @@ export class Feed {
   private pendingTs = Number.NaN;
   private newest = -Infinity;
   private readonly horizonMs: number;
+  /** The row being filed, for `file` (one bound function, no closure per row). */
+  private cur: InputRow | undefined;
+  private curTags: MeterTags | undefined;
+  private readonly file = (ts: number, registerKwh: number): void => {
+    const r = this.cur!, t = this.curTags!;
+    this.pending.push({ meter: r.meter, ts, energyKwh: registerKwh, powerKw: r.powerKw, gateway: t.gateway, enterprise: t.enterprise, county: t.county, chain: t.chain, ctMultiplier: t.ctMultiplier });
+  };
   readonly stats: FeedStats = { readings: 0, meters: 0, firstTs: Infinity, lastTs: -Infinity, skippedAfterTo: 0, late: 0 };
 
   constructor(private readonly analyzer: Analyzer, private readonly lookup: TagLookup, private readonly rejects: Rejects, private readonly toMs = Infinity) {
@@ -104,10 +111,9 @@ export class Feed {
     if (back || r.ts < this.newest - this.horizonMs) this.stats.late++;
     if (r.ts !== this.pendingTs) this.flush();
     this.pendingTs = r.ts;
-    const tags = st.tags, meter = r.meter, powerKw = r.powerKw;
-    toRegisters(st, r, this.I, (ts, registerKwh) => {
-      this.pending.push({ meter, ts, energyKwh: registerKwh, powerKw, gateway: tags.gateway, enterprise: tags.enterprise, county: tags.county, chain: tags.chain, ctMultiplier: tags.ctMultiplier });
-    });
+    this.cur = r;
+    this.curTags = st.tags;
+    toRegisters(st, r, this.I, this.file);
     if (!back) st.lastTs = r.ts;
     this.stats.readings++;
     if (r.ts < this.stats.firstTs) this.stats.firstTs = r.ts;

@@ -100,7 +100,7 @@ export async function analyze(s: AnalyzeSettings, io: AnalyzeIo): Promise<Analyz
   const sink = (r: InputRow) => {
     rows++;
     if (feed) return feed.push(r);
-    probe!.push(r);
+    probe!.push({ ...r });
     probeLast.set(r.meter, r.ts);
     if (s.intervalMs !== undefined || probe!.length >= PROBE_ROWS) start();
   };

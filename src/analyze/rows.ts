@@ -1,4 +1,7 @@
-/** One input row after parsing, before the analyzer: what every reader (CSV, simulator files, InfluxDB) produces. */
+/**
+ * One input row after parsing, before the analyzer: what every reader (CSV, simulator files, InfluxDB)
+ * produces. A reader may reuse one object for every row: a sink that keeps a row copies it.
+ */
 export interface InputRow {
   meter: string;
   /** Instant the value refers to (end of the interval for energy), epoch ms. */
@@ -7,9 +10,9 @@ export interface InputRow {
   kind: 'energy' | 'register';
   /** kWh, as the meter reports it (secondary side where the registry gives a CT multiplier). */
   value: number;
-  powerKw?: number;
+  powerKw?: number | undefined;
   /** Optional grouping from the input (CSV `enterprise_id`); the registry wins when given. */
-  enterprise?: string;
+  enterprise?: string | undefined;
   /** Gateway and CT multiplier where the input carries them (simulator files, InfluxDB); the registry wins. */
   gateway?: string;
   ct?: number;
