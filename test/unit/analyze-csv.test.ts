@@ -10,7 +10,7 @@ async function read(text: string, chunk = 7): Promise<{ rows: InputRow[]; reject
   const stream = Readable.from(parts.map((p) => Buffer.from(p)), { objectMode: false });
   const rows: InputRow[] = [];
   const rejects = new Rejects();
-  const n = await readCsv({ stream, bytesRead: () => 0, size: undefined, name: 'f.csv' }, createTimeParser('Asia/Shanghai'), (r) => rows.push(r), rejects, () => undefined);
+  const n = await readCsv({ stream, bytesRead: () => 0, size: undefined, name: 'f.csv' }, createTimeParser('Asia/Shanghai'), (r) => rows.push({ ...r }), rejects, () => undefined);
   return { rows, rejects, n };
 }
 
