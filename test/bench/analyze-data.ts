@@ -1,5 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { KOREA_2018_HOLIDAYS } from '../../analytics/index.js';
 
 /**
  * Data for `gridpulse analyze`: the real steel plant (shared/data/steel_industry_15min.csv, UCI 851,
@@ -45,9 +46,22 @@ export function hourlyExample(q: Float64Array): string {
   return `${out.join('\n')}\n`;
 }
 
-// `node dist/test/bench/analyze-data.js [OUT]` writes the example.
+/** The whole 2018 year as 15-minute interval energy in the command's CSV format (no stops injected). */
+export function yearCsv(q: Float64Array): string {
+  const out = ['meter_id,timestamp,energy_kwh'];
+  for (let i = 0; i < q.length; i++) out.push(`steel-1,${kst(quarterEnd(i))},${q[i]!.toFixed(2)}`);
+  return `${out.join('\n')}\n`;
+}
+
+// `node dist/test/bench/analyze-data.js [OUT]` writes the example; `--year DIR` writes steel-2018.csv
+// (the whole year, 15 min) and kr-2018-holidays.json (analytics KOREA_2018_HOLIDAYS) into DIR.
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const src = STEEL_CSV.find((p) => { try { readFileSync(p); return true; } catch { return false; } });
   if (!src) throw new Error('steel_industry_15min.csv not found');
-  writeFileSync(process.argv[2] ?? 'docs/examples/steel-hourly-stop.csv', hourlyExample(steelQuarters(src)));
+  const y = process.argv.indexOf('--year');
+  if (y >= 0) {
+    const dir = process.argv[y + 1] ?? '.';
+    writeFileSync(`${dir}/steel-2018.csv`, yearCsv(steelQuarters(src)));
+    writeFileSync(`${dir}/kr-2018-holidays.json`, `${JSON.stringify(KOREA_2018_HOLIDAYS)}\n`);
+  } else writeFileSync(process.argv[2] ?? 'docs/examples/steel-hourly-stop.csv', hourlyExample(steelQuarters(src)));
 }
