@@ -1,5 +1,5 @@
 import { createReadStream, statSync } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { UsageError } from './rows.js';
 
@@ -47,5 +47,28 @@ export async function openInput(path: string): Promise<OpenedInput> {
     src.on('error', (e) => gunzip.destroy(e));
     stream = src.pipe(gunzip);
   }
-  return { stream, bytesRead: () => bytes, size, name };
+  const guard = lineGuard(name);
+  stream.on('error', (e) => guard.destroy(new UsageError(`cannot read ${name}: ${e.message}`)));
+  return { stream: stream.pipe(guard), bytesRead: () => bytes, size, name };
+}
+
+/** Longest line accepted: parsers hold a line until its end, so one without an end must not grow forever. */
+export const MAX_LINE_BYTES = 1 << 20;
+
+/** Passes bytes through, failing on a line longer than MAX_LINE_BYTES (a binary file, a hostile input). */
+function lineGuard(name: string): Transform {
+  let run = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      const nl = chunk.lastIndexOf(10);
+      if (nl < 0) run += chunk.length;
+      else {
+        // Lines wholly inside the chunk are not measured: a chunk is at most 1 MiB (highWaterMark) anyway.
+        if (run + chunk.indexOf(10) > MAX_LINE_BYTES) return cb(new UsageError(`${name}: a line longer than ${MAX_LINE_BYTES} bytes (is it a CSV file?)`));
+        run = chunk.length - nl - 1;
+      }
+      if (run > MAX_LINE_BYTES) return cb(new UsageError(`${name}: a line longer than ${MAX_LINE_BYTES} bytes (is it a CSV file?)`));
+      cb(null, chunk);
+    },
+  });
 }

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { readCsv } from '../../src/analyze/csv.js';
+import { openInput } from '../../src/analyze/open.js';
 import { Rejects, type InputRow } from '../../src/analyze/rows.js';
 import { createTimeParser } from '../../src/analyze/time.js';
 
@@ -47,5 +51,12 @@ describe('analyze: CSV reader', () => {
     await expect(read('meter,timestamp,energy_kwh\nm1,2026-10-12T00:15+08:00,1\n')).rejects.toThrow(/f\.csv: missing column meter_id/);
     await expect(read('meter_id,timestamp,kwh\n')).rejects.toThrow(/missing column energy_kwh or register_kwh/);
     await expect(read('')).rejects.toThrow(/empty input/);
+  });
+
+  it('refuses a line without end (a binary or hostile file) instead of buffering it', async () => {
+    const p = join(mkdtempSync(join(tmpdir(), 'gridpulse-csv-')), 'long.csv');
+    writeFileSync(p, `meter_id,timestamp,energy_kwh\nm1,${'9'.repeat(3 << 20)}`);
+    const input = await openInput(p);
+    await expect(readCsv(input, createTimeParser('UTC'), () => undefined, new Rejects(), () => undefined)).rejects.toThrow(/a line longer than 1048576 bytes/);
   });
 });
