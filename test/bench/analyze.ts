@@ -1,6 +1,6 @@
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -94,7 +94,7 @@ try {
   console.log(table);
   if (!process.argv.includes('--no-write')) {
     const doc = 'docs/benchmarks.md';
-    const body = `<!-- analyze:start -->\n## \`gridpulse analyze\`\n\nRun ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC: \`npm run bench:analytics\` (\`node dist/test/bench/analyze.js --rows ${ROWS} --meters ${METERS}\`). Machine: ${cpus()[0]?.model ?? '?'}, ${cpus().length} cores (shared); Node ${process.version}; one process.\n\nFile: ${ROWS.toLocaleString('en-US')} rows of 15-minute interval energy (the steel plant tiled over ${METERS} meters), ${mb.toFixed(0)} MiB.\n\n${table}\n<!-- analyze:end -->`;
+    const body = `<!-- analyze:start -->\n## \`gridpulse analyze\`\n\nRun ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC: \`npm run bench:analytics\` (\`node dist/test/bench/analyze.js --rows ${ROWS} --meters ${METERS}\`). Machine: ${cpus()[0]?.model ?? '?'}, ${cpus().length} cores shared with other work (load average ${loadavg()[0]!.toFixed(1)} at the end of the run); Node ${process.version}; one process.\n\nFile: ${ROWS.toLocaleString('en-US')} rows of 15-minute interval energy (the steel plant tiled over ${METERS} meters), ${mb.toFixed(0)} MiB.\n\n${table}\n<!-- analyze:end -->`;
     const cur = existsSync(doc) ? readFileSync(doc, 'utf8') : '';
     const re = /<!-- analyze:start -->[\s\S]*<!-- analyze:end -->/;
     writeFileSync(doc, re.test(cur) ? cur.replace(re, body) : `${cur.trimEnd()}\n\n${body}\n`);
