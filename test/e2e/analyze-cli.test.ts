@@ -118,4 +118,15 @@ describe('gridpulse analyze (CLI)', () => {
     const early = await runAnalyze([f, '--explain', 'plant-a', '--at', '2026-10-14T10:00']);
     expect(early.stdout).toMatch(/still learning/);
   });
+
+  it('enterprise_id groups meters into one enterprise; --progress draws rows and rows/s on stderr', async () => {
+    const text = plantCsv({ ...BASE, meters: ['m1', 'm2'], intervalMin: 15, kind: 'energy' }).trimEnd().split('\n')
+      .map((l, i) => (i === 0 ? `${l},enterprise_id` : `${l},plant-x`)).join('\n');
+    const r = await runAnalyze([tempFile('two.csv', `${text}\n`), '--progress']);
+    expect(r.code, r.stderr).toBe(0);
+    const { alerts } = theStop(r.stdout);
+    expect(alerts.map((a) => `${a.kind} ${a.entity} ${a.since}`)).toEqual(['production_halt plant-x 2026-11-04T10:00:00+08:00']);
+    expect(r.stderr).toMatch(/rows \| [\d,]+ rows\/s/);
+    expect(r.stderr).toMatch(/of 2 meters/);
+  });
 });
