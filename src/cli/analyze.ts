@@ -1,0 +1,47 @@
+import { Command, Option } from 'commander';
+import { analyze, formatSummary, parseSettings, UsageError, type RawAnalyzeOptions } from '../analyze/index.js';
+
+export function registerAnalyze(program: Command): void {
+  program
+    .command('analyze')
+    .description('Run the analyzer offline over readings from CSV files, simulator files or InfluxDB; print the alerts')
+    .argument('[files...]', 'CSV (meter_id,timestamp,energy_kwh|register_kwh[,power_kw,enterprise_id]; gzip ok; - for stdin), or readings.jsonl / readings.lp from `gridpulse simulate`')
+    .option('--influx <url>', 'read stored readings from this InfluxDB instead of files (with --start, --end)')
+    .option('--db <name>', 'InfluxDB database (v1) or bucket', 'gridpulse')
+    .option('--influx-token <token>', 'InfluxDB v2 token or v1 user:password')
+    .option('--start <time>', 'with --influx: first instant to read')
+    .option('--end <time>', 'with --influx: instant to stop before')
+    .option('--registry <file>', 'registry JSON or meters CSV (as `start` takes): enterprises, chains, counties and their roll-ups')
+    .option('--interval <i>', 'auto | 5m | 15m | 30m | 1h', 'auto')
+    .option('--calendar <c>', 'cn | none | FILE (.json list of dates/ranges, or .ics)', 'cn')
+    .option('--timezone <iana>', 'zone of naive timestamps and of the working calendar', 'Asia/Shanghai')
+    .option('--sensitivity <s>', 'low | normal | high', 'normal')
+    .option('--from <time>', 'report alerts raised from here on (earlier data is only learned from)')
+    .option('--to <time>', 'ignore readings after this')
+    .option('--kinds <list>', 'comma-separated alert kinds to report')
+    .option('-o, --out <file>', 'write alerts here instead of stdout')
+    .addOption(new Option('--format <f>', 'alert output format').choices(['jsonl', 'csv']).default('jsonl'))
+    .option('--progress', 'progress bar on stderr even when it is not a terminal')
+    .option('--no-progress', 'no progress bar')
+    .option('--explain <meter>', 'print what the analyzer saw for this meter around --at (expected, actual, noise, detector) instead of alerts')
+    .option('--at <time>', 'with --explain: the instant to explain')
+    // Bad usage (unknown option, missing value) exits 2, like the command's own checks.
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
+    .addHelpText('after', '\nTimes: ISO 8601 with an offset, or naive in --timezone. Exit codes: 0 ok, 2 bad usage or unreadable input. README.md#for-analysts.')
+    .action(async (files: string[], o: RawAnalyzeOptions & { progress?: boolean }, cmd: Command) => {
+      // --progress/--no-progress: only when given explicitly; otherwise a TTY decides.
+      const explicit = cmd.getOptionValueSource('progress') === 'cli';
+      try {
+        const settings = parseSettings(files, { ...o, ...(explicit ? {} : { progress: undefined }) });
+        const summary = await analyze(settings, { stdout: process.stdout, stderr: process.stderr });
+        process.stderr.write(formatSummary(summary, settings));
+      } catch (err) {
+        if (err instanceof UsageError) {
+          process.stderr.write(`gridpulse analyze: ${err.message}\n`);
+          process.exitCode = 2;
+          return;
+        }
+        throw err;
+      }
+    });
+}

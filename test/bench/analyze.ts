@@ -1,0 +1,104 @@
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { parse } from 'csv-parse';
+import Papa from 'papaparse';
+import { analyze, parseSettings } from '../../src/analyze/index.js';
+import { kst, quarterEnd, STEEL_CSV, steelQuarters } from './analyze-data.js';
+
+/**
+ * `npm run bench:analytics` (after the engine bench) or `node dist/test/bench/analyze.js [--rows N] [--meters M] [--no-write]`:
+ * end-to-end rows/s of `gridpulse analyze` on one CSV file (interval energy, 15 min, the steel plant
+ * tiled over M meters with per-meter scaling), beside a same-run baseline: csv-parse alone reading the
+ * same file and doing nothing with the rows, and Papa Parse (the parser the command uses) alone. Single process, one core. Updates docs/benchmarks.md.
+ */
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : def;
+}
+const ROWS = Number(arg('rows', '10000000'));
+const METERS = Number(arg('meters', '1000'));
+
+async function makeFile(path: string): Promise<void> {
+  const src = STEEL_CSV.find((p) => existsSync(p));
+  const q = src ? steelQuarters(src) : Float64Array.from({ length: 35_040 }, (_, i) => 30 + 25 * Math.sin((i / 96) * 2 * Math.PI));
+  const out = createWriteStream(path);
+  out.write('meter_id,timestamp,energy_kwh\n');
+  let buf = '';
+  const steps = Math.ceil(ROWS / METERS);
+  let n = 0;
+  for (let i = 0; i < steps && n < ROWS; i++) {
+    const ts = kst(quarterEnd(i % q.length) + Math.floor(i / q.length) * 365 * 86_400_000);
+    for (let m = 0; m < METERS && n < ROWS; m++, n++) {
+      buf += `m${m},${ts},${(q[i % q.length]! * (0.5 + (m % 7) / 7)).toFixed(2)}\n`;
+      if (buf.length > 1 << 20) {
+        if (!out.write(buf)) await once(out, 'drain');
+        buf = '';
+      }
+    }
+  }
+  out.end(buf);
+  await once(out, 'close');
+}
+
+async function csvParseOnly(path: string): Promise<number> {
+  let rows = 0;
+  const { createReadStream } = await import('node:fs');
+  await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), parse({ on_record: () => { rows++; return null; } }));
+  return rows;
+}
+
+async function papaOnly(path: string): Promise<number> {
+  let rows = 0;
+  const { createReadStream } = await import('node:fs');
+  const stream = createReadStream(path, { highWaterMark: 1 << 20, encoding: 'utf8' });
+  await new Promise<void>((resolve, reject) => Papa.parse<string[]>(stream, { delimiter: ',', chunk: (r) => { rows += r.data.length; }, complete: () => resolve(), error: reject }));
+  return rows;
+}
+
+const sink = () => new Writable({ write: (_c, _e, cb) => cb() }) as unknown as NodeJS.WritableStream;
+
+const dir = mkdtempSync(join(tmpdir(), 'gridpulse-analyze-bench-'));
+try {
+  const file = join(dir, 'readings.csv');
+  let t = performance.now();
+  await makeFile(file);
+  const mb = statSync(file).size / 2 ** 20;
+  console.log(`file: ${ROWS.toLocaleString('en-US')} rows, ${METERS} meters, ${mb.toFixed(0)} MiB, written in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+
+  t = performance.now();
+  const baseRows = await csvParseOnly(file);
+  const baseS = (performance.now() - t) / 1000;
+  t = performance.now();
+  const papaRows = await papaOnly(file);
+  const papaS = (performance.now() - t) / 1000;
+
+  const settings = parseSettings([file], { calendar: 'none', timezone: 'Asia/Seoul', progress: false });
+  const rss0 = process.memoryUsage().rss;
+  let peak = rss0;
+  const mem = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
+  t = performance.now();
+  const summary = await analyze(settings, { stdout: sink(), stderr: process.stderr });
+  const runS = (performance.now() - t) / 1000;
+  clearInterval(mem);
+  const rate = (n: number, s: number) => Math.round(n / s).toLocaleString('en-US');
+  const rows = [
+    ['baseline: csv-parse alone, same file (rows counted, nothing else)', `${rate(baseRows, baseS)} rows/s`, `${baseS.toFixed(1)} s`],
+    ['baseline: Papa Parse alone (the parser `analyze` uses), same file', `${rate(papaRows, papaS)} rows/s`, `${papaS.toFixed(1)} s`],
+    ['`gridpulse analyze` end to end', `${rate(summary.rows, runS)} rows/s`, `${runS.toFixed(1)} s, ${summary.readings.toLocaleString('en-US')} readings analysed, ${Object.values(summary.alerts).reduce((a, b) => a + b, 0)} alerts, peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB`],
+  ];
+  const table = ['| figure | result | conditions |', '|---|---|---|', ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  console.log(table);
+  if (!process.argv.includes('--no-write')) {
+    const doc = 'docs/benchmarks.md';
+    const body = `<!-- analyze:start -->\n## \`gridpulse analyze\`\n\nRun ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC: \`npm run bench:analytics\` (\`node dist/test/bench/analyze.js --rows ${ROWS} --meters ${METERS}\`). Machine: ${cpus()[0]?.model ?? '?'}, ${cpus().length} cores shared with other work (load average ${loadavg()[0]!.toFixed(1)} at the end of the run); Node ${process.version}; one process.\n\nFile: ${ROWS.toLocaleString('en-US')} rows of 15-minute interval energy (the steel plant tiled over ${METERS} meters), ${mb.toFixed(0)} MiB.\n\n${table}\n<!-- analyze:end -->`;
+    const cur = existsSync(doc) ? readFileSync(doc, 'utf8') : '';
+    const re = /<!-- analyze:start -->[\s\S]*<!-- analyze:end -->/;
+    writeFileSync(doc, re.test(cur) ? cur.replace(re, body) : `${cur.trimEnd()}\n\n${body}\n`);
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
