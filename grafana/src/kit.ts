@@ -24,6 +24,15 @@ export interface InfluxQuery extends DataQuery {
   resultFormat: 'time_series' | 'table';
   alias?: string;
 }
+/** The Prometheus datasource's query model (Grafana's prometheus plugin, PromQuery). */
+export interface PromQuery extends DataQuery {
+  expr: string;
+  legendFormat?: string;
+  range?: boolean;
+  instant?: boolean;
+  editorMode?: 'code' | 'builder';
+  interval?: string;
+}
 /** An InfluxQL annotation (tags mode): title, text and tags read from the columns named here. */
 export interface InfluxAnnotationTarget extends InfluxQuery {
   fromAnnotations: true;
