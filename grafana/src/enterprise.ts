@@ -32,6 +32,7 @@ export function enterprise(): Dashboard {
       stat({
         id: 3, title: '生产指数 · Index (range)', grid: { x: 16, y: 1, w: 8, h: 9 }, unit: 'none', decimals: 1, thresholds: INDEX_STEPS,
         description: '100 × actual ÷ expected over the time range, from the analyzer\'s values; and the energy it fell short by.',
+        overrides: [{ matcher: { id: 'byFrameRefID', options: 'B' }, properties: [{ id: 'unit', value: 'kwatth' }, { id: 'decimals', value: 0 }, { id: 'color', value: { mode: 'fixed', fixedColor: 'blue' } }] }],
         targets: [
           influx(`SELECT 100 * sum("actual_kwh") / sum("expected_kwh") AS "index" FROM "${EXPECTED}" WHERE $timeFilter AND ${ENT}`, { alias: '指数 index' }),
           influx(`SELECT sum("expected_kwh") - sum("actual_kwh") AS "shortfall_kwh" FROM "${EXPECTED}" WHERE $timeFilter AND ${ENT}`, { refId: 'B', alias: '缺口 shortfall kWh' }),

@@ -1,5 +1,10 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allPanels, byUid, influxUid, interpolate, parseInterval, type Dashboard, type Row, type VarValue } from '../support/grafana.js';
+import { ROOT, allPanels, byUid, influxUid, interpolate, parseInterval, type Dashboard, type Row, type VarValue } from '../support/grafana.js';
+import { launch, pictureOf, render } from '../support/grafana-render.js';
+import { tempDir } from '../support/pipeline.js';
 import { MEASUREMENTS, RANGE, incidentSelection, influxDashboards, resolveVariables, runCity, type CityRun } from '../support/grafana-city.js';
 
 /**
@@ -164,4 +169,36 @@ describe('what the panels show', () => {
     expect(silent.every((r) => r.readings === 0)).toBe(true);
     expect(rows.filter((r) => r.meter !== run.silentMeter.meter && (r.time as number) < RANGE.toMs - 3_600_000).every((r) => r.readings === 4)).toBe(true);
   });
+});
+
+describe('pictures of the dashboards (ECharts in headless Chromium, from the same queries)', () => {
+  let browser: Browser;
+  beforeAll(async () => { browser = await launch(); }, 60_000);
+  afterAll(async () => browser?.close());
+  // GRIDPULSE_PICTURES_OUT=docs/grafana keeps them (the README shows those); otherwise a temporary folder.
+  const out = process.env.GRIDPULSE_PICTURES_OUT ? join(ROOT, process.env.GRIDPULSE_PICTURES_OUT) : tempDir('gridpulse-pictures-');
+
+  for (const d of influxDashboards()) {
+    it(`${d.uid}: every panel drawn from its query results`, async () => {
+      const s = scopes.get(d.uid)!;
+      const results = new Map<string, Row[]>();
+      for (const p of allPanels(d.panels)) for (const t of p.targets ?? []) {
+        results.set(`${p.id}/${t.refId}`, await run.query(interpolate(t.query!, { ...s, ...RANGE, intervalMs: parseInterval(p.interval ?? '15m') }, d.templating.list)));
+      }
+      const a = d.annotations.list.find((x) => !x.builtIn)!;
+      const anns = (await run.query(interpolate(a.target!.query!, { ...s, ...RANGE, intervalMs: 60_000 }, d.templating.list))).map((r) => ({ time: r.time as number, title: String(r.title) }));
+      const chosen = d.templating.list.filter((v) => v.type !== 'custom').map((v) => `${v.name} = ${'all' in s.vars[v.name]! ? 'All' : (s.vars[v.name] as { values: string[] }).values.join(', ')}`).join(' · ');
+      const shown = Object.fromEntries(Object.entries(s.vars).map(([k, v]) => [k, 'all' in v ? 'All' : v.values.join(', ')]));
+      const pic = pictureOf(d, results, anns, `${chosen} · ${new Date(RANGE.fromMs).toISOString().slice(0, 10)} – ${new Date(RANGE.toMs).toISOString().slice(0, 10)} (UTC) · simulated city, seed 11`, shown);
+      const r = await render(browser, pic);
+      const panels = allPanels(d.panels);
+      expect(r.charts).toBe(panels.filter((p) => p.type === 'timeseries' || p.type === 'status-history').length);
+      expect(r.tables).toBe(panels.filter((p) => p.type === 'table').length);
+      expect(r.stats).toBe(pic.panels.filter((p) => p.type === 'stat').reduce((n, p) => n + p.series.length, 0));
+      for (const p of pic.panels.filter((x) => x.type === 'timeseries')) expect(p.series.length, p.title).toBeGreaterThan(0);
+      expect(r.png.length).toBeGreaterThan(50_000);
+      mkdirSync(out, { recursive: true });
+      writeFileSync(join(out, `${d.uid}.png`), r.png);
+    });
+  }
 });

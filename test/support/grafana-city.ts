@@ -12,7 +12,7 @@ import { allPanels, dashboards, influxQuery, interpolate, type Dashboard, type R
 export const START = '2026-09-01T00:00:00+08:00';
 export const DAYS = 17;
 /** The dashboards' time range: the last three simulated days (judged by the analyzer). */
-export const RANGE = { fromMs: Date.parse('2026-09-15T00:00:00+08:00'), toMs: Date.parse('2026-09-18T00:00:00+08:00') };
+export const RANGE = { fromMs: Date.parse('2026-09-15T00:00:00+08:00'), toMs: Date.parse('2026-09-17T23:59:59+08:00') };
 /** Measurements the dashboards read, each written by the pipeline. */
 export const MEASUREMENTS = ['reading', 'alert', 'production_index', 'enterprise_expected'] as const;
 
