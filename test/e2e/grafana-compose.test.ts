@@ -92,5 +92,11 @@ describe('docker-compose.yml (parsed; no Docker engine here to run it)', () => {
     const dsText = read('grafana/provisioning/datasources/datasources.yaml');
     for (const [, name] of dsText.matchAll(/^[^#\n]*\$\{(\w+)\}/gm)) expect(Object.keys(s.grafana!.environment ?? {}), `grafana needs ${name}`).toContain(name);
     expect(s.grafana!.environment!.INFLUX_TOKEN).toBe(s.influxdb!.environment!.DOCKER_INFLUXDB_INIT_ADMIN_TOKEN);
+    // The home dashboard is one of the provisioned files, and the image is the version whose schema the dashboards are checked against.
+    const home = String(s.grafana!.environment!.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH);
+    expect(home.startsWith('/var/lib/grafana/dashboards/')).toBe(true);
+    expect(dashboardFiles()).toContain(home.split('/').pop());
+    const pinned = JSON.parse(read('package.json')).devDependencies['@grafana/schema'] as string;
+    expect(s.grafana!.image).toBe(`grafana/grafana:${pinned}`);
   });
 });

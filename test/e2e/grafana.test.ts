@@ -191,14 +191,15 @@ describe('pictures of the dashboards (ECharts in headless Chromium, from the sam
       const shown = Object.fromEntries(Object.entries(s.vars).map(([k, v]) => [k, 'all' in v ? 'All' : v.values.join(', ')]));
       const pic = pictureOf(d, results, anns, `${chosen} · ${new Date(RANGE.fromMs).toISOString().slice(0, 10)} – ${new Date(RANGE.toMs).toISOString().slice(0, 10)} (UTC) · simulated city, seed 11`, shown);
       const r = await render(browser, pic);
+      // Written before the checks, so a picture with an empty panel can be looked at.
+      mkdirSync(out, { recursive: true });
+      writeFileSync(join(out, `${d.uid}.png`), r.png);
       const panels = allPanels(d.panels);
       expect(r.charts).toBe(panels.filter((p) => p.type === 'timeseries' || p.type === 'status-history').length);
       expect(r.tables).toBe(panels.filter((p) => p.type === 'table').length);
       expect(r.stats).toBe(pic.panels.filter((p) => p.type === 'stat').reduce((n, p) => n + p.series.length, 0));
       for (const p of pic.panels.filter((x) => x.type === 'timeseries')) expect(p.series.length, p.title).toBeGreaterThan(0);
       expect(r.png.length).toBeGreaterThan(50_000);
-      mkdirSync(out, { recursive: true });
-      writeFileSync(join(out, `${d.uid}.png`), r.png);
     });
   }
 });
