@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -174,9 +174,13 @@ describe('what the panels show', () => {
 describe('pictures of the dashboards (ECharts in headless Chromium, from the same queries)', () => {
   let browser: Browser;
   beforeAll(async () => { browser = await launch(); }, 60_000);
-  afterAll(async () => browser?.close());
   // GRIDPULSE_PICTURES_OUT=docs/grafana keeps them (the README shows those); otherwise a temporary folder.
-  const out = process.env.GRIDPULSE_PICTURES_OUT ? join(ROOT, process.env.GRIDPULSE_PICTURES_OUT) : tempDir('gridpulse-pictures-');
+  const keep = process.env.GRIDPULSE_PICTURES_OUT;
+  const out = keep ? join(ROOT, keep) : tempDir('gridpulse-pictures-');
+  afterAll(async () => {
+    await browser?.close();
+    if (!keep) rmSync(out, { recursive: true, force: true });
+  });
 
   for (const d of influxDashboards()) {
     it(`${d.uid}: every panel drawn from its query results`, async () => {
