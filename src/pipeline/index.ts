@@ -8,10 +8,11 @@ import { createMetrics, type Metrics } from '../metrics.js';
 import { Registry, saveRegistry } from '../registry/index.js';
 import { createInfluxClient, detectApiVersion, routeClientLogs, type InfluxClient } from '../storage/influx.js';
 import { findInfluxd, startManagedInfluxd, type ManagedInfluxd } from '../storage/managed-influxd.js';
+import { PointsWriter } from '../storage/points-writer.js';
 import { buildApp, type ReadinessCheck } from '../api/index.js';
-import { AlertAcks } from '../api/alert-acks.js';
-import { createIngest, ALERT_TOPIC_ROOT, type Ingest } from '../../ingest/index.js';
-import { createAnalyzer, toLineProtocol, type Analyzer, type AlertUpdate } from '../../analytics/index.js';
+import { createIngest, type Ingest } from '../../ingest/index.js';
+import { createAnalyzer, type Analyzer, type Alert } from '../../analytics/index.js';
+import { createAlerts, type AlertsStage, type AlertLocation } from '../../alerts/index.js';
 import { DataClock } from './data-clock.js';
 
 export interface Pipeline {
@@ -20,6 +21,8 @@ export interface Pipeline {
   readonly metrics: Metrics;
   readonly ingest: Ingest;
   readonly analyzer?: Analyzer;
+  /** Alert store, lifecycle, outbox and channels (present when the analyzer runs). */
+  readonly alerts?: AlertsStage;
   /** The analyzer's event time when `analytics.clock=data`. */
   readonly dataClock?: DataClock;
   readonly app: FastifyInstance;
@@ -30,10 +33,27 @@ export interface Pipeline {
   stop(): Promise<void>;
 }
 
+/** Where an alert is, for filters and suppression windows. */
+function locator(registry: Registry) {
+  return (a: Alert): AlertLocation => {
+    const ent = (id: string | undefined): AlertLocation => {
+      const e = id ? registry.enterprise(id) : undefined;
+      return e ? { enterprise: e.id, county: e.county, ...(e.chains[0] ? { chain: e.chains[0] } : {}) } : {};
+    };
+    switch (a.scope) {
+      case 'enterprise': return ent(a.entity);
+      case 'meter': return ent(registry.tagsFor(a.entity)?.enterprise);
+      case 'gateway': return ent(registry.gateway(a.entity)?.enterprise);
+      case 'chain': return { chain: a.entity };
+      case 'county': return { county: a.entity };
+    }
+  };
+}
+
 /**
- * Wiring, in the order a reading travels: registry → ingest (broker → spool → writer) → InfluxDB,
- * with accepted readings also handed to the analyzer, whose alerts go out over MQTT, the API and
- * InfluxDB (for Grafana annotations).
+ * Builds the stages in the order a reading travels and starts them: registry → ingest (broker →
+ * spool → writer) → InfluxDB; accepted readings → analyzer → alerts stage (store, lifecycle,
+ * outbox, channels, SSE, MQTT) and, through the alert store, the analyzer's points → InfluxDB.
  */
 export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline> {
   const dataDir = resolve(cfg.dataDir);
@@ -79,6 +99,28 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
     analyzer!.heard(contacts);
   } : undefined;
   const ingest = await createIngest(cfg, { registry, metrics, log, sink, heard });
+
+  const alerts = analyzer ? createAlerts({
+    file: join(dataDir, 'alerts', 'alerts.sqlite'),
+    locale: cfg.alerts.locale,
+    ...(cfg.alerts.publicUrl ? { publicUrl: cfg.alerts.publicUrl } : {}),
+    flapWindowMs: cfg.alerts.flapWindowMinutes * 60_000,
+    flapNotifyLimit: cfg.alerts.flapNotifyLimit,
+    retryBaseMs: cfg.alerts.retryBaseMs,
+    retryMaxMs: cfg.alerts.retryMaxMs,
+    ...(cfg.alerts.channelsFile ? { channels: cfg.alerts.channelsFile } : {}),
+    ...(cfg.analytics.webhookUrl ? { webhook: { url: cfg.analytics.webhookUrl, ...(cfg.alerts.webhookSecret ? { secret: cfg.alerts.webhookSecret } : {}) } } : {}),
+    sse: { maxBufferedBytes: cfg.http.sseMaxBufferedBytes, maxStallMs: cfg.http.sseMaxStallMs },
+  }, {
+    log,
+    locate: locator(registry),
+    publish: (topic, payload) => ingest.publish(topic, payload),
+    onSseDrop: (reason) => metrics.sseDropped.inc({ reason }),
+    onDelivered: (channel, createdAt) => {
+      metrics.alertDelivered.inc({ channel });
+      metrics.alertDeliveryDelay.observe({ channel }, (Date.now() - createdAt) / 1000);
+    },
+  }) : undefined;
 
   // InfluxDB: configured, managed (a local influxd), or absent (readings wait in the spool).
   let managed: ManagedInfluxd | undefined;
@@ -135,18 +177,20 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
   if (influxUrl) influxNote = `connecting to InfluxDB at ${influxUrl}; readings wait in the spool`;
   const influxReady = influxUrl ? connectInflux() : Promise.resolve();
 
-  // Alerts: MQTT topic per kind, InfluxDB for annotations, optional webhook.
-  if (analyzer) {
-    analyzer.on('alertUpdate', (u: AlertUpdate) => {
-      const a = u.alert;
-      if (u.change === 'opened') metrics.alerts.inc({ kind: a.kind });
-      ingest.publish(`${ALERT_TOPIC_ROOT}/${a.kind}`, JSON.stringify(u));
-      if (influx) influx.writeApi({ gzipThreshold: 1000 }).writeRecords(toLineProtocol([], [a]));
-      if (cfg.analytics.webhookUrl) {
-        fetch(cfg.analytics.webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(u), signal: AbortSignal.timeout(10_000) })
-          .catch((err: Error) => log.warn({ err: err.message }, 'alert webhook failed'));
-      }
+  // The analyzer's outputs go through the alerts stage: alert changes and index points are rows in
+  // its SQLite store first, then InfluxDB (points writer), MQTT, SSE and the people channels.
+  let pointsWriter: PointsWriter | undefined;
+  if (analyzer && alerts) {
+    analyzer.on('alertUpdate', (u) => {
+      if (u.change === 'opened') metrics.alerts.inc({ kind: u.alert.kind });
     });
+    alerts.attach(analyzer);
+    alerts.start();
+    pointsWriter = new PointsWriter(alerts.store, () => influx, log.child({ stage: 'points' }));
+    pointsWriter.start();
+    metrics.sources.channels = () => alerts.channels();
+    metrics.sources.sseClients = () => alerts.sse.size;
+    metrics.sources.pointsQueued = () => alerts.store.pointsDepth();
   }
   const tickTimer = analyzer ? setInterval(() => (dataClock ? dataClock.advance() : analyzer!.tick(Date.now())), dataClock ? 100 : 5000) : undefined;
   const checkpointTimer = analyzer ? setInterval(() => {
@@ -164,40 +208,38 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
     if (spool.full) reasons.push(`spool at its cap (${spool.depthBytes} of ${cfg.spool.maxBytes} bytes unconfirmed): PUBACKs withheld until InfluxDB catches up`);
     const spoolErr = ingest.spoolError();
     if (spoolErr) reasons.push(`spool write failed: ${spoolErr.message}`);
-    metrics.spoolDepthReadings.set(spool.depthLines);
-    metrics.spoolDepthBytes.set(spool.depthBytes);
-    metrics.spoolDiskBytes.set(spool.diskBytes);
-    metrics.spoolFull.set(spool.full ? 1 : 0);
-    metrics.spoolFsyncs.set(spool.fsyncs);
     return {
       ready: reasons.length === 0,
       reasons,
       checks: { broker: { listening: listeners }, influx: { url: influxUrl ?? null, connected: influx !== undefined, ...state }, spool },
     };
   };
-  const gaugeTimer = setInterval(readiness, 2000);
+  metrics.sources.spool = () => ingest.spoolStats();
 
-  const acks = new AlertAcks(join(dataDir, 'analytics', 'acks.json'));
-  const app = await buildApp({ registry, metrics, readiness, token: cfg.http.token, analyzer, acks, logger: log });
-  app.addHook('onRequest', async () => void readiness());
+  const app = await buildApp({
+    registry, metrics, readiness, token: cfg.http.token, logger: log, bodyLimitBytes: cfg.http.bodyLimitBytes, authReads: cfg.http.authReads,
+    ...(alerts ? { alerts } : {}), ...(analyzer ? { productionIndex: () => analyzer!.productionIndex() } : {}),
+  });
   await app.listen({ host: cfg.http.host, port: cfg.http.port });
   const httpPort = (app.server.address() as { port: number }).port;
   log.info({ http: httpPort, mqtt: listeners.tcp, ws: listeners.ws, tls: listeners.tls }, 'gridpulse started');
 
   return {
-    config: cfg, registry, metrics, ingest, analyzer, dataClock, app,
+    config: cfg, registry, metrics, ingest, analyzer, alerts, dataClock, app,
     ports: { mqtt: listeners.tcp!, ws: listeners.ws, tls: listeners.tls, http: httpPort },
     influxUrl: () => influxUrl,
     readiness,
     async stop() {
       stopping = true;
-      clearInterval(gaugeTimer);
       if (tickTimer) clearInterval(tickTimer);
       if (checkpointTimer) clearInterval(checkpointTimer);
+      alerts?.sse.close();
       await app.close();
       await ingest.close();
       await influxReady;
       if (analyzer) await analyzer.checkpoint(checkpointFile).catch((err: Error) => log.warn({ err: err.message }, 'analyzer checkpoint failed'));
+      await pointsWriter?.stop();
+      await alerts?.close();
       await managed?.stop();
       log.info('gridpulse stopped');
     },
