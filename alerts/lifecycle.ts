@@ -108,10 +108,13 @@ export class Lifecycle {
     const e = this.store.tx(() => {
       const cur = this.store.alert(id);
       if (!cur) throw new HandError('not_found', `alert ${id} not found`);
-      const allowed = change === 'acknowledged' ? cur.state === 'open' : cur.state === 'open' || cur.state === 'acknowledged' || cur.state === 'suppressed';
-      if (!allowed) throw new HandError('conflict', `alert ${id} is ${cur.state}; it cannot be ${change}`);
+      // An alert is acknowledged once, whatever its state (an analyst may confirm one that already
+      // recovered: it stays resolved); only open, acknowledged or suppressed ones can be resolved.
+      const allowed = change === 'acknowledged' ? !cur.acknowledged : cur.state === 'open' || cur.state === 'acknowledged' || cur.state === 'suppressed';
+      if (!allowed) throw new HandError('conflict', change === 'acknowledged' ? `alert ${id} was already acknowledged by ${cur.acknowledged!.by}` : `alert ${id} is ${cur.state}; it cannot be resolved`);
       const handled = { by, at: now, ...(comment ? { comment } : {}) };
-      const next: StoredAlert = { ...cur, state: change, updatedAt: now, ...(change === 'acknowledged' ? { acknowledged: handled } : { resolved: handled }) };
+      const state = change === 'acknowledged' && cur.state !== 'open' ? cur.state : change;
+      const next: StoredAlert = { ...cur, state, updatedAt: now, ...(change === 'acknowledged' ? { acknowledged: handled } : { resolved: handled }) };
       return this.record(next, id, change, by, cur.state !== 'suppressed', comment);
     });
     this.onCommitted(e);
