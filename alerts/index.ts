@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { AlertStore } from './store.js';
 import { Lifecycle } from './lifecycle.js';
@@ -65,6 +66,9 @@ export interface AlertsStage {
   start(): void;
   close(): Promise<void>;
 }
+
+/** Where the pipeline keeps the alert store: <dataDir>/alerts/alerts.sqlite. */
+export const alertStoreFile = (dataDir: string) => join(dataDir, 'alerts', 'alerts.sqlite');
 
 export const ALERT_TOPIC = (kind: string) => `gridpulse/v1/alerts/${kind}`;
 

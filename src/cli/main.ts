@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerStart } from './start.js';
 import { registerSimulate } from '../../simulator/cli.js';
 import { registerRegistry } from './registry.js';
+import { registerToken } from './token.js';
 
 const program = new Command();
 program
@@ -14,6 +15,7 @@ program
 registerStart(program);
 registerSimulate(program);
 registerRegistry(program);
+registerToken(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`gridpulse: ${err instanceof Error ? err.message : String(err)}\n`);

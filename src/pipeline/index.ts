@@ -12,7 +12,7 @@ import { PointsWriter } from '../storage/points-writer.js';
 import { buildApp, type ReadinessCheck } from '../api/index.js';
 import { createIngest, type Ingest } from '../../ingest/index.js';
 import { createAnalyzer, type Analyzer, type Alert } from '../../analytics/index.js';
-import { createAlerts, type AlertsStage, type AlertLocation } from '../../alerts/index.js';
+import { alertStoreFile, createAlerts, type AlertsStage, type AlertLocation } from '../../alerts/index.js';
 import { DataClock } from './data-clock.js';
 
 export interface Pipeline {
@@ -101,7 +101,7 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
   const ingest = await createIngest(cfg, { registry, metrics, log, sink, heard });
 
   const alerts = analyzer ? createAlerts({
-    file: join(dataDir, 'alerts', 'alerts.sqlite'),
+    file: alertStoreFile(dataDir),
     locale: cfg.alerts.locale,
     ...(cfg.alerts.publicUrl ? { publicUrl: cfg.alerts.publicUrl } : {}),
     flapWindowMs: cfg.alerts.flapWindowMinutes * 60_000,
