@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { AlertStore } from './store.js';
+import type { AlertStore, OutboxRow } from './store.js';
 import type { Channel } from './channels/types.js';
 
 /** Time for the outbox: real by default; the drain benchmark runs it accelerated. */
@@ -90,6 +90,10 @@ export class Outbox {
     let lastPrune = 0;
     while (this.running) {
       const wake = this.wakeSignal(c.name);
+      if (c.digest) {
+        await this.digestStep(c, wake);
+        continue;
+      }
       const row = this.store.nextPending(c.name);
       const now = this.clock.now();
       if (!row) {
@@ -114,13 +118,47 @@ export class Outbox {
         st.lastDeliveredAt = at;
         this.onDelivered?.(c.name, row.created_at);
       } catch (err) {
-        const msg = this.scrub(c, (err as Error).message + ((err as { cause?: Error }).cause ? `: ${(err as { cause: Error }).cause.message}` : ''));
-        const at = this.clock.now();
-        if (st.failingSince === null) this.log?.warn({ channel: c.name, err: msg }, 'alert delivery failing; retrying with backoff');
-        st.failingSince ??= at;
-        st.lastError = msg;
-        this.store.markFailed(row.id, msg, at + backoff(row.attempts, this.o));
+        this.failed(c, err, [row]);
       }
+    }
+  }
+
+  private failed(c: Channel, err: unknown, rows: OutboxRow[]): void {
+    const st = this.state.get(c.name)!;
+    const msg = this.scrub(c, (err as Error).message + ((err as { cause?: Error }).cause ? `: ${(err as { cause: Error }).cause.message}` : ''));
+    const at = this.clock.now();
+    if (st.failingSince === null) this.log?.warn({ channel: c.name, err: msg }, 'alert delivery failing; retrying with backoff');
+    st.failingSince ??= at;
+    st.lastError = msg;
+    const next = at + backoff(rows[0]!.attempts, this.o);
+    this.store.tx(() => {
+      for (const r of rows) this.store.markFailed(r.id, msg, next);
+    });
+  }
+
+  /** A digest channel: everything created before the latest due time goes out as one message. */
+  private async digestStep(c: Channel, wake: Promise<void>): Promise<void> {
+    const d = c.digest!;
+    const now = this.clock.now();
+    const due = d.dueAt(now);
+    const rows = this.store.pendingBefore(c.name, due, 5000);
+    if (rows.length === 0) return this.clock.sleep(Math.min(d.nextAt(now) - now, 3_600_000), wake);
+    const retryAt = Math.max(...rows.map((r) => r.next_at));
+    if (retryAt > now) return this.clock.sleep(retryAt - now, wake);
+    const events = rows.map((r) => this.store.event(r.event_seq)).filter((e): e is NonNullable<typeof e> => e !== undefined);
+    try {
+      await d.deliverMany(events, `${c.name}:digest:${due}:${rows[0]!.id}`);
+      const at = this.clock.now();
+      this.store.tx(() => {
+        for (const r of rows) this.store.markDelivered(r.id, at);
+      });
+      const st = this.state.get(c.name)!;
+      st.failingSince = null;
+      st.lastError = null;
+      st.lastDeliveredAt = at;
+      for (const r of rows) this.onDelivered?.(c.name, r.created_at);
+    } catch (err) {
+      this.failed(c, err, rows);
     }
   }
 

@@ -191,6 +191,11 @@ export class AlertStore {
     return this.db.prepare('SELECT * FROM outbox WHERE channel = ? AND delivered_at IS NULL ORDER BY id LIMIT 1').get(channel) as OutboxRow | undefined;
   }
 
+  /** Undelivered rows of a channel created before `before`, oldest first (digests). */
+  pendingBefore(channel: string, before: number, limit: number): OutboxRow[] {
+    return this.db.prepare('SELECT * FROM outbox WHERE channel = ? AND delivered_at IS NULL AND created_at < ? ORDER BY id LIMIT ?').all(channel, before, limit) as OutboxRow[];
+  }
+
   markDelivered(id: number, at: number): void {
     this.db.prepare('UPDATE outbox SET delivered_at = ?, last_error = NULL WHERE id = ?').run(at, id);
   }

@@ -9,6 +9,12 @@ export interface Channel {
   deliver(e: AlertEvent, key: string): Promise<void>;
   /** Secrets this channel holds, scrubbed from any error text it reports. */
   readonly secrets: readonly string[];
+  /** A digest channel: rows created before the latest due time go out together, once per period. */
+  digest?: {
+    dueAt(now: number): number;
+    nextAt(now: number): number;
+    deliverMany(events: AlertEvent[], key: string): Promise<void>;
+  };
   close?(): Promise<void>;
 }
 
