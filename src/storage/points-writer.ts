@@ -62,6 +62,13 @@ export class PointsWriter {
         failures = 0;
         this.lastError = undefined;
       } catch (err) {
+        const status = (err as { statusCode?: number }).statusCode;
+        if (status !== undefined && status >= 400 && status < 500 && status !== 429 && status !== 401 && status !== 403 && status !== 404) {
+          // InfluxDB refuses these lines for good (a bad point): waiting would hold up every later point.
+          this.log?.error({ err: (err as Error).message, lines: lines.length, first: lines[0]?.slice(0, 200) }, 'InfluxDB refused analyzer points for good; dropped');
+          this.queue.confirmPoints(lastId);
+          continue;
+        }
         failures++;
         this.lastError = (err as Error).message;
         if (failures === 1) this.log?.warn({ err: this.lastError, depth: this.queue.pointsDepth() }, 'analyzer points not written to InfluxDB yet; retrying (they wait in the alert store)');
