@@ -68,7 +68,7 @@ describe('alert lifecycle, history, roles and the SSE sequence', () => {
     expect((await api('/api/v1/alerts/r-1/ack', { method: 'POST', body: {} })).status).toBe(401);
     const viewer = await api('/api/v1/alerts/r-1/ack', { method: 'POST', token: tokens.viewer, body: {} });
     expect(viewer.status).toBe(403);
-    expect((await viewer.json()).message).toMatch(/analyst/);
+    expect((await viewer.json() as { code: string; message: string }).message).toMatch(/analyst/);
     const ok = await api('/api/v1/alerts/r-1/ack', { method: 'POST', token: tokens.analyst, body: { comment: 'seen' } });
     expect(ok.status).toBe(200);
     expect(await ok.json()).toMatchObject({ state: 'acknowledged', acknowledged: { by: 'analyst-1', comment: 'seen' } });

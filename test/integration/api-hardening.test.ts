@@ -29,7 +29,7 @@ describe('HTTP hardening', () => {
   it('checks the token before reading the body: no token and a malformed body is 401, not a parse error', async () => {
     const r = await put('/api/v1/meters/m-x', '{"enterprise": ', {});
     expect(r.status).toBe(401);
-    expect((await r.json()).code).toBe('unauthorized');
+    expect((await r.json() as { code: string; message: string }).code).toBe('unauthorized');
   });
 
   it('answers a huge body without a token with 401 and never reads it', async () => {
@@ -50,13 +50,13 @@ describe('HTTP hardening', () => {
     const auth = { authorization: `Bearer ${TOKEN}` };
     const big = await put('/api/v1/meters/m-x', JSON.stringify({ enterprise: 'ent0000', gateway: 'gw0000', pad: 'x'.repeat(100_000) }), auth);
     expect(big.status).toBe(413);
-    expect((await big.json()).code).toBe('body_too_large');
+    expect((await big.json() as { code: string; message: string }).code).toBe('body_too_large');
     const bad = await put('/api/v1/meters/m-x', '{"enterprise": ', auth);
     expect(bad.status).toBe(400);
-    expect((await bad.json()).code).toBe('invalid_json');
+    expect((await bad.json() as { code: string; message: string }).code).toBe('invalid_json');
     const zod = await put('/api/v1/gateways/gw-z', JSON.stringify({ password: 'short' }), auth);
     expect(zod.status).toBe(400);
-    expect((await zod.json()).code).toBe('invalid_request');
+    expect((await zod.json() as { code: string; message: string }).code).toBe('invalid_request');
   });
 
   it('refuses `..` as an id in a path', async () => {
