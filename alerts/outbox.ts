@@ -131,9 +131,7 @@ export class Outbox {
     st.failingSince ??= at;
     st.lastError = msg;
     const next = at + backoff(rows[0]!.attempts, this.o);
-    this.store.tx(() => {
-      for (const r of rows) this.store.markFailed(r.id, msg, next);
-    });
+    for (const r of rows) this.store.markFailed(r.id, msg, next);
   }
 
   /** A digest channel: everything created before the latest due time goes out as one message. */
@@ -149,9 +147,7 @@ export class Outbox {
     try {
       await d.deliverMany(events, `${c.name}:digest:${due}:${rows[0]!.id}`);
       const at = this.clock.now();
-      this.store.tx(() => {
-        for (const r of rows) this.store.markDelivered(r.id, at);
-      });
+      for (const r of rows) this.store.markDelivered(r.id, at);
       const st = this.state.get(c.name)!;
       st.failingSince = null;
       st.lastError = null;

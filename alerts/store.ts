@@ -42,6 +42,12 @@ export const hashToken = (token: string) => createHash('sha256').update(token).d
  */
 export class AlertStore {
   readonly db: Database.Database;
+  /**
+   * A second connection for delivery bookkeeping (delivered, failed), synchronous=NORMAL: in WAL mode
+   * a commit still survives kill -9, and one lost on power loss only means a redelivery under the same
+   * idempotency key, so these marks need not cost an fsync each.
+   */
+  private readonly marks: Database.Database;
   readonly schemaVersion: number;
 
   constructor(file: string) {
@@ -51,9 +57,15 @@ export class AlertStore {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
     this.schemaVersion = migrate(this.db);
+    this.marks = file === ':memory:' ? this.db : new Database(file);
+    if (this.marks !== this.db) {
+      this.marks.pragma('synchronous = NORMAL');
+      this.marks.pragma('busy_timeout = 5000');
+    }
   }
 
   close(): void {
+    if (this.marks.open && this.marks !== this.db) this.marks.close();
     if (this.db.open) this.db.close();
   }
 
@@ -197,11 +209,11 @@ export class AlertStore {
   }
 
   markDelivered(id: number, at: number): void {
-    this.db.prepare('UPDATE outbox SET delivered_at = ?, last_error = NULL WHERE id = ?').run(at, id);
+    this.marks.prepare('UPDATE outbox SET delivered_at = ?, last_error = NULL WHERE id = ?').run(at, id);
   }
 
   markFailed(id: number, error: string, nextAt: number): void {
-    this.db.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_at = ? WHERE id = ?').run(error.slice(0, 500), nextAt, id);
+    this.marks.prepare('UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_at = ? WHERE id = ?').run(error.slice(0, 500), nextAt, id);
   }
 
   /** Delivered rows older than `before` are dropped (the events themselves stay). */
@@ -227,7 +239,7 @@ export class AlertStore {
   }
 
   confirmPoints(lastId: number): void {
-    this.db.prepare('DELETE FROM influx_points WHERE id <= ?').run(lastId);
+    this.marks.prepare('DELETE FROM influx_points WHERE id <= ?').run(lastId);
   }
 
   pointsDepth(): number {
