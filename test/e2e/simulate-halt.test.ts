@@ -1,12 +1,16 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Webhook } from 'standardwebhooks';
+import { freePort } from '../../src/storage/managed-influxd.js';
+import { Receiver } from '../support/receiver.js';
+import { startSmtp } from '../support/smtp.js';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { buildCity, simulate, quietScenario } from '../../simulator/index.js';
 import { publish } from '../../simulator/publish.js';
 import { hashPassword } from '../../src/registry/index.js';
-import { startTestPipeline, testInflux, waitFor, type TestPipeline } from '../support/pipeline.js';
+import { startTestPipeline, tempDir, testInflux, waitFor, type TestPipeline } from '../support/pipeline.js';
 
 /**
  * The whole product in one run: the simulator publishes four weeks of a small city over MQTT
@@ -16,7 +20,11 @@ import { startTestPipeline, testInflux, waitFor, type TestPipeline } from '../su
  */
 describe('simulator → pipeline → InfluxDB and analyzer', () => {
   let p: TestPipeline | undefined;
-  afterAll(async () => p?.stop());
+  const cleanup: (() => Promise<void>)[] = [];
+  afterAll(async () => {
+    await p?.stop();
+    for (const c of cleanup) await c();
+  });
 
   it('stores the simulated city and raises a production_halt alert for the labelled enterprise', async () => {
     // maxInflight bounds how far one gateway runs ahead of another in device time: the data clock
@@ -33,10 +41,24 @@ describe('simulator → pipeline → InfluxDB and analyzer', () => {
 
     const influx = testInflux();
     const consumer = { id: 'alerts-reader', passwordHash: hashPassword('alerts-reader-pw', { N: 1024 }), role: 'consumer' as const };
+    // Where people are told: a Standard Webhooks receiver that is down at first, a WeCom-shaped robot, an SMTP inbox.
+    const secret = 'whsec_' + Buffer.alloc(32, 9).toString('base64');
+    const hook = new Receiver(await freePort());
+    const wecom = new Receiver(await freePort());
+    await wecom.up();
+    const smtpPort = await freePort();
+    const smtp = await startSmtp(smtpPort, 'alerts', 'smtp-pass-1');
+    cleanup.push(() => hook.down(), () => wecom.down(), () => smtp.close());
+    const dir = tempDir('gridpulse-e2e-channels-');
+    writeFileSync(join(dir, 'channels.json'), JSON.stringify({
+      webhooks: [{ name: 'ops', url: `${hook.url}/hook`, secret }],
+      wecom: [{ name: 'wecom', url: `${wecom.url}/cgi-bin/webhook/send?key=k`, filter: { kinds: ['production_halt'] } }],
+      email: [{ name: 'mail', smtp: `smtp://alerts:smtp-pass-1@127.0.0.1:${smtpPort}`, from: 'gridpulse@example.cn', to: ['duty@example.cn'], filter: { kinds: ['production_halt'] } }],
+    }));
     p = await startTestPipeline({
       city: { registry: { ...city.registry, gateways: [...city.registry.gateways, consumer] }, passwords: city.credentials, meters: {} },
       influx: { url: influx.url, db: influx.db, apiVersion: influx.apiVersion, token: influx.token },
-      overrides: { 'analytics.clock': 'data', 'mqtt.maxMessagesPerSecond': 100_000 },
+      overrides: { 'analytics.clock': 'data', 'mqtt.maxMessagesPerSecond': 100_000, 'alerts.channelsFile': join(dir, 'channels.json'), 'alerts.retryBaseMs': 100, 'alerts.retryMaxMs': 500 },
     });
     const sub = await mqtt.connectAsync(p.mqttUrl, { clientId: 'alerts-reader', username: 'alerts-reader', password: 'alerts-reader-pw' });
     await sub.subscribeAsync('gridpulse/v1/alerts/#', { qos: 1 });
@@ -108,5 +130,18 @@ describe('simulator → pipeline → InfluxDB and analyzer', () => {
       return r.some((x) => x.kind === 'production_halt' && x.entity === target) ? r : undefined;
     }, 20_000, 'alert annotations in InfluxDB');
     expect(notes.length).toBeGreaterThan(0);
+
+    // The halt reached the people channels: the webhook once it came back up (verified, in sequence order), the robot, the inbox.
+    await hook.up();
+    await waitFor(async () => (await (await fetch(`${p!.httpUrl}/api/v1/channels`)).json() as { queued: number }[]).every((c) => c.queued === 0), 20_000, 'outbox drained');
+    const wh = new Webhook(secret);
+    const delivered = hook.got.map((r) => wh.verify(r.body, r.headers as Record<string, string>) as { data: { seq: number; change: string; alert: { id: string } } });
+    expect(delivered.some((d) => d.data.alert.id === id && d.data.change === 'opened')).toBe(true);
+    expect(delivered.some((d) => d.data.alert.id === id && d.data.change === 'acknowledged')).toBe(true);
+    const seqOrder = delivered.map((d) => d.data.seq);
+    expect(seqOrder).toEqual([...seqOrder].sort((a, b) => a - b));
+    expect(new Set(hook.got.map((r) => r.headers['webhook-id'])).size).toBe(hook.got.length);
+    expect(wecom.got.some((r) => (JSON.parse(r.body) as { markdown: { content: string } }).markdown.content.includes(target))).toBe(true);
+    expect(smtp.mails.some((m) => m.to.includes('duty@example.cn') && m.raw.includes(target))).toBe(true);
   });
 });

@@ -1,17 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { SMTPServer } from 'smtp-server';
 import { createAlerts, type AlertsStage, type Clock } from '../../alerts/index.js';
 import { freePort } from '../../src/storage/managed-influxd.js';
 import { tempDir, waitFor } from '../support/pipeline.js';
 import { alertUpdate } from '../support/alerts.js';
+import { startSmtp, type Mail } from '../support/smtp.js';
 
-interface Mail { from: string; to: string[]; raw: string }
 
 /** E-mail through a real local SMTP server (smtp-server from npm), with login; immediate and daily digest. */
 describe('alert e-mail (nodemailer → SMTP)', () => {
-  const mails: Mail[] = [];
-  let server: SMTPServer;
+  let mails: Mail[] = [];
+  let smtpServer: Awaited<ReturnType<typeof startSmtp>>;
   let port: number;
   let stage: AlertsStage;
   // The digest waits for 08:00 China time: this clock can be moved a day ahead.
@@ -20,20 +19,8 @@ describe('alert e-mail (nodemailer → SMTP)', () => {
 
   beforeAll(async () => {
     port = await freePort();
-    server = new SMTPServer({
-      authOptional: false, disabledCommands: ['STARTTLS'], logger: false,
-      onAuth: (auth, _s, cb) => (auth.username === 'alerts' && auth.password === 'smtp-pass-do-not-leak' ? cb(null, { user: 'alerts' }) : cb(new Error('bad login'))),
-      onData: (stream, session, cb) => {
-        let raw = '';
-        stream.setEncoding('utf8');
-        stream.on('data', (c: string) => (raw += c));
-        stream.on('end', () => {
-          mails.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), raw });
-          cb();
-        });
-      },
-    });
-    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    smtpServer = await startSmtp(port, 'alerts', 'smtp-pass-do-not-leak');
+    mails = smtpServer.mails;
     const smtp = `smtp://alerts:smtp-pass-do-not-leak@127.0.0.1:${port}`;
     stage = createAlerts({
       file: join(tempDir('gridpulse-email-'), 'alerts.sqlite'), locale: 'zh-CN', flapWindowMs: 0, flapNotifyLimit: 1, retryBaseMs: 50, retryMaxMs: 200,
@@ -50,7 +37,7 @@ describe('alert e-mail (nodemailer → SMTP)', () => {
   });
   afterAll(async () => {
     await stage?.close();
-    await new Promise<void>((r) => server.close(() => r()));
+    await smtpServer?.close();
   });
 
   it('sends one message per change at once, and the day\'s changes as one digest at 08:00', async () => {
