@@ -59,7 +59,9 @@ export class Lifecycle {
   private applyTx(u: AlertUpdate, now: number): AlertEvent | undefined {
     const a = u.alert;
     const knownId = this.store.alertIdFor(a.id);
-    const cur = knownId ? this.store.alert(knownId) : undefined;
+    // An unknown analyzer id for an episode the store still has open: the analyzer restarted from an
+    // older checkpoint and found the same drop again. Same episode, same alert, no second notification.
+    const cur = knownId ? this.store.alert(knownId) : u.change === 'opened' ? this.store.openEpisode(a) : undefined;
     if (!cur) {
       if (u.change !== 'opened' && u.change !== 'updated') return undefined;
       const flapped = this.store.recentlyRecovered(a, now - this.o.flapWindowMs);

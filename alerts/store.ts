@@ -112,6 +112,13 @@ export class AlertStore {
     return this.toAlert(r);
   }
 
+  /** A stored episode of the same kind and entity that is still open (acknowledged, suppressed). */
+  openEpisode(a: Alert): StoredAlert | undefined {
+    const r = this.db.prepare(`SELECT * FROM alerts WHERE kind = ? AND scope = ? AND entity = ? AND state IN ('open', 'acknowledged', 'suppressed') ORDER BY updated_at DESC LIMIT 1`)
+      .get(a.kind, a.scope, a.entity) as AlertRow | undefined;
+    return r ? this.toAlert(r) : undefined;
+  }
+
   saveAlert(a: StoredAlert, analyzerId: string): void {
     this.db.prepare(`INSERT INTO alerts (id, kind, scope, entity, enterprise, chain, county, severity, state, opened_at, since, updated_at, drop_pct, flaps, suppressed_by, ack, resolution, body)
       VALUES (@id, @kind, @scope, @entity, @enterprise, @chain, @county, @severity, @state, @opened_at, @since, @updated_at, @drop_pct, @flaps, @suppressed_by, @ack, @resolution, @body)

@@ -132,18 +132,20 @@ describe('alert lifecycle, history, roles and the SSE sequence', () => {
 
   it('lists history with filters and cursor paging', async () => {
     const { lifecycle } = p.pipeline.alerts!;
-    for (let i = 0; i < 7; i++) lifecycle.apply(alertUpdate('opened', { id: `h-${i}`, entity: 'ent0002', kind: i % 2 ? 'production_halt' : 'production_cut', dropPct: 35 }));
+    // Seven episodes on one enterprise (one per kind: the same kind and entity would be one episode).
+    const kinds = ['production_cut', 'production_halt', 'slow_decline', 'grid_outage', 'county_slowdown', 'chain_disruption', 'gateway_offline'] as const;
+    kinds.forEach((kind, i) => lifecycle.apply(alertUpdate('opened', { id: `h-${i}`, entity: 'ent0002', kind, dropPct: 35 })));
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page = await (await api(`/api/v1/alerts?enterprise=ent0002&kind=production_cut,production_halt&limit=3${cursor ? `&cursor=${cursor}` : ''}`)).json() as { alerts: StoredAlert[]; next: string | null };
+      const page = await (await api(`/api/v1/alerts?enterprise=ent0002&limit=3${cursor ? `&cursor=${cursor}` : ''}`)).json() as { alerts: StoredAlert[]; next: string | null };
       expect(page.alerts.length).toBeLessThanOrEqual(3);
       seen.push(...page.alerts.map((a) => a.id));
       cursor = page.next;
     } while (cursor);
     expect(seen.sort()).toEqual(['h-0', 'h-1', 'h-2', 'h-3', 'h-4', 'h-5', 'h-6']);
-    const halts = await (await api('/api/v1/alerts?enterprise=ent0002&kind=production_halt&severity=critical&state=open')).json() as { alerts: StoredAlert[] };
-    expect(halts.alerts.map((a) => a.id).sort()).toEqual(['h-1', 'h-3', 'h-5']);
+    const halts = await (await api('/api/v1/alerts?enterprise=ent0002&kind=production_halt,grid_outage,production_cut&severity=critical&state=open')).json() as { alerts: StoredAlert[] };
+    expect(halts.alerts.map((a) => a.id).sort()).toEqual(['h-1', 'h-3']);
     expect((await api('/api/v1/alerts?state=bogus')).status).toBe(400);
     expect((await api('/api/v1/alerts?cursor=bm9wZQ')).status).toBe(400);
     expect(await (await api(`/api/v1/alerts?from=${Date.now() + 86_400_000}`)).json()).toMatchObject({ alerts: [] });
@@ -161,7 +163,7 @@ describe('alert lifecycle, history, roles and the SSE sequence', () => {
     // Missed while disconnected:
     lifecycle.apply(alertUpdate('updated', { id: 'x-1', entity: 'ent0000', kind: 'grid_outage', dropPct: 95 }));
     lifecycle.apply(alertUpdate('resolved', { id: 'x-2', entity: 'ent0001', kind: 'grid_outage' }));
-    lifecycle.apply(alertUpdate('opened', { id: 'x-3', entity: 'ent0002', kind: 'grid_outage' }));
+    lifecycle.apply(alertUpdate('opened', { id: 'x-3', scope: 'county', entity: 'nanhu', kind: 'grid_outage' }));
     const second = await sse(`${p.httpUrl}/api/v1/alerts/stream`, { 'last-event-id': String(last) });
     await waitFor(async () => second.events.length >= 3, 5000, 'replayed events');
     lifecycle.apply(alertUpdate('opened', { id: 'x-4', entity: 'ent0000', kind: 'meter_offline', scope: 'meter' }));
@@ -204,6 +206,25 @@ describe('outbox durability', () => {
     } finally {
       await stage.close();
       await receiver.down();
+    }
+  });
+});
+
+describe('one alert per episode across an analyzer restart', () => {
+  it('folds a re-detected open episode (new analyzer id) into the stored alert without notifying again', async () => {
+    const dir = tempDir('gridpulse-episode-');
+    const stage = createAlerts({
+      file: join(dir, 'a.sqlite'), locale: 'en', flapWindowMs: 0, flapNotifyLimit: 1, retryBaseMs: 50, retryMaxMs: 200,
+      webhook: { url: 'http://127.0.0.1:9/unused' }, sse: { maxBufferedBytes: 65_536, maxStallMs: 1000 },
+    }, { locate: () => ({}) });
+    try {
+      stage.lifecycle.apply(alertUpdate('opened', { id: 'before-restart', entity: 'ent0009' }));
+      const e = stage.lifecycle.apply(alertUpdate('opened', { id: 'after-restart', entity: 'ent0009', dropPct: 95 }))!;
+      expect(e).toMatchObject({ alertId: 'before-restart', change: 'updated', notify: false });
+      expect(stage.store.alertIdFor('after-restart')).toBe('before-restart');
+      expect(stage.store.list({ entity: 'ent0009' }, 10).alerts.length).toBe(1);
+    } finally {
+      await stage.close();
     }
   });
 });

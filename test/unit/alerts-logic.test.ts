@@ -62,3 +62,25 @@ describe('alerts: pure logic', () => {
     expect(en.text).not.toContain('**');
   });
 });
+
+describe('alerts: channels file', () => {
+  it('names the key and the field of a bad channels file, without echoing secrets', async () => {
+    const { writeFileSync, mkdtempSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { loadChannelsFile } = await import('../../alerts/channels/config.js');
+    const f = join(mkdtempSync(join(tmpdir(), 'gp-ch-')), 'channels.json');
+    writeFileSync(f, JSON.stringify({ webhooks: [{ name: 'ops', url: 'ftp://x/secret-path-123', secret: 'not-a-secret-format-abc' }] }));
+    let msg = '';
+    try {
+      loadChannelsFile(f);
+    } catch (err) {
+      msg = (err as Error).message;
+    }
+    expect(msg).toContain('alerts.channelsFile');
+    expect(msg).toContain('webhooks.0.url');
+    expect(msg).toContain('webhooks.0.secret');
+    expect(msg).not.toContain('secret-path-123');
+    expect(msg).not.toContain('not-a-secret-format-abc');
+  });
+});
