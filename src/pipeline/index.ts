@@ -6,13 +6,15 @@ import type { EnrichedReading } from '../schemas/reading.js';
 import type { Config } from '../config/index.js';
 import { createMetrics, type Metrics } from '../metrics.js';
 import { Registry, saveRegistry } from '../registry/index.js';
-import { createInfluxClient, detectApiVersion, routeClientLogs, type InfluxClient } from '../storage/influx.js';
+import { routeClientLogs, type InfluxClient } from '../storage/influx.js';
+import { connectInflux } from '../storage/connect.js';
 import { findInfluxd, startManagedInfluxd, type ManagedInfluxd } from '../storage/managed-influxd.js';
 import { PointsWriter } from '../storage/points-writer.js';
 import { buildApp, type ReadinessCheck } from '../api/index.js';
 import { createIngest, type Ingest } from '../../ingest/index.js';
-import { createAnalyzer, type Analyzer, type Alert } from '../../analytics/index.js';
-import { alertStoreFile, createAlerts, type AlertsStage, type AlertLocation } from '../../alerts/index.js';
+import { createAnalyzer, type Analyzer } from '../../analytics/index.js';
+import type { AlertsStage } from '../../alerts/index.js';
+import { buildAlerts } from './alerts.js';
 import { DataClock } from './data-clock.js';
 
 export interface Pipeline {
@@ -31,23 +33,6 @@ export interface Pipeline {
   influxUrl(): string | undefined;
   readiness(): ReadinessCheck;
   stop(): Promise<void>;
-}
-
-/** Where an alert is, for filters and suppression windows. */
-function locator(registry: Registry) {
-  return (a: Alert): AlertLocation => {
-    const ent = (id: string | undefined): AlertLocation => {
-      const e = id ? registry.enterprise(id) : undefined;
-      return e ? { enterprise: e.id, county: e.county, ...(e.chains[0] ? { chain: e.chains[0] } : {}) } : {};
-    };
-    switch (a.scope) {
-      case 'enterprise': return ent(a.entity);
-      case 'meter': return ent(registry.tagsFor(a.entity)?.enterprise);
-      case 'gateway': return ent(registry.gateway(a.entity)?.enterprise);
-      case 'chain': return { chain: a.entity };
-      case 'county': return { county: a.entity };
-    }
-  };
 }
 
 /**
@@ -98,29 +83,11 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
     for (const c of cs) if (c.ts !== undefined || !dataClock) contacts.push({ meter: c.meter, ts: c.ts ?? now });
     analyzer!.heard(contacts);
   } : undefined;
+  // Before ingest opens anything: a bad channels file or a newer alert store stops start-up here.
+  // (publish is only called on alert changes, once ingest exists.)
+  const alerts = analyzer ? buildAlerts(cfg, dataDir, { registry, metrics, log, publish: (topic, payload) => ingest.publish(topic, payload) }) : undefined;
   const ingest = await createIngest(cfg, { registry, metrics, log, sink, heard });
 
-  const alerts = analyzer ? createAlerts({
-    file: alertStoreFile(dataDir),
-    locale: cfg.alerts.locale,
-    ...(cfg.alerts.publicUrl ? { publicUrl: cfg.alerts.publicUrl } : {}),
-    flapWindowMs: cfg.alerts.flapWindowMinutes * 60_000,
-    flapNotifyLimit: cfg.alerts.flapNotifyLimit,
-    retryBaseMs: cfg.alerts.retryBaseMs,
-    retryMaxMs: cfg.alerts.retryMaxMs,
-    ...(cfg.alerts.channelsFile ? { channels: cfg.alerts.channelsFile } : {}),
-    ...(cfg.analytics.webhookUrl ? { webhook: { url: cfg.analytics.webhookUrl, ...(cfg.alerts.webhookSecret ? { secret: cfg.alerts.webhookSecret } : {}) } } : {}),
-    sse: { maxBufferedBytes: cfg.http.sseMaxBufferedBytes, maxStallMs: cfg.http.sseMaxStallMs },
-  }, {
-    log,
-    locate: locator(registry),
-    publish: (topic, payload) => ingest.publish(topic, payload),
-    onSseDrop: (reason) => metrics.sseDropped.inc({ reason }),
-    onDelivered: (channel, createdAt) => {
-      metrics.alertDelivered.inc({ channel });
-      metrics.alertDeliveryDelay.observe({ channel }, (Date.now() - createdAt) / 1000);
-    },
-  }) : undefined;
 
   // InfluxDB: configured, managed (a local influxd), or absent (readings wait in the spool).
   let managed: ManagedInfluxd | undefined;
@@ -141,41 +108,36 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
   }
   let influx: InfluxClient | undefined;
   let stopping = false;
-  const connectInflux = async () => {
-    for (let attempt = 1; !stopping; attempt++) {
-      try {
-        let apiVersion = cfg.influx.apiVersion === 'auto' ? undefined : cfg.influx.apiVersion;
-        let version = 'configured';
-        if (!apiVersion) ({ apiVersion, version } = await detectApiVersion(influxUrl!));
-        const client = createInfluxClient({ url: influxUrl!, apiVersion, token: cfg.influx.token, org: cfg.influx.org, bucket: cfg.influx.bucket, retentionPolicy: cfg.influx.retentionPolicy, timeoutMs: cfg.influx.timeoutMs });
-        await client.ensureDatabase();
-        influx = client;
-        influxNote = undefined;
-        ingest.attachInflux(client);
-        metrics.influxUp.set(1);
-        log.info({ url: influxUrl, version, apiVersion, bucket: cfg.influx.bucket }, 'InfluxDB connected');
-        // No checkpoint: learn baselines from history so a fresh start is not blind.
-        if (analyzer && !restored) {
-          stateSource('warming');
-          void analyzer.warmUp((q) => client.query(q)).then((w) => {
-            metrics.analyticsWarmupReadings.set(w.readings);
-            stateSource('warmup');
-          }, (err: Error) => {
-            stateSource('cold');
-            log.warn({ err: err.message }, 'analyzer warm-up failed');
-          });
-        }
-        return;
-      } catch (err) {
-        influxNote = `InfluxDB at ${influxUrl} not reachable yet (${(err as Error).message}); readings wait in the spool`;
+  const connect = async () => {
+    const c = await connectInflux(influxUrl!, cfg.influx, {
+      stopped: () => stopping,
+      failed: (err, attempt) => {
+        influxNote = `InfluxDB at ${influxUrl} not reachable yet (${err.message}); readings wait in the spool`;
         metrics.influxUp.set(0);
-        if (attempt === 1 || attempt % 30 === 0) log.warn({ url: influxUrl, attempt, err: (err as Error).message }, 'InfluxDB not reachable; retrying');
-        await new Promise((r) => setTimeout(r, Math.min(1000 * attempt, 5000)));
-      }
+        if (attempt === 1 || attempt % 30 === 0) log.warn({ url: influxUrl, attempt, err: err.message }, 'InfluxDB not reachable; retrying');
+      },
+    });
+    if (!c) return;
+    const client = c.client;
+    influx = client;
+    influxNote = undefined;
+    ingest.attachInflux(client);
+    metrics.influxUp.set(1);
+    log.info({ url: influxUrl, version: c.version, apiVersion: c.apiVersion, bucket: cfg.influx.bucket }, 'InfluxDB connected');
+    // No checkpoint: learn baselines from history so a fresh start is not blind.
+    if (analyzer && !restored) {
+      stateSource('warming');
+      void analyzer.warmUp((q) => client.query(q)).then((w) => {
+        metrics.analyticsWarmupReadings.set(w.readings);
+        stateSource('warmup');
+      }, (err: Error) => {
+        stateSource('cold');
+        log.warn({ err: err.message }, 'analyzer warm-up failed');
+      });
     }
   };
   if (influxUrl) influxNote = `connecting to InfluxDB at ${influxUrl}; readings wait in the spool`;
-  const influxReady = influxUrl ? connectInflux() : Promise.resolve();
+  const influxReady = influxUrl ? connect() : Promise.resolve();
 
   // The analyzer's outputs go through the alerts stage: alert changes and index points are rows in
   // its SQLite store first, then InfluxDB (points writer), MQTT, SSE and the people channels.

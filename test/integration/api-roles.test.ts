@@ -44,3 +44,14 @@ describe('API with http.authReads', () => {
     expect(doc.paths['/api/v1/gateways/{id}']).toHaveProperty('delete');
   });
 });
+
+describe('start-up with a bad channels file', () => {
+  it('stops, naming alerts.channelsFile and the field', async () => {
+    const { writeFileSync } = await import('node:fs');
+    const { makeCity, startTestPipeline } = await import('../support/pipeline.js');
+    const dir = tempDir('gridpulse-badch-');
+    writeFileSync(join(dir, 'channels.json'), JSON.stringify({ wecom: [{ name: 'w', url: 'not a url' }] }));
+    await expect(startTestPipeline({ city: makeCity(1, 1), influx: 'none', dataDir: dir, overrides: { 'alerts.channelsFile': join(dir, 'channels.json') } }))
+      .rejects.toThrow(/invalid config alerts\.channelsFile .*wecom\.0\.url/);
+  });
+});
