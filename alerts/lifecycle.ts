@@ -83,7 +83,9 @@ export class Lifecycle {
     const quiet = cur.state === 'suppressed' || cur.flaps > this.o.flapNotifyLimit;
     if (u.change === 'opened' || u.change === 'updated') {
       const sev = severityOf(a);
-      const widened = a.contributors.length > cur.alert.contributors.length && cur.alert.contributors.length > 0;
+      // Widened: more enterprises contribute (a county slowdown growing, a chain disruption spreading),
+      // or this enterprise's drop turned out to be part of a chain disruption (parentId set).
+      const widened = (a.contributors.length > cur.alert.contributors.length && cur.alert.contributors.length > 0) || (a.parentId !== undefined && cur.alert.parentId === undefined);
       const escalated = SEVERITY_RANK[sev] > SEVERITY_RANK[cur.severity] || a.kind !== cur.kind || widened;
       next.severity = maxSeverity(cur.severity, sev);
       const open = cur.state === 'open' || cur.state === 'acknowledged';

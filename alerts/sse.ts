@@ -46,13 +46,17 @@ export class SseHub {
   }
 
   /** Starts a stream on `res`, writes `replay` (events missed since Last-Event-ID) and then live events. */
-  add(res: ServerResponse, replay: Iterable<SseEvent>): void {
+  add(res: ServerResponse, replay: Iterable<SseEvent>, o: { live?: boolean } = {}): void {
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     const c: Client = { res, stalledSince: undefined };
     this.clients.add(c);
     res.once('close', () => this.clients.delete(c));
     this.write(c, ': gridpulse alerts\n\n');
     for (const e of replay) if (!this.write(c, formatEvent(e))) return;
+    if (o.live === false) {
+      this.clients.delete(c);
+      res.end();
+    }
   }
 
   broadcast(e: SseEvent): void {

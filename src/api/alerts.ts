@@ -5,6 +5,7 @@ import { ALERT_KINDS } from '../schemas/incident.js';
 import { errorSchema, secured, toSchema } from './schemas.js';
 
 const tags = ['alerts'];
+const REPLAY_PAGE = 10_000;
 const analyst = { role: 'analyst' as const };
 const alertIdParams = { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 256 } }, required: ['id'] };
 const list = (vals: readonly string[]) => ({ type: 'string', maxLength: 512, pattern: `^(${vals.join('|')})(,(${vals.join('|')}))*$` });
@@ -60,7 +61,7 @@ export const alertRoutes: FastifyPluginAsync<{ alerts: AlertsStage }> = async (a
 
   app.get('/api/v1/alerts/stream', {
     schema: {
-      summary: 'Alert events as Server-Sent Events; each has `id:` = its sequence. Reconnect with Last-Event-ID (or ?lastEventId=) to get exactly the events missed (up to 10,000).',
+      summary: 'Alert events as Server-Sent Events; each has `id:` = its sequence. Reconnect with Last-Event-ID (or ?lastEventId=) to get exactly the events missed (more than 10,000: one page, then the stream ends and the client resumes from its last id).',
       tags, querystring: { type: 'object', properties: { lastEventId: { type: 'integer', minimum: 0 } } }, headers: { type: 'object', properties: { 'last-event-id': { type: 'string', pattern: '^\\d{1,15}$' } } },
     },
   }, (req, reply) => {
@@ -69,8 +70,10 @@ export const alertRoutes: FastifyPluginAsync<{ alerts: AlertsStage }> = async (a
     const after = typeof h === 'string' ? Number(h) : q;
     reply.hijack();
     // Replay and going live happen in the same synchronous step, so no event falls between them.
-    const replay = after !== undefined ? store.eventsAfter(after, 10_000).map((e) => ({ seq: e.seq, event: 'alert', data: eventMessage(e) })) : [];
-    alerts.sse.add(reply.raw, replay);
+    const replay = after !== undefined ? store.eventsAfter(after, REPLAY_PAGE).map((e) => ({ seq: e.seq, event: 'alert', data: eventMessage(e) })) : [];
+    // A full page may not be all that was missed: end the stream after it, so the client reconnects
+    // from its last id for the next page instead of going live over a gap.
+    alerts.sse.add(reply.raw, replay, { live: replay.length < REPLAY_PAGE });
   });
 
   app.get('/api/v1/alerts/:id', { schema: { summary: 'One alert with every change (who, when, comment)', tags, params: alertIdParams, response: { 404: errorSchema } } }, async (req, reply) => {

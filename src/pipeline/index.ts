@@ -24,7 +24,8 @@ export interface Pipeline {
   readonly ingest: Ingest;
   readonly analyzer?: Analyzer;
   /** Alert store, lifecycle, outbox and channels (present when the analyzer runs). */
-  readonly alerts?: AlertsStage;
+  /** Alert store (also API tokens and the audit log), lifecycle, outbox and channels. */
+  readonly alerts: AlertsStage;
   /** The analyzer's event time when `analytics.clock=data`. */
   readonly dataClock?: DataClock;
   readonly app: FastifyInstance;
@@ -85,7 +86,8 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
   } : undefined;
   // Before ingest opens anything: a bad channels file or a newer alert store stops start-up here.
   // (publish is only called on alert changes, once ingest exists.)
-  const alerts = analyzer ? buildAlerts(cfg, dataDir, { registry, metrics, log, publish: (topic, payload) => ingest.publish(topic, payload) }) : undefined;
+  // Built with the analyzer off too: it keeps the API tokens and the audit log.
+  const alerts = buildAlerts(cfg, dataDir, { registry, metrics, log, publish: (topic, payload) => ingest.publish(topic, payload) });
   const ingest = await createIngest(cfg, { registry, metrics, log, sink, heard });
 
 
@@ -142,17 +144,17 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
   // The analyzer's outputs go through the alerts stage: alert changes and index points are rows in
   // its SQLite store first, then InfluxDB (points writer), MQTT, SSE and the people channels.
   let pointsWriter: PointsWriter | undefined;
-  if (analyzer && alerts) {
+  alerts.start();
+  metrics.sources.channels = () => alerts.channels();
+  metrics.sources.sseClients = () => alerts.sse.size;
+  metrics.sources.pointsQueued = () => alerts.store.pointsDepth();
+  if (analyzer) {
     analyzer.on('alertUpdate', (u) => {
       if (u.change === 'opened') metrics.alerts.inc({ kind: u.alert.kind });
     });
     alerts.attach(analyzer);
-    alerts.start();
     pointsWriter = new PointsWriter(alerts.store, () => influx, log.child({ stage: 'points' }));
     pointsWriter.start();
-    metrics.sources.channels = () => alerts.channels();
-    metrics.sources.sseClients = () => alerts.sse.size;
-    metrics.sources.pointsQueued = () => alerts.store.pointsDepth();
   }
   const tickTimer = analyzer ? setInterval(() => (dataClock ? dataClock.advance() : analyzer!.tick(Date.now())), dataClock ? 100 : 5000) : undefined;
   const checkpointTimer = analyzer ? setInterval(() => {
@@ -180,7 +182,7 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
 
   const app = await buildApp({
     registry, metrics, readiness, token: cfg.http.token, logger: log, bodyLimitBytes: cfg.http.bodyLimitBytes, authReads: cfg.http.authReads,
-    ...(alerts ? { alerts } : {}), ...(analyzer ? { productionIndex: () => analyzer!.productionIndex() } : {}),
+    alerts, ...(analyzer ? { productionIndex: () => analyzer!.productionIndex() } : {}),
   });
   await app.listen({ host: cfg.http.host, port: cfg.http.port });
   const httpPort = (app.server.address() as { port: number }).port;
@@ -195,13 +197,13 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
       stopping = true;
       if (tickTimer) clearInterval(tickTimer);
       if (checkpointTimer) clearInterval(checkpointTimer);
-      alerts?.sse.close();
+      alerts.sse.close();
       await app.close();
       await ingest.close();
       await influxReady;
       if (analyzer) await analyzer.checkpoint(checkpointFile).catch((err: Error) => log.warn({ err: err.message }, 'analyzer checkpoint failed'));
       await pointsWriter?.stop();
-      await alerts?.close();
+      await alerts.close();
       await managed?.stop();
       log.info('gridpulse stopped');
     },

@@ -228,3 +228,19 @@ describe('one alert per episode across an analyzer restart', () => {
     }
   });
 });
+
+describe('escalation when a drop joins a chain disruption', () => {
+  it('escalates a halt once the analyzer links it to a chain disruption', async () => {
+    const stage = createAlerts({
+      file: join(tempDir('gridpulse-esc-'), 'a.sqlite'), locale: 'en', flapWindowMs: 0, flapNotifyLimit: 1, retryBaseMs: 50, retryMaxMs: 200,
+      sse: { maxBufferedBytes: 65_536, maxStallMs: 1000 },
+    }, { locate: () => ({}) });
+    try {
+      stage.lifecycle.apply(alertUpdate('opened', { id: 'm-h', entity: 'ent0005', kind: 'production_halt' }));
+      const e = stage.lifecycle.apply(alertUpdate('updated', { id: 'm-h', entity: 'ent0005', kind: 'production_halt', parentId: 'chain-1' }))!;
+      expect(e).toMatchObject({ change: 'escalated', notify: true });
+    } finally {
+      await stage.close();
+    }
+  });
+});
