@@ -39,7 +39,10 @@ export function buildAlerts(cfg: Config, dataDir: string, deps: { registry: Regi
     log: deps.log,
     locate: locator(deps.registry),
     publish: deps.publish,
-    onSseDrop: (reason) => deps.metrics.sseDropped.inc({ reason }),
+    onSseDrop: (reason) => {
+      deps.metrics.sseDropped.inc({ reason });
+      deps.log.info({ reason, maxBufferedBytes: cfg.http.sseMaxBufferedBytes, maxStallMs: cfg.http.sseMaxStallMs }, 'SSE client dropped for not reading; it resumes with Last-Event-ID');
+    },
     onDelivered: (channel, createdAt) => {
       deps.metrics.alertDelivered.inc({ channel });
       deps.metrics.alertDeliveryDelay.observe({ channel }, (Date.now() - createdAt) / 1000);
