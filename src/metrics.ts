@@ -1,5 +1,13 @@
 import { Counter, Gauge, Histogram, Registry as PromRegistry, collectDefaultMetrics } from 'prom-client';
 
+/** What gauges read when Prometheus scrapes (set by startPipeline once the stages exist). */
+export interface MetricSources {
+  spool?: () => { depthLines: number; depthBytes: number; diskBytes: number; full: boolean; fsyncs: number };
+  channels?: () => { name: string; queued: number; failingSince: number | null }[];
+  sseClients?: () => number;
+  pointsQueued?: () => number;
+}
+
 /**
  * Every Prometheus metric the pipeline exports, in one registry per pipeline instance (tests run
  * several in one process). Names and labels are documented in README.md#metrics.
@@ -8,8 +16,14 @@ export function createMetrics() {
   const registry = new PromRegistry();
   collectDefaultMetrics({ register: registry, prefix: 'gridpulse_process_' });
   const r = [registry];
+  const sources: MetricSources = {};
+  const spool = <K extends 'depthLines' | 'depthBytes' | 'diskBytes' | 'fsyncs'>(k: K) => function (this: Gauge) {
+    const st = sources.spool?.();
+    if (st) this.set(st[k]);
+  };
   return {
     registry,
+    sources,
     connections: new Gauge({ name: 'gridpulse_mqtt_connections', help: 'Connected MQTT clients', registers: r }),
     connectionsRefused: new Counter({ name: 'gridpulse_mqtt_connections_refused_total', help: 'Connections refused, by reason (bad_credentials, locked_out, client_id_not_owned, max_connections)', labelNames: ['reason'] as const, registers: r }),
     oversizedPackets: new Counter({ name: 'gridpulse_mqtt_oversized_packets_total', help: 'Connections closed for announcing a packet over mqtt.maxPacketBytes (refused before it is read)', registers: r }),
@@ -21,17 +35,28 @@ export function createMetrics() {
     accepted: new Counter({ name: 'gridpulse_readings_accepted_total', help: 'Readings accepted (durable in the spool)', registers: r }),
     rejected: new Counter({ name: 'gridpulse_readings_rejected_total', help: 'Readings rejected, by reason code', labelNames: ['reason'] as const, registers: r }),
     deadLetters: new Counter({ name: 'gridpulse_dead_letters_total', help: 'Entries written to the dead-letter store, by store', labelNames: ['store'] as const, registers: r }),
-    spoolDepthReadings: new Gauge({ name: 'gridpulse_spool_depth_readings', help: 'Readings in the spool not yet confirmed by InfluxDB', registers: r }),
-    spoolDepthBytes: new Gauge({ name: 'gridpulse_spool_depth_bytes', help: 'Bytes in the spool not yet confirmed by InfluxDB', registers: r }),
-    spoolDiskBytes: new Gauge({ name: 'gridpulse_spool_disk_bytes', help: 'Bytes of spool segment files on disk', registers: r }),
-    spoolFull: new Gauge({ name: 'gridpulse_spool_full', help: '1 while the spool is at its cap and PUBACKs are withheld', registers: r }),
-    spoolFsyncs: new Gauge({ name: 'gridpulse_spool_fsyncs', help: 'fdatasync calls by the spool (group commits)', registers: r }),
+    spoolDepthReadings: new Gauge({ name: 'gridpulse_spool_depth_readings', help: 'Readings in the spool not yet confirmed by InfluxDB', registers: r, collect: spool('depthLines') }),
+    spoolDepthBytes: new Gauge({ name: 'gridpulse_spool_depth_bytes', help: 'Bytes in the spool not yet confirmed by InfluxDB', registers: r, collect: spool('depthBytes') }),
+    spoolDiskBytes: new Gauge({ name: 'gridpulse_spool_disk_bytes', help: 'Bytes of spool segment files on disk', registers: r, collect: spool('diskBytes') }),
+    spoolFull: new Gauge({ name: 'gridpulse_spool_full', help: '1 while the spool is at its cap and PUBACKs are withheld', registers: r, collect() { const st = sources.spool?.(); if (st) this.set(st.full ? 1 : 0); } }),
+    spoolFsyncs: new Gauge({ name: 'gridpulse_spool_fsyncs', help: 'fdatasync calls by the spool (group commits)', registers: r, collect: spool('fsyncs') }),
     writeBatches: new Counter({ name: 'gridpulse_influx_write_batches_total', help: 'Write requests confirmed by InfluxDB', registers: r }),
     writeLines: new Counter({ name: 'gridpulse_influx_write_lines_total', help: 'Lines confirmed by InfluxDB', registers: r }),
     writeLatency: new Histogram({ name: 'gridpulse_influx_write_duration_seconds', help: 'Time from sending a batch to its confirmation, retries included', buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers: r }),
     influxErrors: new Counter({ name: 'gridpulse_influx_errors_total', help: 'Failed write attempts, by kind (unreachable, http_5xx, http_4xx, ...)', labelNames: ['kind'] as const, registers: r }),
     influxUp: new Gauge({ name: 'gridpulse_influx_up', help: '1 when the last InfluxDB request succeeded', registers: r }),
     alerts: new Counter({ name: 'gridpulse_alerts_total', help: 'Alerts opened, by kind', labelNames: ['kind'] as const, registers: r }),
+    alertQueued: new Gauge({ name: 'gridpulse_alert_channel_queued', help: 'Alert deliveries waiting in the outbox, by channel', labelNames: ['channel'] as const, registers: r, collect() {
+      for (const c of sources.channels?.() ?? []) this.set({ channel: c.name }, c.queued);
+    } }),
+    alertFailing: new Gauge({ name: 'gridpulse_alert_channel_failing', help: '1 while the last delivery attempt of a channel failed', labelNames: ['channel'] as const, registers: r, collect() {
+      for (const c of sources.channels?.() ?? []) this.set({ channel: c.name }, c.failingSince === null ? 0 : 1);
+    } }),
+    alertDelivered: new Counter({ name: 'gridpulse_alert_deliveries_total', help: 'Alert deliveries confirmed by the receiver, by channel', labelNames: ['channel'] as const, registers: r }),
+    alertDeliveryDelay: new Histogram({ name: 'gridpulse_alert_delivery_delay_seconds', help: 'From the alert change to its confirmed delivery, retries included', labelNames: ['channel'] as const, buckets: [0.05, 0.1, 0.25, 0.5, 1, 5, 30, 60, 300, 1800, 3600, 14400], registers: r }),
+    sseClients: new Gauge({ name: 'gridpulse_sse_clients', help: 'Connected alert stream (SSE) clients', registers: r, collect() { this.set(sources.sseClients?.() ?? 0); } }),
+    sseDropped: new Counter({ name: 'gridpulse_sse_dropped_total', help: 'SSE clients disconnected for not keeping up, by reason (buffer, stall)', labelNames: ['reason'] as const, registers: r }),
+    analyzerPointsQueued: new Gauge({ name: 'gridpulse_analyzer_points_queued', help: 'Production-index and alert points waiting (durably) for InfluxDB', registers: r, collect() { this.set(sources.pointsQueued?.() ?? 0); } }),
     analyticsState: new Gauge({ name: 'gridpulse_analytics_state', help: "1 for where the analyzer's state came from: checkpoint, warmup (InfluxDB history, done), warming, cold", labelNames: ['source'] as const, registers: r }),
     analyticsWarmupReadings: new Gauge({ name: 'gridpulse_analytics_warmup_readings', help: 'Readings the analyzer learned from InfluxDB history at start', registers: r }),
   };

@@ -1,160 +1,98 @@
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
-import { timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import swaggerUi from '@fastify/swagger-ui';
+import { ZodError } from 'zod';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
-import { AlertAcks } from './alert-acks.js';
-import { enterpriseSchema, meterSchema, hashPassword, RegistryError, type Registry } from '../registry/index.js';
+import { RegistryError, type Registry } from '../registry/index.js';
+import { HandError, StoreError, type AlertsStage } from '../../alerts/index.js';
+import type { IndexPoint } from '../../analytics/index.js';
+import { authHook, staticTokenVerifier, ROLES, type Role, type TokenVerifier } from './auth.js';
+import { healthRoutes, type ReadinessCheck } from './health.js';
+import { registryRoutes } from './registry.js';
+import { alertRoutes } from './alerts.js';
+import { productionIndexRoutes } from './production-index.js';
 
-export interface ReadinessCheck {
-  ready: boolean;
-  reasons: string[];
-  checks: Record<string, unknown>;
-}
-
-export interface AlertSource {
-  alerts(): unknown[];
-  productionIndex(): unknown[];
-  on(event: 'alertUpdate', fn: (u: unknown) => void): unknown;
-  off(event: 'alertUpdate', fn: (u: unknown) => void): unknown;
-}
+export type { ReadinessCheck } from './health.js';
+export { ROLES, type Role, type Principal } from './auth.js';
 
 export interface ApiDeps {
   registry: Registry;
   metrics: Metrics;
   readiness: () => ReadinessCheck;
-  /** Bearer token for write endpoints; unset: they answer 403. */
+  /** Shared admin token (http.token). */
   token?: string;
-  analyzer?: AlertSource;
-  /** Where analysts' acknowledgements are kept. */
-  acks?: AlertAcks;
+  alerts?: AlertsStage;
+  productionIndex?: () => IndexPoint[];
+  bodyLimitBytes?: number;
+  /** GET /api/... needs a viewer token too. */
+  authReads?: boolean;
   logger?: Logger;
 }
 
-const toSchema = (s: z.ZodType) => {
-  const j = z.toJSONSchema(s, { target: 'draft-7', io: 'input' }) as Record<string, unknown>;
-  delete j.$schema;
-  return j;
+/** fastify's own client errors, answered with a code a client can act on. */
+const CLIENT_ERRORS: Record<string, [number, string]> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'invalid_json'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'invalid_json'],
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'body_too_large'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'unsupported_media_type'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'invalid_content_length'],
 };
 
-const gatewayBody = z.object({ password: z.string().min(8).max(256), enterprise: z.string().optional(), role: z.enum(['gateway', 'consumer']).optional() });
-const errorSchema = { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } };
-
-/** The HTTP API, built apart from listen() so tests can inject requests or listen on port 0. */
+/**
+ * The HTTP API, one fastify plugin per feature (health, registry, alerts, index), built apart from
+ * listen() so tests can inject requests or listen on port 0. Tokens are checked in an onRequest
+ * hook, before any body is read; bodies are capped at bodyLimitBytes.
+ */
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 * 1024, forceCloseConnections: true });
+  const app = Fastify({ logger: false, bodyLimit: deps.bodyLimitBytes ?? 32_768, forceCloseConnections: true });
   await app.register(swagger, {
     openapi: {
-      info: { title: 'GridPulse API', version: '0.1.0', description: 'Health, metrics, the meter registry, alerts and the production index.' },
+      info: { title: 'GridPulse API', version: '0.1.0', description: 'Health, metrics, the meter registry, alerts (history, lifecycle, suppression windows, delivery channels) and the production index. Writes need a bearer token: roles viewer < analyst < admin.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
   });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  const requireToken = async (req: FastifyRequest, reply: FastifyReply) => {
-    if (!deps.token) return reply.code(403).send({ code: 'writes_disabled', message: 'set http.token (GRIDPULSE_API_TOKEN) to enable write endpoints' });
-    const got = Buffer.from(req.headers.authorization ?? '');
-    const want = Buffer.from(`Bearer ${deps.token}`);
-    if (got.length !== want.length || !timingSafeEqual(got, want)) {
-      return reply.code(401).send({ code: 'unauthorized', message: 'missing or wrong bearer token' });
-    }
-  };
-  const writeRoute = { preHandler: requireToken };
+  const verifiers: TokenVerifier[] = [staticTokenVerifier(deps.token)];
+  const store = deps.alerts?.store;
+  if (store) {
+    verifiers.push((t) => {
+      const p = store.verifyToken(t);
+      return p && (ROLES as readonly string[]).includes(p.role) ? { name: p.name, role: p.role as Role } : undefined;
+    });
+  }
+  app.addHook('onRequest', authHook(verifiers, deps.authReads ? { readRole: 'viewer' } : {}));
+  if (store) {
+    // Every write is audited: who (token name), what, and the answer it got.
+    app.addHook('onResponse', async (req, reply) => {
+      if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS') return;
+      try {
+        store.audit({ at: Date.now(), actor: req.principal?.name ?? 'anonymous', role: req.principal?.role ?? 'none', method: req.method, path: req.url.slice(0, 500), status: reply.statusCode });
+      } catch (err) {
+        deps.logger?.error({ err: (err as Error).message }, 'audit entry not written');
+      }
+    });
+  }
 
-  app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, _req, reply) => {
+  app.setErrorHandler((err: FastifyError | Error, _req, reply) => {
     if (err instanceof RegistryError) return reply.code(400).send({ code: 'invalid_registry', message: err.message });
-    if (err.validation) return reply.code(400).send({ code: 'invalid_request', message: err.message });
-    reply.code(err.statusCode ?? 500).send({ code: 'internal', message: err.message });
-  });
-
-  app.get('/healthz', { schema: { summary: 'Liveness: the process answers', response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } }, async () => ({ status: 'ok' }));
-
-  app.get('/readyz', { schema: { summary: 'Readiness: broker listening, InfluxDB reachable, spool below its cap. 503 lists the reasons.' } }, async (_req, reply) => {
-    const r = deps.readiness();
-    return reply.code(r.ready ? 200 : 503).send(r);
-  });
-
-  app.get('/metrics', { schema: { summary: 'Prometheus text format' } }, async (_req, reply) => {
-    reply.header('content-type', deps.metrics.registry.contentType);
-    return deps.metrics.registry.metrics();
+    if (err instanceof ZodError) return reply.code(400).send({ code: 'invalid_request', message: err.issues.map((i) => `body/${i.path.join('/')}: ${i.message}`).join('; ') });
+    if (err instanceof HandError) return reply.code(err.code === 'not_found' ? 404 : 409).send({ code: err.code, message: err.message });
+    if (err instanceof StoreError) return reply.code(400).send({ code: err.code, message: err.message });
+    const fe = err as FastifyError & { validation?: unknown };
+    if (fe.validation) return reply.code(400).send({ code: 'invalid_request', message: fe.message });
+    const known = fe.code ? CLIENT_ERRORS[fe.code] : undefined;
+    if (known) return reply.code(known[0]).send({ code: known[1], message: fe.message });
+    if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return reply.code(fe.statusCode).send({ code: 'bad_request', message: fe.message });
+    deps.logger?.error({ err: err.message, stack: err.stack }, 'HTTP handler failed');
+    return reply.code(500).send({ code: 'internal', message: 'internal error (logged)' });
   });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-
-  const reg = deps.registry;
-  app.get('/api/v1/registry', { schema: { summary: 'Registry counts' } }, async () => reg.counts());
-  app.get('/api/v1/registry/export', { schema: { summary: 'The whole registry (password hashes included)', security: [{ bearer: [] }] }, ...writeRoute }, async () => reg.snapshot());
-
-  app.get('/api/v1/enterprises', { schema: { summary: 'List enterprises', querystring: { type: 'object', properties: { county: { type: 'string' }, chain: { type: 'string' } } } } },
-    async (req) => {
-      const q = req.query as { county?: string; chain?: string };
-      return reg.snapshot().enterprises.filter((e) => (!q.county || e.county === q.county) && (!q.chain || e.chains.includes(q.chain)));
-    });
-  app.get('/api/v1/enterprises/:id', { schema: { summary: 'One enterprise with its meters', response: { 404: errorSchema } } }, async (req, reply) => {
-    const { id } = req.params as { id: string };
-    const e = reg.enterprise(id);
-    if (!e) return reply.code(404).send({ code: 'not_found', message: `enterprise ${id} not found` });
-    return { ...e, meters: reg.snapshot().meters.filter((m) => m.enterprise === id) };
-  });
-  app.put('/api/v1/enterprises/:id', { schema: { summary: 'Create or replace an enterprise', body: toSchema(enterpriseSchema.omit({ id: true })), security: [{ bearer: [] }] }, ...writeRoute }, async (req) => {
-    const { id } = req.params as { id: string };
-    reg.upsert({ enterprises: [{ ...(req.body as object), id }] });
-    return reg.enterprise(id);
-  });
-
-  app.get('/api/v1/meters/:id', { schema: { summary: 'One meter and the tags its readings are stored under', response: { 404: errorSchema } } }, async (req, reply) => {
-    const { id } = req.params as { id: string };
-    const t = reg.tagsFor(id);
-    if (!t) return reply.code(404).send({ code: 'not_found', message: `meter ${id} not found` });
-    return t;
-  });
-  app.put('/api/v1/meters/:id', { schema: { summary: 'Create or replace a meter', body: toSchema(meterSchema.omit({ id: true })), security: [{ bearer: [] }] }, ...writeRoute }, async (req) => {
-    const { id } = req.params as { id: string };
-    reg.upsert({ meters: [{ ...(req.body as object), id }] });
-    return reg.tagsFor(id);
-  });
-  app.delete('/api/v1/meters/:id', { schema: { summary: 'Remove a meter', security: [{ bearer: [] }] }, ...writeRoute }, async (req, reply) => {
-    const { id } = req.params as { id: string };
-    return reg.remove('meters', id) ? reply.code(204).send() : reply.code(404).send({ code: 'not_found', message: `meter ${id} not found` });
-  });
-  app.put('/api/v1/gateways/:id', { schema: { summary: 'Create a gateway or set its password (stored as an scrypt hash)', body: toSchema(gatewayBody), security: [{ bearer: [] }] }, ...writeRoute }, async (req) => {
-    const { id } = req.params as { id: string };
-    const b = gatewayBody.parse(req.body);
-    reg.upsert({ gateways: [{ id, passwordHash: hashPassword(b.password), enterprise: b.enterprise, role: b.role ?? 'gateway' }] });
-    return { id, enterprise: b.enterprise, role: b.role ?? 'gateway' };
-  });
-
-  app.get('/api/v1/alerts', { schema: { summary: 'Open and recent alerts, newest first', querystring: { type: 'object', properties: { status: { type: 'string', enum: ['open', 'resolved', 'withdrawn'] }, kind: { type: 'string' } } } } }, async (req) => {
-    const q = req.query as { status?: string; kind?: string };
-    const all = (deps.analyzer?.alerts() ?? []) as { id: string; status?: string; kind?: string }[];
-    return all.filter((a) => (!q.status || a.status === q.status) && (!q.kind || a.kind === q.kind))
-      .map((a) => ({ ...a, acknowledged: deps.acks?.get(a.id) ?? null }));
-  });
-  const ackBody = z.object({ by: z.string().min(1).max(100), note: z.string().max(2000).optional() });
-  app.post('/api/v1/alerts/:id/ack', { schema: { summary: 'Acknowledge an alert (who handled it, with a note)', body: toSchema(ackBody), security: [{ bearer: [] }], response: { 404: errorSchema } }, ...writeRoute }, async (req, reply) => {
-    const { id } = req.params as { id: string };
-    const alert = (deps.analyzer?.alerts() as { id: string }[] | undefined)?.find((a) => a.id === id);
-    if (!alert || !deps.acks) return reply.code(404).send({ code: 'not_found', message: `alert ${id} not found` });
-    const b = ackBody.parse(req.body);
-    const ack = { by: b.by, at: new Date().toISOString(), ...(b.note ? { note: b.note } : {}) };
-    deps.acks.set(id, ack);
-    return { ...alert, acknowledged: ack };
-  });
-  app.get('/api/v1/alerts/stream', { schema: { summary: 'Alert changes (opened, updated, withdrawn, resolved) as Server-Sent Events' } }, (req, reply) => {
-    const analyzer = deps.analyzer;
-    if (!analyzer) return reply.code(404).send({ code: 'analytics_disabled', message: 'the analyzer is off (analytics.enabled=false)' });
-    reply.hijack();
-    reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    reply.raw.write(': gridpulse alerts\n\n');
-    const send = (u: unknown) => reply.raw.write(`event: alert\ndata: ${JSON.stringify(u)}\n\n`);
-    const ping = setInterval(() => reply.raw.write(': ping\n\n'), 15_000);
-    analyzer.on('alertUpdate', send);
-    req.raw.on('close', () => {
-      clearInterval(ping);
-      analyzer.off('alertUpdate', send);
-    });
-  });
-  app.get('/api/v1/production-index', { schema: { summary: 'Power-based production index per chain and county (actual ÷ expected × 100)' } }, async () => deps.analyzer?.productionIndex() ?? []);
-
+  await app.register(healthRoutes, { readiness: deps.readiness, metrics: deps.metrics });
+  await app.register(registryRoutes, { registry: deps.registry });
+  if (deps.alerts) await app.register(alertRoutes, { alerts: deps.alerts });
+  await app.register(productionIndexRoutes, { points: deps.productionIndex ?? (() => []) });
   return app;
 }

@@ -4,6 +4,7 @@ import { registerStart } from './start.js';
 import { registerSimulate } from '../../simulator/cli.js';
 import { registerRegistry } from './registry.js';
 import { registerAnalyze } from './analyze.js';
+import { registerToken } from './token.js';
 
 const program = new Command();
 program
@@ -16,6 +17,7 @@ registerStart(program);
 registerSimulate(program);
 registerRegistry(program);
 registerAnalyze(program);
+registerToken(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`gridpulse: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -48,7 +48,11 @@ export const configSchema = z.object({
   http: z.object({
     host: opt('http.host', 'GRIDPULSE_HTTP_HOST', z.string(), '0.0.0.0', 'Address the HTTP API binds to.'),
     port: opt('http.port', 'GRIDPULSE_HTTP_PORT', port, 8080, 'HTTP API: /healthz, /readyz, /metrics, /docs, /api/v1/...; 0 picks a free port (logged as "gridpulse started").'),
-    token: optional('http.token', 'GRIDPULSE_API_TOKEN', z.string().min(16, 'at least 16 characters'), 'Bearer token for write endpoints. Unset: write endpoints answer 403.'),
+    token: optional('http.token', 'GRIDPULSE_API_TOKEN', z.string().min(16, 'at least 16 characters'), 'A shared bearer token with the admin role (per-person tokens: `gridpulse token create`). Unset: only created tokens are accepted.'),
+    bodyLimitBytes: opt('http.bodyLimitBytes', 'GRIDPULSE_HTTP_BODY_LIMIT', z.coerce.number().int().min(1024).max(1_048_576), 32_768, 'Largest request body; larger ones answer 413 (bodies are read only after the token is checked).'),
+    authReads: opt('http.authReads', 'GRIDPULSE_HTTP_AUTH_READS', bool, false, 'Require a token (role viewer or above) for GET /api/v1/... too.'),
+    sseMaxBufferedBytes: opt('http.sseMaxBufferedBytes', 'GRIDPULSE_SSE_MAX_BUFFERED', z.coerce.number().int().min(1024), 1_048_576, 'Unsent bytes an SSE client may have before it is dropped (it reconnects with Last-Event-ID).'),
+    sseMaxStallMs: opt('http.sseMaxStallMs', 'GRIDPULSE_SSE_MAX_STALL_MS', z.coerce.number().int().min(100), 30_000, 'How long an SSE client may leave the socket full before it is dropped.'),
   }).prefault({}),
   influx: z.object({
     url: optional('influx.url', 'INFLUX_URL', z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as http://127.0.0.1:8086' }), 'InfluxDB URL. Unset: start a managed influxd if installed, else keep readings in the spool.'),
@@ -78,7 +82,17 @@ export const configSchema = z.object({
     enabled: opt('analytics.enabled', 'GRIDPULSE_ANALYTICS', bool, true, 'Run the streaming analyzer on accepted readings.'),
     intervalMinutes: opt('analytics.intervalMinutes', 'GRIDPULSE_ANALYTICS_INTERVAL_MIN', z.coerce.number().int().positive(), 15, 'Interval the analyzer aggregates readings into.'),
     clock: opt('analytics.clock', 'GRIDPULSE_ANALYTICS_CLOCK', z.enum(['wall', 'data']), 'wall', 'Time the analyzer evaluates by: wall (live meters) or data (replays, backfills, accelerated simulation: the oldest gateway\'s newest device time; a gateway more than the analyzer\'s window behind, 2 h 15 min by default, is left out).'),
-    webhookUrl: optional('analytics.webhookUrl', 'GRIDPULSE_ALERT_WEBHOOK', z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }), 'POSTed a JSON body for each alert change.'),
+    webhookUrl: optional('analytics.webhookUrl', 'GRIDPULSE_ALERT_WEBHOOK', z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }), 'A Standard Webhooks endpoint for alert changes (channel "default"; signed with alerts.webhookSecret). More channels: alerts.channelsFile.'),
+  }).prefault({}),
+  alerts: z.object({
+    channelsFile: optional('alerts.channelsFile', 'GRIDPULSE_ALERT_CHANNELS', z.string().min(1), 'JSON file of delivery channels: webhooks, WeCom and DingTalk robots, with filters (docs/alerts.md).'),
+    webhookSecret: optional('alerts.webhookSecret', 'GRIDPULSE_ALERT_WEBHOOK_SECRET', z.string().regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, 'expected a Standard Webhooks secret: whsec_ + base64'), 'Signing secret of analytics.webhookUrl.'),
+    locale: opt('alerts.locale', 'GRIDPULSE_ALERT_LOCALE', z.enum(['zh-CN', 'en']), 'zh-CN', 'Language of robot and e-mail messages.'),
+    publicUrl: optional('alerts.publicUrl', 'GRIDPULSE_PUBLIC_URL', z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }), 'Base URL of this API as people reach it, for links in messages.'),
+    flapWindowMinutes: opt('alerts.flapWindowMinutes', 'GRIDPULSE_ALERT_FLAP_WINDOW_MIN', z.coerce.number().int().nonnegative(), 60, 'A new episode this soon after the same one recovered reopens it (one alert, counted as a flap).'),
+    flapNotifyLimit: opt('alerts.flapNotifyLimit', 'GRIDPULSE_ALERT_FLAP_NOTIFY_LIMIT', z.coerce.number().int().nonnegative(), 1, 'Reopens per alert that are still sent to people; later flaps are recorded and streamed only.'),
+    retryBaseMs: opt('alerts.retryBaseMs', 'GRIDPULSE_ALERT_RETRY_BASE_MS', z.coerce.number().int().positive(), 1000, 'First retry delay of a failed delivery; doubles per attempt.'),
+    retryMaxMs: opt('alerts.retryMaxMs', 'GRIDPULSE_ALERT_RETRY_MAX_MS', z.coerce.number().int().positive(), 300_000, 'Longest delay between delivery retries (deliveries never give up).'),
   }).prefault({}),
 });
 

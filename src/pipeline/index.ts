@@ -6,12 +6,15 @@ import type { EnrichedReading } from '../schemas/reading.js';
 import type { Config } from '../config/index.js';
 import { createMetrics, type Metrics } from '../metrics.js';
 import { Registry, saveRegistry } from '../registry/index.js';
-import { createInfluxClient, detectApiVersion, routeClientLogs, type InfluxClient } from '../storage/influx.js';
+import { routeClientLogs, type InfluxClient } from '../storage/influx.js';
+import { connectInflux } from '../storage/connect.js';
 import { findInfluxd, startManagedInfluxd, type ManagedInfluxd } from '../storage/managed-influxd.js';
+import { PointsWriter } from '../storage/points-writer.js';
 import { buildApp, type ReadinessCheck } from '../api/index.js';
-import { AlertAcks } from '../api/alert-acks.js';
-import { createIngest, ALERT_TOPIC_ROOT, type Ingest } from '../../ingest/index.js';
-import { createAnalyzer, toLineProtocol, type Analyzer, type AlertUpdate } from '../../analytics/index.js';
+import { createIngest, type Ingest } from '../../ingest/index.js';
+import { createAnalyzer, type Analyzer } from '../../analytics/index.js';
+import type { AlertsStage } from '../../alerts/index.js';
+import { buildAlerts } from './alerts.js';
 import { DataClock } from './data-clock.js';
 
 export interface Pipeline {
@@ -20,6 +23,9 @@ export interface Pipeline {
   readonly metrics: Metrics;
   readonly ingest: Ingest;
   readonly analyzer?: Analyzer;
+  /** Alert store, lifecycle, outbox and channels (present when the analyzer runs). */
+  /** Alert store (also API tokens and the audit log), lifecycle, outbox and channels. */
+  readonly alerts: AlertsStage;
   /** The analyzer's event time when `analytics.clock=data`. */
   readonly dataClock?: DataClock;
   readonly app: FastifyInstance;
@@ -31,9 +37,9 @@ export interface Pipeline {
 }
 
 /**
- * Wiring, in the order a reading travels: registry → ingest (broker → spool → writer) → InfluxDB,
- * with accepted readings also handed to the analyzer, whose alerts go out over MQTT, the API and
- * InfluxDB (for Grafana annotations).
+ * Builds the stages in the order a reading travels and starts them: registry → ingest (broker →
+ * spool → writer) → InfluxDB; accepted readings → analyzer → alerts stage (store, lifecycle,
+ * outbox, channels, SSE, MQTT) and, through the alert store, the analyzer's points → InfluxDB.
  */
 export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline> {
   const dataDir = resolve(cfg.dataDir);
@@ -78,7 +84,12 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
     for (const c of cs) if (c.ts !== undefined || !dataClock) contacts.push({ meter: c.meter, ts: c.ts ?? now });
     analyzer!.heard(contacts);
   } : undefined;
+  // Before ingest opens anything: a bad channels file or a newer alert store stops start-up here.
+  // (publish is only called on alert changes, once ingest exists.)
+  // Built with the analyzer off too: it keeps the API tokens and the audit log.
+  const alerts = buildAlerts(cfg, dataDir, { registry, metrics, log, publish: (topic, payload) => ingest.publish(topic, payload) });
   const ingest = await createIngest(cfg, { registry, metrics, log, sink, heard });
+
 
   // InfluxDB: configured, managed (a local influxd), or absent (readings wait in the spool).
   let managed: ManagedInfluxd | undefined;
@@ -99,54 +110,51 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
   }
   let influx: InfluxClient | undefined;
   let stopping = false;
-  const connectInflux = async () => {
-    for (let attempt = 1; !stopping; attempt++) {
-      try {
-        let apiVersion = cfg.influx.apiVersion === 'auto' ? undefined : cfg.influx.apiVersion;
-        let version = 'configured';
-        if (!apiVersion) ({ apiVersion, version } = await detectApiVersion(influxUrl!));
-        const client = createInfluxClient({ url: influxUrl!, apiVersion, token: cfg.influx.token, org: cfg.influx.org, bucket: cfg.influx.bucket, retentionPolicy: cfg.influx.retentionPolicy, timeoutMs: cfg.influx.timeoutMs });
-        await client.ensureDatabase();
-        influx = client;
-        influxNote = undefined;
-        ingest.attachInflux(client);
-        metrics.influxUp.set(1);
-        log.info({ url: influxUrl, version, apiVersion, bucket: cfg.influx.bucket }, 'InfluxDB connected');
-        // No checkpoint: learn baselines from history so a fresh start is not blind.
-        if (analyzer && !restored) {
-          stateSource('warming');
-          void analyzer.warmUp((q) => client.query(q)).then((w) => {
-            metrics.analyticsWarmupReadings.set(w.readings);
-            stateSource('warmup');
-          }, (err: Error) => {
-            stateSource('cold');
-            log.warn({ err: err.message }, 'analyzer warm-up failed');
-          });
-        }
-        return;
-      } catch (err) {
-        influxNote = `InfluxDB at ${influxUrl} not reachable yet (${(err as Error).message}); readings wait in the spool`;
+  const connect = async () => {
+    const c = await connectInflux(influxUrl!, cfg.influx, {
+      stopped: () => stopping,
+      failed: (err, attempt) => {
+        influxNote = `InfluxDB at ${influxUrl} not reachable yet (${err.message}); readings wait in the spool`;
         metrics.influxUp.set(0);
-        if (attempt === 1 || attempt % 30 === 0) log.warn({ url: influxUrl, attempt, err: (err as Error).message }, 'InfluxDB not reachable; retrying');
-        await new Promise((r) => setTimeout(r, Math.min(1000 * attempt, 5000)));
-      }
+        if (attempt === 1 || attempt % 30 === 0) log.warn({ url: influxUrl, attempt, err: err.message }, 'InfluxDB not reachable; retrying');
+      },
+    });
+    if (!c) return;
+    const client = c.client;
+    influx = client;
+    influxNote = undefined;
+    ingest.attachInflux(client);
+    metrics.influxUp.set(1);
+    log.info({ url: influxUrl, version: c.version, apiVersion: c.apiVersion, bucket: cfg.influx.bucket }, 'InfluxDB connected');
+    // No checkpoint: learn baselines from history so a fresh start is not blind.
+    if (analyzer && !restored) {
+      stateSource('warming');
+      void analyzer.warmUp((q) => client.query(q)).then((w) => {
+        metrics.analyticsWarmupReadings.set(w.readings);
+        stateSource('warmup');
+      }, (err: Error) => {
+        stateSource('cold');
+        log.warn({ err: err.message }, 'analyzer warm-up failed');
+      });
     }
   };
   if (influxUrl) influxNote = `connecting to InfluxDB at ${influxUrl}; readings wait in the spool`;
-  const influxReady = influxUrl ? connectInflux() : Promise.resolve();
+  const influxReady = influxUrl ? connect() : Promise.resolve();
 
-  // Alerts: MQTT topic per kind, InfluxDB for annotations, optional webhook.
+  // The analyzer's outputs go through the alerts stage: alert changes and index points are rows in
+  // its SQLite store first, then InfluxDB (points writer), MQTT, SSE and the people channels.
+  let pointsWriter: PointsWriter | undefined;
+  alerts.start();
+  metrics.sources.channels = () => alerts.channels();
+  metrics.sources.sseClients = () => alerts.sse.size;
+  metrics.sources.pointsQueued = () => alerts.store.pointsDepth();
   if (analyzer) {
-    analyzer.on('alertUpdate', (u: AlertUpdate) => {
-      const a = u.alert;
-      if (u.change === 'opened') metrics.alerts.inc({ kind: a.kind });
-      ingest.publish(`${ALERT_TOPIC_ROOT}/${a.kind}`, JSON.stringify(u));
-      if (influx) influx.writeApi({ gzipThreshold: 1000 }).writeRecords(toLineProtocol([], [a]));
-      if (cfg.analytics.webhookUrl) {
-        fetch(cfg.analytics.webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(u), signal: AbortSignal.timeout(10_000) })
-          .catch((err: Error) => log.warn({ err: err.message }, 'alert webhook failed'));
-      }
+    analyzer.on('alertUpdate', (u) => {
+      if (u.change === 'opened') metrics.alerts.inc({ kind: u.alert.kind });
     });
+    alerts.attach(analyzer);
+    pointsWriter = new PointsWriter(alerts.store, () => influx, log.child({ stage: 'points' }));
+    pointsWriter.start();
   }
   const tickTimer = analyzer ? setInterval(() => (dataClock ? dataClock.advance() : analyzer!.tick(Date.now())), dataClock ? 100 : 5000) : undefined;
   const checkpointTimer = analyzer ? setInterval(() => {
@@ -164,40 +172,38 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
     if (spool.full) reasons.push(`spool at its cap (${spool.depthBytes} of ${cfg.spool.maxBytes} bytes unconfirmed): PUBACKs withheld until InfluxDB catches up`);
     const spoolErr = ingest.spoolError();
     if (spoolErr) reasons.push(`spool write failed: ${spoolErr.message}`);
-    metrics.spoolDepthReadings.set(spool.depthLines);
-    metrics.spoolDepthBytes.set(spool.depthBytes);
-    metrics.spoolDiskBytes.set(spool.diskBytes);
-    metrics.spoolFull.set(spool.full ? 1 : 0);
-    metrics.spoolFsyncs.set(spool.fsyncs);
     return {
       ready: reasons.length === 0,
       reasons,
       checks: { broker: { listening: listeners }, influx: { url: influxUrl ?? null, connected: influx !== undefined, ...state }, spool },
     };
   };
-  const gaugeTimer = setInterval(readiness, 2000);
+  metrics.sources.spool = () => ingest.spoolStats();
 
-  const acks = new AlertAcks(join(dataDir, 'analytics', 'acks.json'));
-  const app = await buildApp({ registry, metrics, readiness, token: cfg.http.token, analyzer, acks, logger: log });
-  app.addHook('onRequest', async () => void readiness());
+  const app = await buildApp({
+    registry, metrics, readiness, token: cfg.http.token, logger: log, bodyLimitBytes: cfg.http.bodyLimitBytes, authReads: cfg.http.authReads,
+    alerts, ...(analyzer ? { productionIndex: () => analyzer!.productionIndex() } : {}),
+  });
   await app.listen({ host: cfg.http.host, port: cfg.http.port });
   const httpPort = (app.server.address() as { port: number }).port;
   log.info({ http: httpPort, mqtt: listeners.tcp, ws: listeners.ws, tls: listeners.tls }, 'gridpulse started');
 
   return {
-    config: cfg, registry, metrics, ingest, analyzer, dataClock, app,
+    config: cfg, registry, metrics, ingest, analyzer, alerts, dataClock, app,
     ports: { mqtt: listeners.tcp!, ws: listeners.ws, tls: listeners.tls, http: httpPort },
     influxUrl: () => influxUrl,
     readiness,
     async stop() {
       stopping = true;
-      clearInterval(gaugeTimer);
       if (tickTimer) clearInterval(tickTimer);
       if (checkpointTimer) clearInterval(checkpointTimer);
+      alerts.sse.close();
       await app.close();
       await ingest.close();
       await influxReady;
       if (analyzer) await analyzer.checkpoint(checkpointFile).catch((err: Error) => log.warn({ err: err.message }, 'analyzer checkpoint failed'));
+      await pointsWriter?.stop();
+      await alerts.close();
       await managed?.stop();
       log.info('gridpulse stopped');
     },
