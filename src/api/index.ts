@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import { AlertAcks } from './alert-acks.js';
+import { consolePlugin, type ConsoleDeps } from './console.js';
 import { enterpriseSchema, meterSchema, hashPassword, RegistryError, type Registry } from '../registry/index.js';
 
 export interface ReadinessCheck {
@@ -30,6 +31,8 @@ export interface ApiDeps {
   /** Where analysts' acknowledgements are kept. */
   acks?: AlertAcks;
   logger?: Logger;
+  /** The analyst console at / (off when unset). */
+  console?: ConsoleDeps;
 }
 
 const toSchema = (s: z.ZodType) => {
@@ -156,5 +159,6 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   });
   app.get('/api/v1/production-index', { schema: { summary: 'Power-based production index per chain and county (actual ÷ expected × 100)' } }, async () => deps.analyzer?.productionIndex() ?? []);
 
+  if (deps.console) await app.register(consolePlugin, { ...deps.console, registry: deps.registry, metrics: deps.metrics, readiness: deps.readiness, token: deps.token });
   return app;
 }

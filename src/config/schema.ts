@@ -48,6 +48,7 @@ export const configSchema = z.object({
     host: opt('http.host', 'GRIDPULSE_HTTP_HOST', z.string(), '0.0.0.0', 'Address the HTTP API binds to.'),
     port: opt('http.port', 'GRIDPULSE_HTTP_PORT', port, 8080, 'HTTP API: /healthz, /readyz, /metrics, /docs, /api/v1/...; 0 picks a free port (logged as "gridpulse started").'),
     token: optional('http.token', 'GRIDPULSE_API_TOKEN', z.string().min(16, 'at least 16 characters'), 'Bearer token for write endpoints. Unset: write endpoints answer 403.'),
+    timeZone: opt('http.timeZone', 'GRIDPULSE_TIME_ZONE', z.string().refine((tz) => { try { new Intl.DateTimeFormat('en', { timeZone: tz }); return true; } catch { return false; } }, 'expected an IANA time zone such as Asia/Shanghai'), 'Asia/Shanghai', 'Time zone the analyst console shows times in.'),
   }).prefault({}),
   influx: z.object({
     url: optional('influx.url', 'INFLUX_URL', z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as http://127.0.0.1:8086' }), 'InfluxDB URL. Unset: start a managed influxd if installed, else keep readings in the spool.'),

@@ -178,7 +178,7 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
   const gaugeTimer = setInterval(readiness, 2000);
 
   const acks = new AlertAcks(join(dataDir, 'analytics', 'acks.json'));
-  const app = await buildApp({ registry, metrics, readiness, token: cfg.http.token, analyzer, acks, logger: log });
+  const app = await buildApp({ registry, metrics, readiness, token: cfg.http.token, analyzer, acks, logger: log, console: { influx: () => influx, timeZone: cfg.http.timeZone, intervalMs: cfg.analytics.intervalMinutes * 60_000 } });
   app.addHook('onRequest', async () => void readiness());
   await app.listen({ host: cfg.http.host, port: cfg.http.port });
   const httpPort = (app.server.address() as { port: number }).port;
