@@ -72,6 +72,7 @@ export const renderInbox: Page = (el, ctx) => {
     return true;
   }
 
+  let membersOf = new Map<string, InboxAlert[]>();
   function row(a: InboxAlert, members: InboxAlert[]): HTMLElement {
     const st = displayState(a);
     const name = store.enterprises.get(a.entity)?.name;
@@ -85,7 +86,7 @@ export const renderInbox: Page = (el, ctx) => {
     if (!members.length) return h('div', { class: 'alert' }, line);
     return h('div', { class: 'alert parent' }, line,
       h('details', { class: 'members' }, h('summary', {}, t('inbox.members', { count: members.length })),
-        members.map((m) => row(m, []))));
+        members.map((m) => row(m, membersOf.get(m.id) ?? []))));
   }
 
   function draw(): void {
@@ -104,6 +105,7 @@ export const renderInbox: Page = (el, ctx) => {
     const shownIds = new Set(shown.map((a) => a.id));
     const members = new Map<string, InboxAlert[]>();
     for (const a of shown) if (a.parentId && shownIds.has(a.parentId)) members.set(a.parentId, [...(members.get(a.parentId) ?? []), a]);
+    membersOf = members;
     const top = shown.filter((a) => !(a.parentId && shownIds.has(a.parentId)));
     const frag = document.createDocumentFragment();
     for (const a of top) frag.append(row(a, members.get(a.id) ?? []));

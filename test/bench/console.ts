@@ -1,0 +1,115 @@
+/**
+ * Console benchmark (`npm run bench:console`; issue 12 closing note), in one run on this machine:
+ *
+ *  (a) page weight: the built JS and CSS (dist/console/assets), raw and gzipped (level 6, what a
+ *      reverse proxy or @fastify/compress would send);
+ *  (b) time to first render of the inbox in headless Chromium: from navigation start to the
+ *      `inbox-rendered` performance mark (list fetched, rows in the DOM), with 1,000 alerts
+ *      against a same-run baseline of 10, median of --runs fresh pages each.
+ *
+ * The alerts are synthetic (this measures the page, not the analyzer): the real API and console
+ * plugin serve them from an in-memory alert source.
+ *
+ *   npm run bench:console                      prints the figures
+ *   options: --alerts N (1000) --baseline N (10) --runs N (7)
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { chromium } from 'playwright-core';
+import type { Alert } from '../../analytics/types.js';
+import { ALERT_KINDS } from '../../src/schemas/incident.js';
+import { buildApp } from '../../src/api/index.js';
+import { createMetrics } from '../../src/metrics.js';
+import { Registry } from '../../src/registry/index.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../support/browser.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const ASSETS = resolve(here, '../../../dist/console/assets');
+const { values: args } = parseArgs({ options: { alerts: { type: 'string', default: '1000' }, baseline: { type: 'string', default: '10' }, runs: { type: 'string', default: '7' } } });
+
+function pageWeight() {
+  const out: Record<'js' | 'css', { raw: number; gzip: number; files: number }> = { js: { raw: 0, gzip: 0, files: 0 }, css: { raw: 0, gzip: 0, files: 0 } };
+  for (const f of readdirSync(ASSETS)) {
+    const kind = f.endsWith('.js') ? 'js' : f.endsWith('.css') ? 'css' : undefined;
+    if (!kind) continue;
+    const b = readFileSync(join(ASSETS, f));
+    out[kind].raw += b.length;
+    out[kind].gzip += gzipSync(b, { level: 6 }).length;
+    out[kind].files++;
+  }
+  return out;
+}
+
+const COUNTIES = ['nanhu', 'xiuzhou', 'jiashan', 'haiyan', 'haining', 'pinghu', 'tongxiang'];
+const CHAINS = ['nev_parts', 'fasteners', 'photovoltaics', 'integrated_circuits'];
+
+function syntheticAlerts(n: number): Alert[] {
+  const t0 = Date.parse('2026-09-01T00:00:00+08:00');
+  return Array.from({ length: n }, (_, i): Alert => {
+    const kind = ALERT_KINDS[i % ALERT_KINDS.length]!;
+    const ent = `ent${String(i % 200).padStart(4, '0')}`;
+    const scope = kind === 'chain_disruption' ? 'chain' : kind === 'county_slowdown' ? 'county' : 'enterprise';
+    const entity = scope === 'chain' ? CHAINS[i % CHAINS.length]! : scope === 'county' ? COUNTIES[i % COUNTIES.length]! : ent;
+    const since = t0 + i * 900_000;
+    return {
+      id: `a${i}`, kind, scope, entity, status: i % 3 === 0 ? 'resolved' : 'open', openedAt: since + 1_800_000, since, updatedAt: since + 3_600_000,
+      baselineKwh: 1000, actualKwh: 400, dropPct: 60, contributors: [{ enterprise: ent, share: 0.7, missingKwh: 420 }, { enterprise: `ent${String((i + 1) % 200).padStart(4, '0')}`, share: 0.3, missingKwh: 180 }],
+      // Some enterprise drops belong to the latest chain disruption before them (kind index 5).
+      ...(scope === 'enterprise' && i % 5 === 0 && i > 5 ? { parentId: `a${i - ((((i - 5) % 8) + 8) % 8)}` } : {}),
+      evidence: { detectedAtTs: since + 1_800_000, intervals: 2, cusum: 4.2 },
+    };
+  });
+}
+
+async function firstRender(n: number, runs: number, browser: import('playwright-core').Browser): Promise<number[]> {
+  const alerts = syntheticAlerts(n);
+  const registry = new Registry({
+    enterprises: Array.from({ length: 200 }, (_, i) => ({ id: `ent${String(i).padStart(4, '0')}`, name: `企业 ${i}`, county: COUNTIES[i % COUNTIES.length]!, chains: [CHAINS[i % CHAINS.length]!] })),
+  });
+  const app = await buildApp({
+    registry, metrics: createMetrics(), readiness: () => ({ ready: true, reasons: [], checks: {} }),
+    analyzer: { alerts: () => alerts, productionIndex: () => [], on: () => undefined, off: () => undefined },
+    console: { influx: () => undefined, timeZone: 'Asia/Shanghai', intervalMs: 900_000 },
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/`;
+  const times: number[] = [];
+  try {
+    for (let r = 0; r < runs; r++) {
+      const ctx = await browser.newContext({ viewport: { width: 1366, height: 768 } });
+      await ctx.addInitScript('sessionStorage.setItem("gridpulse.token", "")');
+      const page = await ctx.newPage();
+      await page.goto(url);
+      await page.waitForFunction('performance.getEntriesByName("inbox-rendered").length > 0', undefined, { timeout: 30_000 });
+      const rows = await page.locator('.alert-row').count();
+      if (rows !== n) throw new Error(`expected ${n} rows, the inbox shows ${rows}`);
+      times.push(await page.evaluate('performance.getEntriesByName("inbox-rendered")[0].startTime') as number);
+      await ctx.close();
+    }
+  } finally {
+    await app.close();
+  }
+  return times;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const kb = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
+
+const w = pageWeight();
+console.log(`page weight: JS ${kb(w.js.raw)} raw, ${kb(w.js.gzip)} gzipped (${w.js.files} file); CSS ${kb(w.css.raw)} raw, ${kb(w.css.gzip)} gzipped; total gzipped ${kb(w.js.gzip + w.css.gzip)}`);
+const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+try {
+  const runs = Number(args.runs);
+  const n = Number(args.alerts), base = Number(args.baseline);
+  // One throw-away page first: the first Chromium page pays for process start-up.
+  await firstRender(base, 1, browser);
+  const b = await firstRender(base, runs, browser);
+  const t = await firstRender(n, runs, browser);
+  console.log(`inbox first render (navigation start → rows in the DOM), median of ${runs}: ${base} alerts ${median(b).toFixed(0)} ms (baseline) | ${n} alerts ${median(t).toFixed(0)} ms`);
+  console.log(`  runs, ${base}: ${b.map((x) => x.toFixed(0)).join(' ')} ms; ${n}: ${t.map((x) => x.toFixed(0)).join(' ')} ms`);
+} finally {
+  await browser.close();
+}
