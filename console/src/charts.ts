@@ -1,4 +1,7 @@
-/** ECharts, only the parts the console draws (tree-shaken: line and bar, canvas renderer). */
+/**
+ * ECharts, only the parts the console draws (tree-shaken: line and bar, canvas renderer). Pages load
+ * this module with import() so the inbox, which draws no chart, does not wait for it.
+ */
 import * as echarts from 'echarts/core';
 import { BarChart, LineChart } from 'echarts/charts';
 import { GridComponent, LegendComponent, MarkLineComponent, TooltipComponent, DataZoomComponent } from 'echarts/components';
@@ -30,4 +33,3 @@ export function chart(el: HTMLElement, option: ChartOption): echarts.ECharts {
   return c;
 }
 
-export const COLORS = { actual: '#c23531', expected: '#2f4554', missing: 'rgba(194,53,49,0.18)', good: '#3a8f5c', bad: '#c23531' };

@@ -2,7 +2,8 @@
  * Console benchmark (`npm run bench:console`; issue 12 closing note), in one run on this machine:
  *
  *  (a) page weight: the built JS and CSS (dist/console/assets), raw and gzipped (level 6, what a
- *      reverse proxy or @fastify/compress would send);
+ *      reverse proxy or @fastify/compress would send), what index.html loads and what loads on demand
+ *      (the charts);
  *  (b) time to first render of the inbox in headless Chromium: from navigation start to the
  *      `inbox-rendered` performance mark (list fetched, rows in the DOM), with 1,000 alerts
  *      against a same-run baseline of 10, median of --runs fresh pages each.
@@ -30,17 +31,13 @@ const here = dirname(fileURLToPath(import.meta.url));
 const ASSETS = resolve(here, '../../../dist/console/assets');
 const { values: args } = parseArgs({ options: { alerts: { type: 'string', default: '1000' }, baseline: { type: 'string', default: '10' }, runs: { type: 'string', default: '7' } } });
 
+/** Every built JS/CSS file, raw and gzipped; `initial` marks those index.html loads (the rest load on demand). */
 function pageWeight() {
-  const out: Record<'js' | 'css', { raw: number; gzip: number; files: number }> = { js: { raw: 0, gzip: 0, files: 0 }, css: { raw: 0, gzip: 0, files: 0 } };
-  for (const f of readdirSync(ASSETS)) {
-    const kind = f.endsWith('.js') ? 'js' : f.endsWith('.css') ? 'css' : undefined;
-    if (!kind) continue;
+  const html = readFileSync(join(ASSETS, '..', 'index.html'), 'utf8');
+  return readdirSync(ASSETS).filter((f) => /\.(js|css)$/.test(f)).map((f) => {
     const b = readFileSync(join(ASSETS, f));
-    out[kind].raw += b.length;
-    out[kind].gzip += gzipSync(b, { level: 6 }).length;
-    out[kind].files++;
-  }
-  return out;
+    return { file: f, raw: b.length, gzip: gzipSync(b, { level: 6 }).length, initial: html.includes(`assets/${f}`) };
+  });
 }
 
 const COUNTIES = ['nanhu', 'xiuzhou', 'jiashan', 'haiyan', 'haining', 'pinghu', 'tongxiang'];
@@ -98,8 +95,10 @@ async function firstRender(n: number, runs: number, browser: import('playwright-
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const kb = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
 
-const w = pageWeight();
-console.log(`page weight: JS ${kb(w.js.raw)} raw, ${kb(w.js.gzip)} gzipped (${w.js.files} file); CSS ${kb(w.css.raw)} raw, ${kb(w.css.gzip)} gzipped; total gzipped ${kb(w.js.gzip + w.css.gzip)}`);
+const files = pageWeight();
+for (const f of files) console.log(`  ${f.file.padEnd(28)} ${kb(f.raw).padStart(10)} raw ${kb(f.gzip).padStart(10)} gzipped${f.initial ? '  (loaded by index.html)' : '  (loaded on demand)'}`);
+const total = (fs: typeof files) => `${kb(fs.reduce((s, f) => s + f.raw, 0))} raw, ${kb(fs.reduce((s, f) => s + f.gzip, 0))} gzipped`;
+console.log(`page weight: first load (inbox) ${total(files.filter((f) => f.initial))}; everything ${total(files)}`);
 const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
 try {
   const runs = Number(args.runs);

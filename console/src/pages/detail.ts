@@ -1,5 +1,5 @@
 import type { InboxAlert, Series } from '../api.js';
-import { chart, COLORS } from '../charts.js';
+import { COLORS } from '../colors.js';
 import { h, clear } from '../dom.js';
 import { chainName, fmtDateTime, fmtNum, t } from '../i18n.js';
 import type { Ctx, Page } from '../main.js';
@@ -9,7 +9,8 @@ import { entityLabel } from './inbox.js';
 const HOUR = 3_600_000;
 
 /** Actual and expected per interval, with the gap between them shaded as the missing energy. */
-export function consumptionChart(el: HTMLElement, s: Series, markTs?: number): void {
+export async function consumptionChart(el: HTMLElement, s: Series, markTs?: number): Promise<void> {
+  const { chart } = await import('../charts.js');
   const pts = s.points;
   const xs = pts.map((p) => p.ts);
   const actual = pts.map((p) => p.actualKwh);
@@ -114,7 +115,7 @@ export const renderDetail: Page = (el, ctx, id) => {
     const entity = a.scope === 'meter' || a.scope === 'gateway' ? a.contributors[0]?.enterprise : a.entity;
     if (!entity) return void chartEl.replaceWith(h('p', { class: 'muted' }, t('detail.noData')));
     const end = Math.max(a.evidence.detectedAtTs, a.since) + 12 * HOUR;
-    ctx.client.series(scope, entity, { from: a.since - 24 * HOUR, to: end }).then((s) => consumptionChart(chartEl, s, a.since),
+    ctx.client.series(scope, entity, { from: a.since - 24 * HOUR, to: end }).then((s) => consumptionChart(chartEl, s, a.since)).catch(
       (err: Error) => chartEl.replaceChildren(h('p', { class: 'error' }, t('common.error', { message: err.message }))));
   };
   draw();

@@ -1,5 +1,5 @@
 import type { IndexPoint } from '../api.js';
-import { chart, COLORS } from '../charts.js';
+import { COLORS } from '../colors.js';
 import { h, clear } from '../dom.js';
 import { chainName, countyName, dayKey, fmtDay, fmtNum, t } from '../i18n.js';
 import type { Page } from '../main.js';
@@ -45,7 +45,7 @@ export const renderEconomy: Page = (el, ctx) => {
     const barChart = (scope: 'chain' | 'county', ids: string[], name: (id: string) => string) => {
       const div = h('div', { class: 'chart short', 'data-testid': `index-${scope}` });
       const values = ids.map((id) => indexOf(of(scope, id)));
-      requestAnimationFrame(() => chart(div, {
+      void import('../charts.js').then(({ chart }) => chart(div, {
         animation: false, grid: { left: 8, right: 16, top: 8, bottom: 8, containLabel: true },
         tooltip: { trigger: 'axis', valueFormatter: (v) => (typeof v === 'number' ? fmtNum(v, 1) : '—') },
         xAxis: { type: 'value', min: 0, max: (m) => Math.max(120, Math.ceil(m.max / 10) * 10) },

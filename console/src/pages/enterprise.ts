@@ -22,7 +22,7 @@ export const renderEnterprise: Page = (el, ctx, id) => {
       h('section', { class: 'card' }, h('h2', {}, t('enterprise.shutdowns')), e.plannedShutdowns.length ? h('ul', {}, e.plannedShutdowns.map((s) => h('li', {},
         `${fmtDateTime(Date.parse(s.start))} – ${fmtDateTime(Date.parse(s.end))}${s.reason ? ` · ${s.reason}` : ''}`))) : h('p', { class: 'muted' }, t('enterprise.none'))),
     );
-    ctx.client.series('enterprise', id, { spanMs: 7 * 86_400_000, stepMs: 3_600_000 }).then((s) => consumptionChart(chartEl, s), (err: Error) => chartEl.replaceChildren(h('p', { class: 'error' }, err.message)));
+    ctx.client.series('enterprise', id, { spanMs: 7 * 86_400_000, stepMs: 3_600_000 }).then((s) => consumptionChart(chartEl, s)).catch((err: Error) => chartEl.replaceChildren(h('p', { class: 'error' }, err.message)));
     ctx.client.completeness(id).then((c) => {
       const gw = new Map(e.meters.map((m) => [m.id, m]));
       clear(completeness, h('table', { 'data-testid': 'meters' },
