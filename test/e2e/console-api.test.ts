@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/api/index.js';
+import { loadConfig } from '../../src/config/index.js';
 import { createMetrics } from '../../src/metrics.js';
 import { hashPassword, Registry } from '../../src/registry/index.js';
 import { testInflux } from '../support/pipeline.js';
@@ -144,5 +145,10 @@ describe('console routes', () => {
     expect(Object.keys(pipeline.body.metrics as object)).toContain('gridpulse_readings_accepted_total');
     const spec = await get('/openapi.json');
     expect(Object.keys(spec.body.paths as object)).toEqual(expect.arrayContaining(['/api/v1/console/series', '/api/v1/console/whoami', '/api/v1/console/pipeline']));
+  });
+
+  it('stops start-up on a time zone that is not one, naming the key', () => {
+    expect(loadConfig({ env: {}, overrides: { 'http.timeZone': 'Europe/Berlin' } }).http.timeZone).toBe('Europe/Berlin');
+    expect(() => loadConfig({ env: { GRIDPULSE_TIME_ZONE: 'Mars/Olympus_Mons' } })).toThrow(/http\.timeZone/);
   });
 });
