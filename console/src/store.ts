@@ -52,8 +52,15 @@ export class AlertStore {
     return () => this.listeners.delete(fn);
   }
 
+  private scheduled = false;
+  /** One redraw per 100 ms at most: a busy city sends bursts of updates, and pages redraw whole. */
   private emit(): void {
-    for (const fn of this.listeners) fn();
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setTimeout(() => {
+      this.scheduled = false;
+      for (const fn of this.listeners) fn();
+    }, 100);
   }
 }
 
