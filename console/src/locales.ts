@@ -9,7 +9,7 @@ const zh = {
     meter_offline: '电表离线', gateway_offline: '网关离线', grid_outage: '电网停电', production_halt: '停产',
     production_cut: '减产', chain_disruption: '产业链中断', county_slowdown: '区县放缓', slow_decline: '持续下滑',
   } satisfies Record<AlertKind, string>,
-  state: { open: '未处理', acknowledged: '已确认', resolved: '已恢复', withdrawn: '已撤回' },
+  state: { open: '未处理', acknowledged: '已确认', resolved: '已解决', withdrawn: '已撤回', suppressed: '已屏蔽' },
   scope: { meter: '电表', gateway: '网关', enterprise: '企业', chain: '产业链', county: '区县' },
   inbox: {
     title: '预警', empty: '暂无符合条件的预警', count: '共 {{count}} 条', members: '涉及企业 {{count}} 家',
@@ -22,7 +22,8 @@ const zh = {
     ack: '确认', resolve: '处理完毕', suppress: '设置屏蔽时段', comment: '备注', who: '处理人', acked: '{{who}} 于 {{at}} 确认',
     notOffered: '该操作需要告警管理接口（第 10 号需求），当前版本尚未提供', noData: '暂无数据', enterprise: '企业页面', chain: '产业链',
     words: '自 {{since}} 起，{{entity}} 用电比预期低 {{drop}}%：实际 {{actual}} kWh，预期 {{baseline}} kWh，依据 {{intervals}} 个时段的数据。',
-    opened: '预警产生', updated: '预警更新', resolvedEv: '已恢复', withdrawnEv: '已撤回', parent: '所属产业链中断',
+    opened: '预警产生', updated: '预警更新', escalated: '预警升级', reopened: '再次出现', resolvedEv: '已解决', withdrawnEv: '已撤回', parent: '所属产业链中断',
+    hours: '屏蔽时长', forHours: '{{count}} 小时', needComment: '请先填写备注（原因）', suppressed: '已设置屏蔽 {{count}} 小时',
   },
   economy: {
     title: '电力看经济', byChain: '产业链生产指数', byCounty: '区县生产指数', heat: '产业链 × 日 指数热力表', pulling: '拖累产业链的企业',
@@ -37,6 +38,7 @@ const zh = {
     spool: '缓冲区积压', influx: 'InfluxDB', up: '正常', down: '不可用', channels: '推送渠道', channel: '渠道', state: '状态', reasons: '问题',
     registry: '登记：{{enterprises}} 家企业，{{gateways}} 个网关，{{meters}} 块电表', noRejects: '无拒收',
     mqtt: 'MQTT 主题', sse: 'SSE 推送', listening: '监听中', alertsOpened: '已产生预警',
+    failing: '自 {{since}} 起发送失败：{{error}}', delivered: '已送达 {{delivered}}，排队 {{queued}}',
   },
   common: { loading: '加载中…', error: '出错：{{message}}', kwh: 'kWh' },
 };
@@ -52,7 +54,7 @@ const en: Shape<Messages> = {
     meter_offline: 'Meter offline', gateway_offline: 'Gateway offline', grid_outage: 'Grid outage', production_halt: 'Production halt',
     production_cut: 'Production cut', chain_disruption: 'Chain disruption', county_slowdown: 'County slowdown', slow_decline: 'Slow decline',
   },
-  state: { open: 'Open', acknowledged: 'Acknowledged', resolved: 'Resolved', withdrawn: 'Withdrawn' },
+  state: { open: 'Open', acknowledged: 'Acknowledged', resolved: 'Resolved', withdrawn: 'Withdrawn', suppressed: 'Suppressed' },
   scope: { meter: 'Meter', gateway: 'Gateway', enterprise: 'Enterprise', chain: 'Chain', county: 'County' },
   inbox: {
     title: 'Alerts', empty: 'No alerts match', count: '{{count}} alerts', members: '{{count}} member enterprises',
@@ -65,7 +67,8 @@ const en: Shape<Messages> = {
     ack: 'Acknowledge', resolve: 'Resolve', suppress: 'Create suppression window', comment: 'Comment', who: 'Handled by', acked: 'acknowledged by {{who}} at {{at}}',
     notOffered: 'needs the alert lifecycle API (issue 10), not offered by this version', noData: 'no data', enterprise: 'Enterprise page', chain: 'Chain',
     words: 'Since {{since}}, {{entity}} has used {{drop}}% less than expected: {{actual}} kWh against {{baseline}} kWh, over {{intervals}} intervals of data.',
-    opened: 'Opened', updated: 'Updated', resolvedEv: 'Resolved', withdrawnEv: 'Withdrawn', parent: 'Part of chain disruption',
+    opened: 'Opened', updated: 'Updated', escalated: 'Escalated', reopened: 'Reopened', resolvedEv: 'Resolved', withdrawnEv: 'Withdrawn', parent: 'Part of chain disruption',
+    hours: 'Window length', forHours: '{{count}} h', needComment: 'write a comment (the reason) first', suppressed: 'suppression window set for {{count}} h',
   },
   economy: {
     title: 'Power-based economy', byChain: 'Production index by chain', byCounty: 'Production index by county', heat: 'Chain × day index', pulling: 'Enterprises pulling chains down',
@@ -80,6 +83,7 @@ const en: Shape<Messages> = {
     spool: 'Spool depth', influx: 'InfluxDB', up: 'up', down: 'down', channels: 'Delivery channels', channel: 'Channel', state: 'State', reasons: 'Reasons',
     registry: 'Registry: {{enterprises}} enterprises, {{gateways}} gateways, {{meters}} meters', noRejects: 'no rejects',
     mqtt: 'MQTT topics', sse: 'SSE stream', listening: 'listening', alertsOpened: 'Alerts opened',
+    failing: 'failing since {{since}}: {{error}}', delivered: '{{delivered}} delivered, {{queued}} queued',
   },
   common: { loading: 'Loading…', error: 'Error: {{message}}', kwh: 'kWh' },
 };

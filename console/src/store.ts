@@ -1,4 +1,4 @@
-import type { AlertUpdate, Client, InboxAlert, RegistryEnterprise } from './api.js';
+import type { AlertEventMsg, Client, InboxAlert, RegistryEnterprise } from './api.js';
 
 /**
  * Alerts as the console knows them: the list read once, then kept current by the SSE stream;
@@ -22,9 +22,10 @@ export class AlertStore {
     this.emit();
   }
 
-  apply(u: AlertUpdate): void {
+  apply(u: AlertEventMsg): void {
     const prev = this.byId.get(u.alert.id);
-    this.byId.set(u.alert.id, { ...u.alert, acknowledged: prev?.acknowledged ?? null });
+    const next = u.keepAck && prev?.acknowledged ? { ...u.alert, acknowledged: prev.acknowledged, state: u.alert.state === 'open' ? 'acknowledged' as const : u.alert.state } : u.alert;
+    this.byId.set(u.alert.id, prev?.history && !next.history ? { ...next, history: prev.history } : next);
     this.emit();
   }
 
@@ -64,8 +65,7 @@ export class AlertStore {
   }
 }
 
-export type DisplayState = 'open' | 'acknowledged' | 'resolved' | 'withdrawn';
-export const displayState = (a: InboxAlert): DisplayState => (a.status === 'open' && a.acknowledged ? 'acknowledged' : a.status);
+export type { DisplayState } from './normalize.js';
 
 /** Counties and chains an alert concerns: its own entity, or its enterprises' (entity and contributors). */
 export function areasOf(a: InboxAlert, ents: ReadonlyMap<string, RegistryEnterprise>): { counties: Set<string>; chains: Set<string>; enterprises: Set<string> } {

@@ -63,8 +63,9 @@ const METRICS_SHOWN = [
 /**
  * The analyst console: its built assets at `/` (no CDN, every file in the package) and the few
  * read-only routes it needs that the API does not offer yet (a consumption series from InfluxDB,
- * meter completeness, the pipeline's state as JSON, who a token belongs to). Until API roles
- * exist, the one write token is an analyst and no token is a viewer.
+ * meter completeness, the pipeline's state as JSON, who a token belongs to). Where the API's auth
+ * hook has named the caller (`req.principal`, issue 10's roles) that role is the answer; without
+ * it the one write token (http.token) is an analyst and no token is a viewer.
  */
 export async function consolePlugin(app: FastifyInstance, o: ConsolePluginOptions): Promise<void> {
   const root = o.assetsDir ?? defaultAssetsDir();
@@ -80,6 +81,9 @@ export async function consolePlugin(app: FastifyInstance, o: ConsolePluginOption
   }
 
   const roleOf = (req: FastifyRequest): ConsoleRole | 'invalid' => {
+    // With the role-aware API (issue 10) its onRequest hook has already named the token's owner.
+    const principal = (req as FastifyRequest & { principal?: { role: ConsoleRole } }).principal;
+    if (principal) return principal.role;
     const h = req.headers.authorization;
     if (!h) return 'viewer';
     if (!o.token) return 'invalid';

@@ -3,7 +3,7 @@ import { COLORS } from '../colors.js';
 import { h, clear } from '../dom.js';
 import { chainName, fmtDateTime, fmtNum, t } from '../i18n.js';
 import type { Ctx, Page } from '../main.js';
-import { areasOf, displayState } from '../store.js';
+import { areasOf } from '../store.js';
 import { entityLabel } from './inbox.js';
 
 const HOUR = 3_600_000;
@@ -51,32 +51,59 @@ function evidenceWords(a: InboxAlert, label: string): string[] {
   return lines;
 }
 
+const CHANGE_LABEL: Record<string, string> = { opened: 'detail.opened', updated: 'detail.updated', escalated: 'detail.escalated', acknowledged: 'state.acknowledged', resolved: 'detail.resolvedEv', withdrawn: 'detail.withdrawnEv', suppressed: 'state.suppressed', reopened: 'detail.reopened' };
+
+/** v2 gives every change with who and the comment; v1 only what the alert itself carries. */
 function history(a: InboxAlert): HTMLElement {
-  const items: [number, string, string?][] = [[a.openedAt, t('detail.opened')]];
-  if (a.evidence.reclassifiedAt) items.push([a.evidence.reclassifiedAt, t('detail.updated')]);
-  if (a.acknowledged) items.push([Date.parse(a.acknowledged.at), t('state.acknowledged'), `${a.acknowledged.by}${a.acknowledged.note ? `: ${a.acknowledged.note}` : ''}`]);
-  if (a.status === 'resolved') items.push([a.updatedAt, t('detail.resolvedEv'), a.evidence.reason]);
-  if (a.status === 'withdrawn') items.push([a.updatedAt, t('detail.withdrawnEv'), a.evidence.reason]);
+  const items: [number, string, string?][] = [];
+  if (a.history?.length) {
+    for (const e of a.history) items.push([e.at, t(CHANGE_LABEL[e.change] ?? 'detail.updated'), [e.actor && e.actor !== 'analyzer' ? e.actor : '', e.comment ?? ''].filter(Boolean).join(': ') || undefined]);
+  } else {
+    items.push([a.openedAt, t('detail.opened')]);
+    if (a.evidence.reclassifiedAt) items.push([a.evidence.reclassifiedAt, t('detail.updated')]);
+    if (a.acknowledged) items.push([a.acknowledged.at, t('state.acknowledged'), `${a.acknowledged.by}${a.acknowledged.comment ? `: ${a.acknowledged.comment}` : ''}`]);
+    if (a.status === 'resolved') items.push([a.resolvedBy?.at ?? a.updatedAt, t('detail.resolvedEv'), a.resolvedBy ? `${a.resolvedBy.by}: ${a.resolvedBy.comment ?? ''}` : a.evidence.reason]);
+    if (a.status === 'withdrawn') items.push([a.updatedAt, t('detail.withdrawnEv'), a.evidence.reason]);
+  }
+  if (a.suppressedBy) items.push([a.suppressedBy.startsAt, t('state.suppressed'), `${a.suppressedBy.createdBy}: ${a.suppressedBy.reason}`]);
   return h('ol', { class: 'history', 'data-testid': 'history' }, items.map(([ts, what, note]) => h('li', {}, h('time', {}, fmtDateTime(ts)), ' ', h('b', {}, what), note ? ` — ${note}` : '')));
 }
 
-function actions(ctx: Ctx, a: InboxAlert, onDone: (a: InboxAlert) => void): HTMLElement | null {
+/** Acknowledge, resolve with a comment, suppress: shown to analysts only; the last two need the v2 API. */
+function actions(ctx: Ctx, a: InboxAlert, onDone: (a?: InboxAlert) => void): HTMLElement | null {
   if (!ctx.canWrite) return null;
-  const who = h('input', { name: 'by', required: true, maxlength: 100, placeholder: t('detail.who'), 'aria-label': t('detail.who') });
+  const v2 = ctx.client.flavor() === 'v2';
+  const who = h('input', { name: 'by', maxlength: 100, required: !v2, placeholder: t('detail.who'), 'aria-label': t('detail.who') });
   const note = h('input', { name: 'note', maxlength: 2000, placeholder: t('detail.comment'), 'aria-label': t('detail.comment') });
   const msg = h('p', { class: 'muted', role: 'status' });
-  const ack = h('button', { type: 'submit', class: 'primary', 'data-action': 'ack', disabled: displayState(a) !== 'open' }, t('detail.ack'));
-  // The current API has no resolve or suppression routes (issue 10 adds them): shown, disabled, saying why.
-  const resolve = h('button', { type: 'button', 'data-action': 'resolve', disabled: true, title: t('detail.notOffered') }, t('detail.resolve'));
-  const suppress = h('button', { type: 'button', 'data-action': 'suppress', disabled: true, title: t('detail.notOffered') }, t('detail.suppress'));
+  const hours = h('select', { name: 'hours', 'aria-label': t('detail.hours') }, [4, 8, 24, 72].map((n) => h('option', { value: n }, t('detail.forHours', { count: n }))));
+  const run = (btn: HTMLButtonElement, p: () => Promise<InboxAlert | undefined>) => {
+    btn.disabled = true;
+    p().then(onDone, (err: Error) => {
+      msg.textContent = t('common.error', { message: err.message });
+      btn.disabled = false;
+    });
+  };
+  const ack = h('button', { type: 'submit', class: 'primary', 'data-action': 'ack', disabled: a.state !== 'open' }, t('detail.ack'));
+  const off = v2 ? undefined : t('detail.notOffered');
+  const resolve = h('button', { type: 'button', 'data-action': 'resolve', disabled: !v2 || a.state === 'resolved' || a.state === 'withdrawn', title: off, onclick: () => {
+    if (!note.value.trim()) return void (msg.textContent = t('detail.needComment'));
+    run(resolve, () => ctx.client.resolve(a.id, who.value.trim(), note.value.trim()));
+  } }, t('detail.resolve'));
+  const scope = a.scope === 'chain' || a.scope === 'county' ? a.scope : 'enterprise';
+  const entity = a.scope === 'meter' || a.scope === 'gateway' ? a.contributors[0]?.enterprise : a.entity;
+  const suppress = h('button', { type: 'button', 'data-action': 'suppress', disabled: !v2 || !entity, title: off, onclick: () => {
+    if (!note.value.trim()) return void (msg.textContent = t('detail.needComment'));
+    run(suppress, async () => {
+      await ctx.client.suppress(scope, entity!, Number(hours.value), note.value.trim());
+      msg.textContent = t('detail.suppressed', { count: Number(hours.value) });
+      return undefined;
+    });
+  } }, t('detail.suppress'));
   return h('form', { class: 'actions card', 'data-testid': 'actions', onsubmit: (e) => {
     e.preventDefault();
-    ack.disabled = true;
-    ctx.client.acknowledge(a.id, who.value.trim(), note.value.trim() || undefined).then(onDone, (err: Error) => {
-      msg.textContent = t('common.error', { message: err.message });
-      ack.disabled = false;
-    });
-  } }, who, note, ack, resolve, suppress, msg);
+    run(ack, () => ctx.client.acknowledge(a.id, who.value.trim(), note.value.trim() || undefined));
+  } }, who, note, ack, resolve, hours, suppress, msg);
 }
 
 export const renderDetail: Page = (el, ctx, id) => {
@@ -85,7 +112,7 @@ export const renderDetail: Page = (el, ctx, id) => {
   const draw = () => {
     const a = id ? store.get(id) : undefined;
     if (!a) return clear(el, h('p', {}, store.loaded ? t('inbox.empty') : t('common.loading')));
-    const key = `${a.updatedAt}|${a.status}|${a.acknowledged?.at ?? ''}`;
+    const key = `${a.updatedAt}|${a.state}|${a.acknowledged?.at ?? ''}|${a.history?.length ?? ''}`;
     if (key === drawnFor) return;
     drawnFor = key;
     const chartEl = h('div', { class: 'chart', 'data-testid': 'detail-chart' });
@@ -94,12 +121,12 @@ export const renderDetail: Page = (el, ctx, id) => {
     const parent = a.parentId ? store.get(a.parentId) : undefined;
     clear(el,
       h('a', { href: '#/inbox', class: 'back' }, `← ${t('detail.back')}`),
-      h('h1', { 'data-alert-id': a.id }, `${t(`kind.${a.kind}`)} · ${label} `, h('span', { class: `state s-${displayState(a)}`, 'data-testid': 'state' }, t(`state.${displayState(a)}`))),
+      h('h1', { 'data-alert-id': a.id }, `${t(`kind.${a.kind}`)} · ${label} `, h('span', { class: `state s-${a.state}`, 'data-testid': 'state' }, t(`state.${a.state}`))),
       h('p', { class: 'links' },
         a.scope === 'enterprise' ? h('a', { href: `#/enterprise/${encodeURIComponent(a.entity)}` }, t('detail.enterprise')) : null,
         [...areas.chains].map((c) => h('a', { href: '#/economy' }, `${t('detail.chain')}: ${chainName(c)}`)),
         parent ? h('a', { href: `#/alert/${encodeURIComponent(parent.id)}` }, `${t('detail.parent')}: ${entityLabel(parent)}`) : null),
-      actions(ctx, a, (updated) => store.replace(updated)),
+      actions(ctx, a, (updated) => (updated ? store.replace(updated) : undefined)),
       h('section', { class: 'card' }, h('h2', {}, t('detail.chart')), chartEl),
       h('div', { class: 'cols' },
         h('section', { class: 'card' }, h('h2', {}, t('detail.evidence')), evidenceWords(a, label).map((l) => h('p', {}, l))),
@@ -119,5 +146,7 @@ export const renderDetail: Page = (el, ctx, id) => {
       (err: Error) => chartEl.replaceChildren(h('p', { class: 'error' }, t('common.error', { message: err.message }))));
   };
   draw();
+  // v2: the alert with its full history (who, when, comment), merged into the store.
+  if (id) ctx.client.alert(id).then((full) => full && store.replace(full), () => undefined);
   return store.subscribe(draw);
 };

@@ -1,7 +1,6 @@
 import { h, clear } from '../dom.js';
 import { chainName, countyName, fmtDateTime, fmtNum, t } from '../i18n.js';
 import type { Page } from '../main.js';
-import { displayState } from '../store.js';
 import { consumptionChart } from './detail.js';
 
 export const renderEnterprise: Page = (el, ctx, id) => {
@@ -18,7 +17,7 @@ export const renderEnterprise: Page = (el, ctx, id) => {
       h('div', { class: 'cols' },
         h('section', { class: 'card' }, h('h2', {}, t('enterprise.completeness')), completeness),
         h('section', { class: 'card' }, h('h2', {}, t('enterprise.alerts')), alerts.length ? h('ul', { 'data-testid': 'enterprise-alerts' }, alerts.map((a) => h('li', {},
-          h('a', { href: `#/alert/${encodeURIComponent(a.id)}` }, t(`kind.${a.kind}`)), ` ${fmtDateTime(a.since)} −${fmtNum(a.dropPct, 1)}% · ${t(`state.${displayState(a)}`)}`))) : h('p', { class: 'muted' }, t('enterprise.none')))),
+          h('a', { href: `#/alert/${encodeURIComponent(a.id)}` }, t(`kind.${a.kind}`)), ` ${fmtDateTime(a.since)} −${fmtNum(a.dropPct, 1)}% · ${t(`state.${a.state}`)}`))) : h('p', { class: 'muted' }, t('enterprise.none')))),
       h('section', { class: 'card' }, h('h2', {}, t('enterprise.shutdowns')), e.plannedShutdowns.length ? h('ul', {}, e.plannedShutdowns.map((s) => h('li', {},
         `${fmtDateTime(Date.parse(s.start))} – ${fmtDateTime(Date.parse(s.end))}${s.reason ? ` · ${s.reason}` : ''}`))) : h('p', { class: 'muted' }, t('enterprise.none'))),
     );

@@ -3,10 +3,10 @@ import type { InboxAlert } from '../api.js';
 import { h, clear } from '../dom.js';
 import { chainName, countyName, fmtDateTime, fmtNum, t } from '../i18n.js';
 import type { Page } from '../main.js';
-import { areasOf, displayState, type DisplayState } from '../store.js';
+import { areasOf, type DisplayState } from '../store.js';
 
-interface Filters { state: DisplayState | 'active' | ''; kind: string; county: string; chain: string; enterprise: string; minDrop: number; since: string }
-const STATES: DisplayState[] = ['open', 'acknowledged', 'resolved', 'withdrawn'];
+interface Filters { state: DisplayState | ''; kind: string; county: string; chain: string; enterprise: string; minDrop: number; since: string }
+const STATES: DisplayState[] = ['open', 'acknowledged', 'resolved', 'withdrawn', 'suppressed'];
 // Kept across page changes within the session, like a mail client's folder.
 const filters: Filters = { state: '', kind: '', county: '', chain: '', enterprise: '', minDrop: 0, since: '' };
 let firstRenderMarked = false;
@@ -54,7 +54,7 @@ export const renderInbox: Page = (el, ctx) => {
   const filterSlot = h('div', {});
 
   function matches(a: InboxAlert, ignoreKind = false): boolean {
-    const st = displayState(a);
+    const st = a.state;
     if (filters.state && st !== filters.state) return false;
     if (!ignoreKind && filters.kind && a.kind !== filters.kind) return false;
     if (filters.minDrop && a.dropPct < filters.minDrop) return false;
@@ -74,7 +74,7 @@ export const renderInbox: Page = (el, ctx) => {
 
   let membersOf = new Map<string, InboxAlert[]>();
   function row(a: InboxAlert, members: InboxAlert[]): HTMLElement {
-    const st = displayState(a);
+    const st = a.state;
     const name = store.enterprises.get(a.entity)?.name;
     const line = h('a', { class: `alert-row sev-${a.dropPct >= 80 ? 'high' : a.dropPct >= 40 ? 'mid' : 'low'}`, href: `#/alert/${encodeURIComponent(a.id)}`, 'data-alert-id': a.id, 'data-kind': a.kind, 'data-state': st },
       h('span', { class: `kind k-${a.kind}` }, t(`kind.${a.kind}`)),

@@ -1,4 +1,4 @@
-import type { MetricValue, PipelineState } from '../api.js';
+import type { ChannelState, MetricValue, PipelineState } from '../api.js';
 import { h, clear } from '../dom.js';
 import { fmtDateTime, fmtNum, t } from '../i18n.js';
 import type { Page } from '../main.js';
@@ -12,7 +12,7 @@ export const renderStatus: Page = (el, ctx) => {
   let prev: PipelineState | undefined;
   let stopped = false;
 
-  const draw = (s: PipelineState) => {
+  const draw = (s: PipelineState, channels: ChannelState[] | undefined) => {
     const m = s.metrics;
     const accepted = sum(m.gridpulse_readings_accepted_total);
     const rate = prev ? Math.max(0, (accepted - sum(prev.metrics.gridpulse_readings_accepted_total)) / ((s.at - prev.at) / 1000)) : null;
@@ -36,14 +36,20 @@ export const renderStatus: Page = (el, ctx) => {
           : h('p', { class: 'muted' }, t('status.noRejects'))),
         h('section', { class: 'card' }, h('h2', {}, t('status.channels')), h('table', { 'data-testid': 'channels' }, h('tbody', {},
           h('tr', {}, h('td', {}, t('status.mqtt')), h('td', {}, listening.tcp ? `${t('status.listening')} :${listening.tcp}` : t('status.down'))),
-          h('tr', {}, h('td', {}, t('status.sse')), h('td', {}, ctx.store.live ? t('app.live') : t('app.offline'))))))),
+          h('tr', {}, h('td', {}, t('status.sse')), h('td', {}, ctx.store.live ? t('app.live') : t('app.offline'))),
+          (channels ?? []).map((c) => h('tr', { 'data-channel': c.name }, h('td', {}, `${c.name} (${c.type})`),
+            h('td', { class: c.failingSince ? 'error' : '' }, c.failingSince
+              ? t('status.failing', { since: fmtDateTime(c.failingSince), error: c.lastError ?? '' })
+              : t('status.delivered', { delivered: fmtNum(c.delivered), queued: fmtNum(c.queued) })))))))),
     );
     prev = s;
   };
   const poll = async () => {
     if (stopped) return;
     try {
-      draw(await ctx.client.pipeline());
+      // Delivery channels' own state exists with the v2 alert API only.
+      const [s, channels] = await Promise.all([ctx.client.pipeline(), ctx.client.flavor() === 'v2' ? ctx.client.channels() : Promise.resolve(undefined)]);
+      draw(s, channels);
     } catch (err) {
       clear(body, h('p', { class: 'error' }, t('common.error', { message: (err as Error).message })));
     }
