@@ -9,7 +9,7 @@ import { ackBody, normalizeAlert, normalizeEvent, normalizeList, type ApiFlavor,
 export type { Alert, IndexPoint, InboxAlert, ApiFlavor };
 export type Role = 'viewer' | 'analyst' | 'admin';
 export interface ChannelState { name: string; type: string; queued: number; delivered: number; failingSince: number | null; lastError: string | null; lastDeliveredAt: number | null }
-export interface AlertEventMsg { change: string; seq?: number; alert: InboxAlert; keepAck: boolean }
+export type AlertEventMsg = ReturnType<typeof normalizeEvent>;
 /** Most alerts the inbox reads (v2 pages of 500). */
 const MAX_ALERTS = 5000;
 

@@ -70,10 +70,13 @@ export function normalizeList(body: unknown): { flavor: ApiFlavor; alerts: Inbox
 }
 
 /** An SSE message: v1 `{change, alert: Alert}`, v2 `{seq, change, …, alert: StoredAlert}`. */
-export function normalizeEvent(data: unknown): { change: string; seq?: number; alert: InboxAlert; keepAck: boolean } {
-  const m = data as { change: string; seq?: number; alert: unknown };
-  // v1 events do not carry acknowledgements: the page keeps the one it knows.
-  return { change: m.change, ...(m.seq !== undefined ? { seq: m.seq } : {}), alert: normalizeAlert(m.alert), keepAck: !isStored(m.alert) };
+export function normalizeEvent(data: unknown): { change: string; seq?: number; alert: InboxAlert; keepAck: boolean; entry?: HistoryEntry } {
+  const m = data as { change: string; seq?: number; at?: number; actor?: string; comment?: string; state?: string; alert: unknown };
+  const v2 = isStored(m.alert);
+  // v1 events do not carry acknowledgements: the page keeps the one it knows. v2 events are history entries.
+  const entry: HistoryEntry | undefined = v2 && m.at !== undefined
+    ? { at: m.at, change: m.change, ...(m.state ? { state: m.state } : {}), ...(m.actor ? { actor: m.actor } : {}), ...(m.comment ? { comment: m.comment } : {}) } : undefined;
+  return { change: m.change, ...(m.seq !== undefined ? { seq: m.seq } : {}), alert: normalizeAlert(m.alert), keepAck: !v2, ...(entry ? { entry } : {}) };
 }
 
 /** The body of an acknowledgement in each flavor. */

@@ -25,7 +25,8 @@ export class AlertStore {
   apply(u: AlertEventMsg): void {
     const prev = this.byId.get(u.alert.id);
     const next = u.keepAck && prev?.acknowledged ? { ...u.alert, acknowledged: prev.acknowledged, state: u.alert.state === 'open' ? 'acknowledged' as const : u.alert.state } : u.alert;
-    this.byId.set(u.alert.id, prev?.history && !next.history ? { ...next, history: prev.history } : next);
+    // A known history (v2, read with the alert) grows by the event itself.
+    this.byId.set(u.alert.id, prev?.history && !next.history ? { ...next, history: u.entry ? [...prev.history, u.entry] : prev.history } : next);
     this.emit();
   }
 

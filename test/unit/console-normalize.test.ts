@@ -32,7 +32,8 @@ describe('console: alert API shapes', () => {
     const v1 = normalizeEvent({ change: 'updated', alert });
     expect(v1).toMatchObject({ change: 'updated', keepAck: true, alert: { id: alert.id, state: 'open' } });
     const v2 = normalizeEvent({ seq: 42, change: 'acknowledged', state: 'acknowledged', at: 5, actor: 'li', alert: stored({ state: 'acknowledged', acknowledged: { by: 'li', at: 5 } }) });
-    expect(v2).toMatchObject({ seq: 42, keepAck: false, alert: { state: 'acknowledged', acknowledged: { by: 'li', at: 5 } } });
+    expect(v2).toMatchObject({ seq: 42, keepAck: false, alert: { state: 'acknowledged', acknowledged: { by: 'li', at: 5 } }, entry: { at: 5, change: 'acknowledged', actor: 'li' } });
+    expect(v1.entry).toBeUndefined();
   });
 
   it('writes the acknowledgement body each API accepts', () => {

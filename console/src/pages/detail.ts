@@ -126,7 +126,11 @@ export const renderDetail: Page = (el, ctx, id) => {
         a.scope === 'enterprise' ? h('a', { href: `#/enterprise/${encodeURIComponent(a.entity)}` }, t('detail.enterprise')) : null,
         [...areas.chains].map((c) => h('a', { href: '#/economy' }, `${t('detail.chain')}: ${chainName(c)}`)),
         parent ? h('a', { href: `#/alert/${encodeURIComponent(parent.id)}` }, `${t('detail.parent')}: ${entityLabel(parent)}`) : null),
-      actions(ctx, a, (updated) => (updated ? store.replace(updated) : undefined)),
+      actions(ctx, a, (updated) => {
+        if (updated) store.replace(updated);
+        // v2: re-read the alert with its history, which now has this change.
+        void ctx.client.alert(a.id).then((full) => full && store.replace(full), () => undefined);
+      }),
       h('section', { class: 'card' }, h('h2', {}, t('detail.chart')), chartEl),
       h('div', { class: 'cols' },
         h('section', { class: 'card' }, h('h2', {}, t('detail.evidence')), evidenceWords(a, label).map((l) => h('p', {}, l))),
