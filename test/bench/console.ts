@@ -8,8 +8,9 @@
  *      `inbox-rendered` performance mark (list fetched, rows in the DOM), with 1,000 alerts
  *      against a same-run baseline of 10, median of --runs fresh pages each.
  *
- * The alerts are synthetic (this measures the page, not the analyzer): the real API and console
- * plugin serve them from an in-memory alert source.
+ * The alerts are synthetic (this measures the page, not the analyzer): the real console plugin
+ * serves the page, and three small routes here answer the alert list (today's shape), the
+ * enterprises and an idle alert stream, so the bench does not depend on how the API is wired.
  *
  *   npm run bench:console                      prints the figures
  *   options: --alerts N (1000) --baseline N (10) --runs N (7)
@@ -22,7 +23,8 @@ import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import type { Alert } from '../../analytics/types.js';
 import { ALERT_KINDS } from '../../src/schemas/incident.js';
-import { buildApp } from '../../src/api/index.js';
+import Fastify from 'fastify';
+import { consolePlugin } from '../../src/api/console.js';
 import { createMetrics } from '../../src/metrics.js';
 import { Registry } from '../../src/registry/index.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../support/browser.js';
@@ -66,10 +68,14 @@ async function firstRender(n: number, runs: number, browser: import('playwright-
   const registry = new Registry({
     enterprises: Array.from({ length: 200 }, (_, i) => ({ id: `ent${String(i).padStart(4, '0')}`, name: `企业 ${i}`, county: COUNTIES[i % COUNTIES.length]!, chains: [CHAINS[i % CHAINS.length]!] })),
   });
-  const app = await buildApp({
-    registry, metrics: createMetrics(), readiness: () => ({ ready: true, reasons: [], checks: {} }),
-    analyzer: { alerts: () => alerts, productionIndex: () => [], on: () => undefined, off: () => undefined },
-    console: { influx: () => undefined, timeZone: 'Asia/Shanghai', intervalMs: 900_000 },
+  const app = Fastify({ logger: false, forceCloseConnections: true });
+  await app.register(consolePlugin, { registry, metrics: createMetrics(), readiness: () => ({ ready: true, reasons: [], checks: {} }), influx: () => undefined, timeZone: 'Asia/Shanghai', intervalMs: 900_000 });
+  app.get('/api/v1/alerts', async () => alerts.map((a) => ({ ...a, acknowledged: null })));
+  app.get('/api/v1/enterprises', async () => registry.snapshot().enterprises);
+  app.get('/api/v1/alerts/stream', (_req, reply) => {
+    reply.hijack();
+    reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    reply.raw.write(': bench\n\n');
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/`;
