@@ -56,7 +56,7 @@ export interface Client {
   channels(): Promise<ChannelState[]>;
   /** Live alert changes; onReconnect fires when the stream comes back after a drop (catch up then). */
   stream(onUpdate: (u: AlertEventMsg) => void, onReconnect: () => void, onState: (live: boolean) => void): () => void;
-  series(scope: 'enterprise' | 'chain' | 'county', entity: string, range: { from?: number; to?: number; spanMs?: number; stepMs?: number }): Promise<Series>;
+  series(scope: 'enterprise' | 'chain' | 'county' | 'meter' | 'gateway', entity: string, range: { from?: number; to?: number; spanMs?: number; stepMs?: number }): Promise<Series>;
   enterprises(): Promise<RegistryEnterprise[]>;
   enterprise(id: string): Promise<Enterprise>;
   completeness(id: string): Promise<Completeness>;

@@ -103,6 +103,19 @@ describe('analyst console in Chromium', () => {
     expect(await page.evaluate('window.marker')).toBe(42);
     expect(await page.locator('[data-kind-count=production_halt]').textContent()).toMatch(/停产 \d+/);
     await page.screenshot({ path: join(DOCS, 'console-inbox.png') });
+    // Filters narrow the list, and clearing them brings the alert back.
+    await page.selectOption('select[name=kind]', 'meter_offline');
+    await page.locator('[data-testid=alert-list] .empty').waitFor();
+    await page.selectOption('select[name=kind]', 'production_halt');
+    const county = city.registry.enterprises.find((e) => e.id === target)!.county;
+    const otherCounty = city.registry.enterprises.find((e) => e.county !== county)!.county;
+    await page.selectOption('select[name=county]', otherCounty);
+    await page.locator('[data-testid=alert-list] .empty').waitFor();
+    await page.selectOption('select[name=county]', county);
+    await page.fill('input[name=minDrop]', '30');
+    await row.waitFor();
+    for (const sel of ['select[name=kind]', 'select[name=county]']) await page.selectOption(sel, '');
+    await page.fill('input[name=minDrop]', '');
 
     // Detail: the chart has data points from InfluxDB.
     const alertId = await row.getAttribute('data-alert-id');
@@ -122,6 +135,22 @@ describe('analyst console in Chromium', () => {
     const listed = normalizeList(await (await fetch(`${p!.httpUrl}/api/v1/alerts?kind=production_halt`)).json());
     expect(listed.alerts.find((a) => a.id === alertId)).toMatchObject({ state: 'acknowledged', acknowledged: { by: '张分析', comment: '已电话联系企业：锅炉故障' } });
     expect(await page.textContent('[data-testid=history]')).toContain('张分析');
+    if (listed.flavor === 'v1') {
+      // Today's API has no resolve or suppression route: the buttons say so and do nothing.
+      for (const b of ['resolve', 'suppress']) {
+        expect(await page.locator(`button[data-action=${b}]`).isDisabled()).toBe(true);
+        expect(await page.getAttribute(`button[data-action=${b}]`, 'title')).toContain('第 10 号需求');
+      }
+    } else {
+      // Issue 10's API: a suppression window for this enterprise, created by a click.
+      await page.fill('[data-testid=actions] input[name=note]', '计划检修');
+      await page.selectOption('select[name=hours]', '8');
+      await page.click('button[data-action=suppress]');
+      await page.waitForSelector('[data-testid=actions] [role=status]:has-text("8")');
+      const sups = await (await fetch(`${p!.httpUrl}/api/v1/suppressions`)).json() as { scope: string; entity: string; reason: string; startsAt: number; endsAt: number }[];
+      expect(sups).toEqual([expect.objectContaining({ scope: 'enterprise', entity: target, reason: '计划检修' })]);
+      expect(sups[0]!.endsAt - sups[0]!.startsAt).toBe(8 * 3_600_000);
+    }
 
     // Economy: every chain of the city has a row.
     await page.click('[data-nav=economy]');

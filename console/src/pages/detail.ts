@@ -142,11 +142,9 @@ export const renderDetail: Page = (el, ctx, id) => {
           h('td', { class: 'num' }, h('span', { class: 'bar', style: `--w:${Math.round(c.share * 100)}%` }), `${fmtNum(c.share * 100, 0)}%`),
           h('td', { class: 'num' }, fmtNum(c.missingKwh, 1)))))))) : null,
     );
-    const scope = a.scope === 'chain' || a.scope === 'county' ? a.scope : 'enterprise';
-    const entity = a.scope === 'meter' || a.scope === 'gateway' ? a.contributors[0]?.enterprise : a.entity;
-    if (!entity) return void chartEl.replaceWith(h('p', { class: 'muted' }, t('detail.noData')));
+    // The chart is of the alert's own entity: a meter's or gateway's consumption for offline alerts.
     const end = Math.max(a.evidence.detectedAtTs, a.since) + 12 * HOUR;
-    ctx.client.series(scope, entity, { from: a.since - 24 * HOUR, to: end }).then((s) => consumptionChart(chartEl, s, a.since)).catch(
+    ctx.client.series(a.scope, a.entity, { from: a.since - 24 * HOUR, to: end }).then((s) => consumptionChart(chartEl, s, a.since)).catch(
       (err: Error) => chartEl.replaceChildren(h('p', { class: 'error' }, t('common.error', { message: err.message }))));
   };
   draw();
