@@ -1,6 +1,7 @@
 import i18next from 'i18next';
 import { resources } from './locales.js';
 import { CHAINS, COUNTIES } from '../../src/registry/city.js';
+import { midnightIn } from './time.js';
 
 export type Lang = 'zh-CN' | 'en';
 const LANG_KEY = 'gridpulse.lang';
@@ -60,3 +61,7 @@ const chainNames = new Map<string, { zh: string; en: string }>(CHAINS.map((c) =>
 const countyNames = new Map<string, { zh: string; en: string }>(COUNTIES.map((c) => [c.id, { zh: c.zh, en: c.name }]));
 export const chainName = (id: string): string => chainNames.get(id)?.[lang() === 'en' ? 'en' : 'zh'] ?? id;
 export const countyName = (id: string): string => countyNames.get(id)?.[lang() === 'en' ? 'en' : 'zh'] ?? id;
+
+
+/** Midnight of a YYYY-MM-DD day in the configured zone (date inputs carry no zone). */
+export const zonedMidnight = (day: string): number => midnightIn(day, timeZone);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../analytics/types.js';
 import { ackBody, normalizeEvent, normalizeList, type StoredAlertV2 } from '../../console/src/normalize.js';
+import { midnightIn } from '../../console/src/time.js';
 
 const alert: Alert = {
   id: 'production_halt:enterprise:e1:1', kind: 'production_halt', scope: 'enterprise', entity: 'e1', status: 'open',
@@ -40,5 +41,12 @@ describe('console: alert API shapes', () => {
     expect(ackBody('v1', 'li', 'note')).toEqual({ by: 'li', note: 'note' });
     expect(ackBody('v2', 'li', 'note')).toEqual({ by: 'li', comment: 'note' });
     expect(ackBody('v2', '')).toEqual({});
+  });
+
+  it('reads a date filter as midnight in the configured zone', () => {
+    expect(midnightIn('2026-09-22', 'Asia/Shanghai')).toBe(Date.parse('2026-09-22T00:00:00+08:00'));
+    expect(midnightIn('2026-09-22', 'UTC')).toBe(Date.parse('2026-09-22T00:00:00Z'));
+    expect(midnightIn('2026-03-29', 'Europe/Berlin')).toBe(Date.parse('2026-03-29T00:00:00+01:00'));
+    expect(midnightIn('2026-03-30', 'Europe/Berlin')).toBe(Date.parse('2026-03-30T00:00:00+02:00'));
   });
 });

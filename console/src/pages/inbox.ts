@@ -1,7 +1,7 @@
 import { ALERT_KINDS } from '../locales.js';
 import type { InboxAlert } from '../api.js';
 import { h, clear } from '../dom.js';
-import { chainName, countyName, fmtDateTime, fmtNum, t } from '../i18n.js';
+import { chainName, countyName, fmtDateTime, fmtNum, t, zonedMidnight } from '../i18n.js';
 import type { Page } from '../main.js';
 import { areasOf, type DisplayState } from '../store.js';
 
@@ -58,7 +58,7 @@ export const renderInbox: Page = (el, ctx) => {
     if (filters.state && st !== filters.state) return false;
     if (!ignoreKind && filters.kind && a.kind !== filters.kind) return false;
     if (filters.minDrop && a.dropPct < filters.minDrop) return false;
-    if (filters.since && a.since < Date.parse(filters.since)) return false;
+    if (filters.since && a.since < zonedMidnight(filters.since)) return false;
     if (filters.county || filters.chain || filters.enterprise) {
       const areas = areasOf(a, store.enterprises);
       if (filters.county && !areas.counties.has(filters.county)) return false;
