@@ -12,6 +12,7 @@ import { healthRoutes, type ReadinessCheck } from './health.js';
 import { registryRoutes } from './registry.js';
 import { alertRoutes } from './alerts.js';
 import { productionIndexRoutes } from './production-index.js';
+import { consolePlugin, type ConsoleDeps } from './console.js';
 
 export type { ReadinessCheck } from './health.js';
 export { ROLES, type Role, type Principal } from './auth.js';
@@ -28,6 +29,8 @@ export interface ApiDeps {
   /** GET /api/... needs a viewer token too. */
   authReads?: boolean;
   logger?: Logger;
+  /** The analyst console at / (off when unset). */
+  console?: ConsoleDeps;
 }
 
 /** fastify's own client errors, answered with a code a client can act on. */
@@ -94,5 +97,6 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(registryRoutes, { registry: deps.registry });
   if (deps.alerts) await app.register(alertRoutes, { alerts: deps.alerts });
   await app.register(productionIndexRoutes, { points: deps.productionIndex ?? (() => []) });
+  if (deps.console) await app.register(consolePlugin, { ...deps.console, registry: deps.registry, metrics: deps.metrics, readiness: deps.readiness, token: deps.token });
   return app;
 }

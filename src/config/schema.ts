@@ -53,6 +53,7 @@ export const configSchema = z.object({
     authReads: opt('http.authReads', 'GRIDPULSE_HTTP_AUTH_READS', bool, false, 'Require a token (role viewer or above) for GET /api/v1/... too.'),
     sseMaxBufferedBytes: opt('http.sseMaxBufferedBytes', 'GRIDPULSE_SSE_MAX_BUFFERED', z.coerce.number().int().min(1024), 1_048_576, 'Unsent bytes an SSE client may have before it is dropped (it reconnects with Last-Event-ID).'),
     sseMaxStallMs: opt('http.sseMaxStallMs', 'GRIDPULSE_SSE_MAX_STALL_MS', z.coerce.number().int().min(100), 30_000, 'How long an SSE client may leave the socket full before it is dropped.'),
+    timeZone: opt('http.timeZone', 'GRIDPULSE_TIME_ZONE', z.string().refine((tz) => { try { new Intl.DateTimeFormat('en', { timeZone: tz }); return true; } catch { return false; } }, 'expected an IANA time zone such as Asia/Shanghai'), 'Asia/Shanghai', 'Time zone the analyst console shows times in.'),
   }).prefault({}),
   influx: z.object({
     url: optional('influx.url', 'INFLUX_URL', z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as http://127.0.0.1:8086' }), 'InfluxDB URL. Unset: start a managed influxd if installed, else keep readings in the spool.'),

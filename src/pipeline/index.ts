@@ -182,6 +182,7 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
 
   const app = await buildApp({
     registry, metrics, readiness, token: cfg.http.token, logger: log, bodyLimitBytes: cfg.http.bodyLimitBytes, authReads: cfg.http.authReads,
+    console: { influx: () => influx, timeZone: cfg.http.timeZone, intervalMs: cfg.analytics.intervalMinutes * 60_000 },
     alerts, ...(analyzer ? { productionIndex: () => analyzer!.productionIndex() } : {}),
   });
   await app.listen({ host: cfg.http.host, port: cfg.http.port });
