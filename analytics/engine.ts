@@ -1,6 +1,6 @@
 import type { EnrichedReading } from '../src/schemas/reading.js';
 import { AlertBook } from './alerts.js';
-import { MeterBaselines, shapeIndex } from './baseline.js';
+import { MeterBaselines, SHAPES, shapeIndex } from './baseline.js';
 import { HOLIDAY, ordinaryPattern, PATTERN_MASK, SF_RETURN, SF_WINDOW, type Calendar } from './calendar.js';
 import { ChainRollup, type ChainHost } from './chains.js';
 import { checkFormat, CHECKPOINT_VERSION, decodeTyped, encodeTyped } from './checkpoint.js';
@@ -11,7 +11,9 @@ import { OutageDetector, type OutageHost } from './outages.js';
 import { ProductionIndex } from './production-index.js';
 import { RegistryView } from './registry-view.js';
 import { OfflineAlerts, type SilenceHost } from './silence.js';
-import { cusumStep, registerDelta, round2 } from './stats.js';
+import { DropDetector, KIND_HALT, Step } from './drops.js';
+import { EnterpriseSeries } from './series.js';
+import { registerDelta, round2 } from './stats.js';
 import { grow } from './typed-arrays.js';
 import type { Alert, IndexPoint, RegistryLike } from './types.js';
 
@@ -31,9 +33,8 @@ const STUCK = 0x10000000;
 const NONE = -1;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
-
-const KIND_HALT = 1;
-const KIND_CUT = 2;
+/** The baselines' quarter-of-day shape resolution (analytics/baseline.ts SHAPES). */
+const SHAPE_MS = DAY_MS / SHAPES;
 
 export interface EngineDeps {
   calendar: Calendar;
@@ -53,18 +54,13 @@ export interface EngineCounters {
   stuckRegister: number;
 }
 
-function toOffset(b: number, start: number): number {
-  return start === NONE ? -1 : Math.min(32767, b - start);
-}
-function fromOffset(b: number, off: number): number {
-  return off < 0 ? NONE : b - off;
-}
-
 export class Engine {
   readonly book: AlertBook;
   readonly counters: EngineCounters = { readings: 0, duplicates: 0, tooLate: 0, lateFilled: 0, resets: 0, reEvaluations: 0, evicted: 0, stuckRegister: 0 };
   private readonly I: number;
   private readonly intervalHours: number;
+  /** Intervals in one hour (the interval divides the hour: options.ts). */
+  private readonly perHour: number;
   private readonly W: number;
   private readonly tz: number;
 
@@ -96,27 +92,11 @@ export class Engine {
   private eHead = new Int32Array(0);
   private eCounty = new Int32Array(0);
   private eChain = new Int32Array(0);
-  private eNoise = new Float32Array(0);
-  /** Running 2 % quantile of the enterprise's 1-hour actual/expected ratio: how low it goes in ordinary times. */
-  private eQlo = new Float32Array(0);
-  /** Relative noise per hour of working days (24 per enterprise), × 200 in a byte; other days use eNoise. */
-  private eHourNoise = new Uint8Array(0);
-  private ePeak = new Float32Array(0);
   /** Day number of the last drop episode (slow decline is kept apart from sudden drops). */
   private eLastEp = new Int32Array(0);
-  private eA = new Float32Array(0); // W per enterprise: actual kWh of covered meters; NaN no data
-  private eE = new Float32Array(0); // W per enterprise: expected kWh of the same meters; NaN unknown
-  // detector state, current + one snapshot per interval of the window (for replay)
-  private dS = new Float32Array(0); private sS = new Float32Array(0);
-  private dLow = new Uint8Array(0); private sLow = new Uint8Array(0);
-  private dRec = new Uint8Array(0); private sRec = new Uint8Array(0);
-  // Snapshots keep the episode / CUSUM-run starts as offsets back from their interval (Int16, −1 none):
-  // 24 bytes less per enterprise; a start more than 341 days back is clamped there.
-  private dEp = new Int32Array(0); private sEp = new Int16Array(0);
-  private dRun = new Int32Array(0); private sRun = new Int16Array(0);
-  private dEpA = new Float32Array(0); private sEpA = new Float32Array(0);
-  private dEpE = new Float32Array(0); private sEpE = new Float32Array(0);
-  private dKind = new Uint8Array(0); private sKind = new Uint8Array(0);
+  /** Actual/expected of each enterprise's last W intervals (written here, read by the detectors). */
+  private readonly series: EnterpriseSeries;
+  private readonly drops: DropDetector;
   private eDirty = new Int32Array(0); // first boundary to re-evaluate, or NONE
   private eOutage = new Uint8Array(0);
   private eDayA = new Float32Array(0);
@@ -157,11 +137,18 @@ export class Engine {
 
   constructor(private readonly o: ResolvedOptions, private readonly deps: EngineDeps) {
     this.I = o.intervalMs;
+    this.perHour = HOUR_MS / o.intervalMs;
     this.intervalHours = o.intervalMs / 3_600_000;
     this.W = o.windowIntervals;
     this.tz = o.tzOffsetMinutes * 60_000;
     this.book = new AlertBook(o.maxRecentAlerts);
     this.baselines = new MeterBaselines(o);
+    this.series = new EnterpriseSeries(this.W, this.perHour);
+    this.drops = new DropDetector(o, this.series, {
+      learning: (e) => this.learning(e),
+      declining: (e) => this.decline.declining(e),
+      slideExplains: (e, lastRatio) => lastRatio >= this.decline.recentRatio(e, this.curDay) - o.declineMaxStep && this.decline.trendShortfall(e, this.curDay),
+    });
     // Typed arrays start empty and grow to the initial capacity: one place says each one's size and fill.
     this.growMeters(o.initialCapacity);
     this.growEnterprises(o.initialCapacity);
@@ -209,18 +196,18 @@ export class Engine {
         const pattern = code & PATTERN_MASK;
         if (pattern < 1 || pattern > 5 || (code & SF_WINDOW) !== 0 || this.eOutage[e] === 1 || this.learning(e)) return Number.NaN;
         if (this.registry.hasShutdowns() && this.registry.inShutdown(this.entIds[e]!, b * this.I - this.I)) return Number.NaN;
-        const j = e * this.W + (b % this.W);
-        if (!this.hourSums(e, b, this.eA[j]!, this.eE[j]!)) return Number.NaN;
-        const [sa, se] = this.sums;
-        return se / 4 >= this.o.minPeakShare * this.ePeak[e]! && se > 0 ? sa / se : Number.NaN;
+        const s = this.series;
+        if (!s.hourSums(e, b, s.actual(e, b), s.expected(e, b))) return Number.NaN;
+        const [sa, se] = s.sums;
+        return se / this.perHour >= this.o.minPeakShare * this.drops.peak(e) && se > 0 ? sa / se : Number.NaN;
       },
-      actual: (e, b) => this.eA[e * W + (b % W)]!,
-      expected: (e, b) => this.eE[e * W + (b % W)]!,
+      actual: (e, b) => this.series.actual(e, b),
+      expected: (e, b) => this.series.expected(e, b),
       enterpriseAlert: (e) => this.eAlert[e],
       dayCode: (b) => this.codeOf(b),
       codeFor: (e, b, code) => this.codeFor(e, b, code),
       learning: (e) => this.learning(e),
-      inEpisode: (e) => this.dEp[e] !== NONE,
+      inEpisode: (e) => this.drops.inEpisode(e),
       evalBin: () => this.evalBin,
       dayRatios: () => this.eDayR,
       takeDay: (e, out) => {
@@ -243,7 +230,7 @@ export class Engine {
         this.recentEp.delete(e);
       },
       resetDetector: (e) => {
-        this.dS[e] = 0; this.dEp[e] = NONE; this.dRun[e] = NONE; this.dLow[e] = 0; this.dRec[e] = 0;
+        this.drops.clear(e);
         this.inEpisode.delete(e);
       },
       withdrawEnterprise: (e, now) => {
@@ -295,25 +282,12 @@ export class Engine {
   }
 
   private growEnterprises(n = this.eCap * 2): void {
-    const W = this.W;
     this.eHead = grow(this.eHead, n, NONE);
     this.eCounty = grow(this.eCounty, n);
     this.eChain = grow(this.eChain, n);
-    this.eNoise = grow(this.eNoise, n, this.o.noiseInit);
-    this.eQlo = grow(this.eQlo, n, this.o.qloInit);
-    this.eHourNoise = grow(this.eHourNoise, n * 24);
-    this.ePeak = grow(this.ePeak, n);
     this.eLastEp = grow(this.eLastEp, n, NONE);
-    this.eA = grow(this.eA, n * W, Number.NaN);
-    this.eE = grow(this.eE, n * W, Number.NaN);
-    this.dS = grow(this.dS, n); this.sS = grow(this.sS, n * W);
-    this.dLow = grow(this.dLow, n); this.sLow = grow(this.sLow, n * W);
-    this.dRec = grow(this.dRec, n); this.sRec = grow(this.sRec, n * W);
-    this.dEp = grow(this.dEp, n, NONE); this.sEp = grow(this.sEp, n * W, NONE);
-    this.dRun = grow(this.dRun, n, NONE); this.sRun = grow(this.sRun, n * W, NONE);
-    this.dEpA = grow(this.dEpA, n); this.sEpA = grow(this.sEpA, n * W);
-    this.dEpE = grow(this.dEpE, n); this.sEpE = grow(this.sEpE, n * W);
-    this.dKind = grow(this.dKind, n); this.sKind = grow(this.sKind, n * W);
+    this.series.grow(n);
+    this.drops.grow(n);
     this.eDirty = grow(this.eDirty, n, NONE);
     this.eOutage = grow(this.eOutage, n);
     this.eDayA = grow(this.eDayA, n);
@@ -340,17 +314,9 @@ export class Engine {
   }
 
   private resetEnterprise(e: number): void {
-    const W = this.W;
-    this.eNoise[e] = this.o.noiseInit;
-    this.eQlo[e] = this.o.qloInit;
-    this.eHourNoise.fill(0, e * 24, e * 24 + 24);
-    this.ePeak[e] = 0;
     this.eLastEp[e] = NONE;
-    this.eA.fill(Number.NaN, e * W, e * W + W);
-    this.eE.fill(Number.NaN, e * W, e * W + W);
-    this.dS[e] = 0; this.dLow[e] = 0; this.dRec[e] = 0; this.dEp[e] = NONE; this.dRun[e] = NONE;
-    this.dEpA[e] = 0; this.dEpE[e] = 0; this.dKind[e] = 0;
-    this.sEp.fill(NONE, e * W, e * W + W);
+    this.series.reset(e);
+    this.drops.reset(e);
     this.eDirty[e] = NONE;
     this.eOutage[e] = 0;
     this.eDayA[e] = 0; this.eDayE[e] = 0;
@@ -531,7 +497,7 @@ export class Engine {
   }
 
   private quarterOfDay(b: number): number {
-    return Math.floor(((((b * this.I - this.I + this.tz) % DAY_MS) + DAY_MS) % DAY_MS) / 900_000);
+    return Math.floor(((((b * this.I - this.I + this.tz) % DAY_MS) + DAY_MS) % DAY_MS) / SHAPE_MS);
   }
 
   /** The day class for enterprise e: an enterprise back from the Spring Festival follows its ordinary week. */
@@ -554,8 +520,9 @@ export class Engine {
     const startMs = b * this.I - this.I;
     const q = shapeIndex(pattern, qod);
     const planned = this.registry.hasShutdowns() && this.registry.inShutdown(this.entIds[e]!, startMs);
-    const suspect = this.dEp[e]! >= 0 || this.dS[e]! > o.cusumH / 2 || this.eOutage[e] === 1 || this.decline.declining(e);
-    const noise = this.eNoise[e]!;
+    const drops = this.drops;
+    const suspect = drops.suspect(e) || this.eOutage[e] === 1 || this.decline.declining(e);
+    const noise = drops.noise(e);
     let A = 0, E = 0, n = 0, any = false;
     for (let m = this.eHead[e]!; m !== NONE; m = this.mNext[m]!) {
       const c = this.meterDelta(m, b);
@@ -566,7 +533,7 @@ export class Engine {
         // The learning phase ignores detector suspicion.
         const young = this.baselines.young(m);
         this.baselines.observe(m);
-        if ((!suspect || (young && this.dEp[e] === NONE)) && !planned && !((code & SF_WINDOW) && pattern < HOLIDAY)) this.baselines.learn(m, slot, q, c, noise);
+        if ((!suspect || (young && !drops.inEpisode(e))) && !planned && !((code & SF_WINDOW) && pattern < HOLIDAY)) this.baselines.learn(m, slot, q, c, noise);
       }
       if (sfCheck) {
         const eo = this.baselines.expected(m, ordSlot, ord, ordQ);
@@ -579,12 +546,11 @@ export class Engine {
     }
     if (sfCheck && Eo > 0) { this.eDayA[e]! += Ao; this.eDayE[e]! += Eo; }
     const j = e * W + (b % W);
-    this.eA[j] = any ? A : Number.NaN;
-    this.eE[j] = n > 0 ? E : Number.NaN;
-    this.weekendPattern = pattern === 0 || pattern === 6;
+    this.series.eA[j] = any ? A : Number.NaN;
+    this.series.eE[j] = n > 0 ? E : Number.NaN;
     const judged = n > 0 && !planned && pattern < HOLIDAY && (code & SF_WINDOW) === 0 && E >= o.minExpectedKwh;
     if (judged) {
-      this.detect(e, b, A, E, pattern >= 1 && pattern <= 5 ? hour : -1);
+      this.onStep(e, b, drops.step(e, b, A, E, pattern >= 1 && pattern <= 5 ? hour : -1, pattern === 0 || pattern === 6));
       if (first && this.eOutage[e] === 0) this.county.record(this.eCounty[e]!, b, A, E);
     }
     if (first && n > 0 && !planned) {
@@ -596,163 +562,38 @@ export class Engine {
       }
     }
     // Snapshot the detector after interval b so a replay can start from here.
-    this.sS[j] = this.dS[e]!; this.sLow[j] = this.dLow[e]!; this.sRec[j] = this.dRec[e]!;
-    this.sEp[j] = toOffset(b, this.dEp[e]!); this.sRun[j] = toOffset(b, this.dRun[e]!); this.sEpA[j] = this.dEpA[e]!;
-    this.sEpE[j] = this.dEpE[e]!; this.sKind[j] = this.dKind[e]!;
+    drops.snapshot(e, b);
   }
-
-  /** One step of the enterprise detector: CUSUM + k-in-a-row near zero, recovery rule. */
-  private detect(e: number, b: number, A: number, E: number, hs: number): void {
-    const o = this.o;
-    const ratio = A / E;
-    // Noise in force: the enterprise's, or this hour's if that hour is usually less regular (shift starts
-    // that vary day to day, an evening shift worked some days only).
-    const hn = hs < 0 ? -1 : e * 24 + hs;
-    const noise = hn < 0 ? this.eNoise[e]! : Math.max(this.eNoise[e]!, this.eHourNoise[hn]! / 200);
-    // Slowly decaying peak of expected energy per interval (about a week's memory).
-    this.ePeak[e] = Math.max(E, this.ePeak[e]! * 0.9993);
-    const z = (E - A) / Math.max(noise * E, o.minExpectedKwh * 0.5);
-    const S = cusumStep(this.dS[e]!, z, o.cusumK, o.zCap);
-    this.dS[e] = S;
-    if (S === 0) this.dRun[e] = NONE;
-    else if (this.dRun[e] === NONE) this.dRun[e] = b;
-    // Near zero, and clearly so for this enterprise and hour (z ≥ 2).
-    const low = ratio < o.nearZeroRatio && z >= 2 ? Math.min(255, this.dLow[e]! + 1) : 0;
-    this.dLow[e] = low;
-    if (this.dEp[e] === NONE) {
-      if (S === 0 && z > -4) {
-        // Noise: EWMA of the relative absolute residual while calm (×1.25 ≈ σ for a normal error).
-        const rel = Math.abs(A - E) / E;
-        const en = this.eNoise[e]!;
-        this.eNoise[e] = Math.min(o.noiseMax, Math.max(o.noiseMin, en + 0.02 * (1.25 * rel - en)));
-      }
-      if (z > -4 && hn >= 0) {
-        // Hour noise learns from every interval outside an episode, unusual ones included: an hour that is
-        // often far from its level (a shift worked some days only) is an irregular hour, not a run of alarms.
-        const rel = Math.min(1.2, Math.abs(A - E) / E);
-        const h = this.eHourNoise[hn]! / 200;
-        this.eHourNoise[hn] = Math.min(255, Math.round(200 * (h + 0.05 * (1.25 * rel - h))));
-      }
-      // Ordinary depth: a stochastic-approximation quantile of the last hour's ratio (p = qloP).
-      const r4 = this.hourRatio(e, b, A, E);
-      if (!Number.isNaN(r4) && S < o.cusumH) {
-        const q = this.eQlo[e]!;
-        this.eQlo[e] = r4 < q ? q - o.qloRate * (1 - o.qloP) : q + o.qloRate * o.qloP;
-      }
-      // A cliff: this interval at or below cliffRatio right after one already below expected (a stop ramping
-      // down over half an hour shows as ~0.8 then ~0.3): opens at the second interval.
-      const jp = e * this.W + ((b - 1) % this.W);
-      const prevRatio = this.eA[jp]! / this.eE[jp]!;
-      const cliff = ratio <= o.cliffRatio && prevRatio <= 0.9 && z >= o.cliffZ;
-      const trig = S >= o.cusumH || low >= o.nearZeroRun || cliff;
-      if (!trig) return;
-      // Weekend work is optional in many plants (Saturdays worked some weeks only): a drop that starts on a
-      // weekend pattern is not opened there; if it lasts, the next working day opens it.
-      if (this.weekendPattern && !o.judgeWeekends) { this.reject(e, b); return; }
-      // Learning phase: the baseline is not trusted yet.
-      if (this.learning(e)) { this.reject(e, b); return; }
-      // An hour this plant works some days only (an evening shift run on demand) cannot tell a stop from a
-      // day off; the next regular hour does. (Near-zero k-in-a-row and cliffs are judged the same way.)
-      if (hn >= 0 && this.eHourNoise[hn]! / 200 > o.irregularHourNoise) { this.reject(e, b); return; }
-      const start = low >= o.nearZeroRun ? b - low + 1 : cliff ? b - 1 : Math.max(this.dRun[e]!, b - this.W + 1);
-      let sa = 0, se = 0, la = 0, le = 0;
-      for (let k = Math.max(start, b - this.W + 1); k <= b; k++) {
-        const j = e * this.W + (k % this.W);
-        const a = k === b ? A : this.eA[j]!, x = k === b ? E : this.eE[j]!;
-        if (Number.isNaN(a) || Number.isNaN(x)) continue;
-        sa += a; se += x;
-        if (k >= b - 1) { la += a; le += x; }
-      }
-      const epRatio = se > 0 ? sa / se : 1;
-      // A drop in the plant's low-load hours says little about production; it is judged when the shift starts.
-      const nBins = Math.max(1, b - Math.max(start, b - this.W + 1) + 1);
-      if (le / Math.min(2, nBins) < o.minPeakShare * this.ePeak[e]!) { this.reject(e, b); return; }
-      const lastRatio = le > 0 ? la / le : 1;
-      // Deeper than this enterprise's ordinary dips (a noisy plant must fall further), or near zero for k intervals.
-      const gate = Math.min(o.minDropRatio, this.eQlo[e]! - o.qloMargin);
-      if (low < o.nearZeroRun && (epRatio > gate || lastRatio > gate)) { this.reject(e, b); return; }
-      // A known slow decline explains a moderate shortfall: it is not a new sudden drop.
-      if (lastRatio > o.haltRatio && this.decline.declining(e)) { this.reject(e, b); return; }
-      this.dEp[e] = start;
-      this.dEpA[e] = sa;
-      this.dEpE[e] = se;
-      this.dRec[e] = 0;
-      // Halt: near zero / base load now, or still falling steeply through haltRatio (a stop half-way down its
-      // ramp). A deep cut that has settled at ~30 % is not falling any more: it stays a cut.
-      this.dKind[e] = ratio <= o.nearZeroRatio || (ratio <= o.haltRatio && prevRatio - ratio >= o.haltFall) ? KIND_HALT : KIND_CUT;
-      // A cut on an enterprise whose working days have been sliding for a week is the trend showing, not a new drop.
-      // (Only when this drop is about as deep as the slide: a step far below it is a cut of its own.)
-      if (this.dKind[e] === KIND_CUT && lastRatio >= this.decline.recentRatio(e, this.curDay) - o.declineMaxStep && this.decline.trendShortfall(e, this.curDay)) {
-        this.decline.open(e, this.curDay, 'a cut on top of a week-long slide', this.nowMs);
-        this.dEp[e] = NONE; this.dS[e] = 0; this.dRun[e] = NONE; this.dKind[e] = 0;
-        return;
-      }
-      this.onTrigger(e, b);
-    } else {
-      this.dEpA[e]! += A;
-      this.dEpE[e]! += E;
-      // Low-load hours (nights, an unworked weekend) say nothing about recovery: a stopped plant at base
-      // load matches a night's expectation. Only hours that would be judged count, either way.
-      if (E < o.minPeakShare * this.ePeak[e]!) { this.onProgress(e, b); return; }
-      const rec = ratio >= o.recoverRatio ? this.dRec[e]! + 1 : 0;
-      this.dRec[e] = Math.min(255, rec);
-      if (rec >= o.recoverRun) {
-        this.dEp[e] = NONE;
-        this.dS[e] = 0;
-        this.dRun[e] = NONE;
-        this.dLow[e] = 0;
-        this.dRec[e] = 0;
-        this.onRecover(e, b);
-      } else this.onProgress(e, b);
-    }
-  }
-
-  private weekendPattern = false;
 
   private learning(e: number): boolean {
     for (let m = this.eHead[e]!; m !== NONE; m = this.mNext[m]!) if (this.baselines.young(m)) return true;
     return false;
   }
 
-  /** actual/expected over the last four intervals (this one included), NaN when any is unknown. */
-  private hourRatio(e: number, b: number, A: number, E: number): number {
-    if (!this.hourSums(e, b, A, E)) return Number.NaN;
-    const [sa, se] = this.sums;
-    return se > 0 ? sa / se : Number.NaN;
-  }
-
-  /** actual and expected over the last four intervals (b's given) into `sums`; false when any is unknown. */
-  private hourSums(e: number, b: number, A: number, E: number): boolean {
-    let sa = A, se = E;
-    for (let k = b - 3; k < b; k++) {
-      const j = e * this.W + (k % this.W);
-      const a = this.eA[j]!, x = this.eE[j]!;
-      if (Number.isNaN(a) || Number.isNaN(x)) return false;
-      sa += a; se += x;
-    }
-    this.sums[0] = sa; this.sums[1] = se;
-    return true;
-  }
-  private readonly sums: [number, number] = [0, 0];
-
-  /**
-   * The CUSUM crossed h but the gates said no (weekend, learning, low-load hour, not deep enough): restart
-   * the run at h/2 so a lasting small shortfall neither accumulates for ever (a later stop would be dated
-   * from its start and diluted) nor blocks baseline learning (which pauses above h/2).
-   */
-  private reject(e: number, b: number): void {
-    if (this.dS[e]! >= this.o.cusumH) {
-      this.dS[e] = this.o.cusumH / 2;
-      this.dRun[e] = b;
-    }
-  }
-
   private replaying = false;
   private replayTransitions = 0;
 
+  /**
+   * Cross-detector rules, in one place: what a drop-detector step means for alerts, episodes (chain roll-up)
+   * and the slow-decline watch. An open grid outage explains the halts under it (no alert).
+   */
+  private onStep(e: number, b: number, step: Step): void {
+    switch (step) {
+      case Step.Opened: this.onTrigger(e, b); break;
+      case Step.Progress: this.onProgress(e, b); break;
+      case Step.Recovered: this.onRecover(e, b); break;
+      case Step.ToDecline:
+        this.decline.open(e, this.curDay, 'a cut on top of a week-long slide', this.nowMs);
+        this.drops.dropEpisode(e);
+        break;
+      default: break;
+    }
+  }
+
   private onTrigger(e: number, b: number): void {
+    const d = this.drops;
     this.inEpisode.add(e);
-    if (this.eOutage[e] === 0) this.recentEp.set(e, { start: this.dEp[e]!, last: b, A: this.dEpA[e]!, E: this.dEpE[e]!, active: true });
+    if (this.eOutage[e] === 0) this.recentEp.set(e, { start: d.dEp[e]!, last: b, A: d.dEpA[e]!, E: d.dEpE[e]!, active: true });
     this.eLastEp[e] = this.dayOf(b * this.I);
     this.replayTransitions++;
     if (this.eOutage[e] === 1) return; // explained by a grid outage
@@ -767,38 +608,44 @@ export class Engine {
 
   private flushPending(b: number): void {
     this.deferOpen = false;
-    for (const e of this.pendingOpen) if (this.eOutage[e] === 0 && this.dEp[e]! >= 0) this.raiseEnterprise(e, b);
+    for (const e of this.pendingOpen) if (this.eOutage[e] === 0 && this.drops.inEpisode(e)) this.raiseEnterprise(e, b);
     this.pendingOpen.clear();
   }
 
   private raiseEnterprise(e: number, b: number): void {
-    const since = this.dEp[e]! * this.I - this.I;
-    const kind = this.dKind[e] === KIND_HALT ? 'production_halt' : 'production_cut';
+    const d = this.drops;
+    const since = d.dEp[e]! * this.I - this.I;
+    const kind = d.dKind[e] === KIND_HALT ? 'production_halt' : 'production_cut';
     const evidence = {
-      detectedAtTs: b * this.I, intervals: b - this.dEp[e]! + 1, cusum: round2(this.dS[e]!),
-      nearZeroRun: this.dLow[e]!, noise: round2(this.eNoise[e]!), dayPattern: this.codeOf(b) & PATTERN_MASK,
+      detectedAtTs: b * this.I, intervals: b - d.dEp[e]! + 1, cusum: round2(d.dS[e]!),
+      nearZeroRun: d.dLow[e]!, noise: round2(d.eNoise[e]!), dayPattern: this.codeOf(b) & PATTERN_MASK,
     };
     const cur = this.eAlert[e];
     if (cur && cur.status === 'open') {
-      this.book.update(cur, this.nowMs, { since, kind, baselineKwh: this.dEpE[e]!, actualKwh: this.dEpA[e]!, evidence });
+      this.book.update(cur, this.nowMs, { since, kind, baselineKwh: d.dEpE[e]!, actualKwh: d.dEpA[e]!, evidence });
       return;
     }
     const parentId = this.chains.parentOf(e);
     this.eAlert[e] = this.book.create({
       kind, scope: 'enterprise', entity: this.entIds[e]!, since,
-      baselineKwh: this.dEpE[e]!, actualKwh: this.dEpA[e]!, evidence, ...(parentId ? { parentId } : {}),
+      baselineKwh: d.dEpE[e]!, actualKwh: d.dEpA[e]!, evidence, ...(parentId ? { parentId } : {}),
     }, this.nowMs);
   }
 
   private onProgress(e: number, b: number): void {
     this.eLastEp[e] = this.dayOf(b * this.I);
+    const d = this.drops;
     const ep = this.recentEp.get(e);
-    if (ep && !this.replaying) { ep.last = b; ep.A = this.dEpA[e]!; ep.E = this.dEpE[e]!; }
-    this.maybeReclassify(e, b);
+    if (ep && !this.replaying) { ep.last = b; ep.A = d.dEpA[e]!; ep.E = d.dEpE[e]!; }
+    // A halt often ramps down over an hour: an episode opened as a cut becomes a halt if it deepens early on.
+    if (d.reclassify(e, b)) {
+      const a = this.eAlert[e];
+      if (a && a.status === 'open') this.book.update(a, this.nowMs, { kind: 'production_halt', evidence: { reclassifiedAt: this.nowMs, reason: 'deepened to a halt' } });
+    }
     const a = this.eAlert[e];
     if (!a || a.status !== 'open' || this.replaying) return;
     // Evidence refresh without an event per interval: consumers see it through alerts().
-    this.book.update(a, this.nowMs, { baselineKwh: this.dEpE[e]!, actualKwh: this.dEpA[e]!, evidence: { detectedAtTs: b * this.I, intervals: b - this.dEp[e]! + 1 } }, false);
+    this.book.update(a, this.nowMs, { baselineKwh: d.dEpE[e]!, actualKwh: d.dEpA[e]!, evidence: { detectedAtTs: b * this.I, intervals: b - d.dEp[e]! + 1 } }, false);
   }
 
   private onRecover(e: number, b: number): void {
@@ -814,17 +661,6 @@ export class Engine {
     this.eAlert[e] = undefined;
   }
 
-  /** A halt often ramps down over an hour: an episode opened as a cut becomes a halt if it deepens early on. */
-  private maybeReclassify(e: number, b: number): void {
-    if (this.dKind[e] !== KIND_CUT || b - this.dEp[e]! > this.o.reclassifyIntervals) return;
-    const j = e * this.W + (b % this.W);
-    const la = this.eA[j]!, le = this.eE[j]!;
-    if (!(le > 0) || la / le > this.o.nearZeroRatio) return;
-    this.dKind[e] = KIND_HALT;
-    const a = this.eAlert[e];
-    if (a && a.status === 'open') this.book.update(a, this.nowMs, { kind: 'production_halt', evidence: { reclassifiedAt: this.nowMs, reason: 'deepened to a halt' } });
-  }
-
   /** Late readings: restore each dirty enterprise's detector snapshot and replay up to evalBin. */
   private reEvaluate(): void {
     const W = this.W;
@@ -833,12 +669,9 @@ export class Engine {
       this.eDirty[e] = NONE;
       if (from > this.evalBin || this.entIds[e] === undefined) continue;
       this.counters.reEvaluations++;
-      const j = e * W + ((from - 1) % W);
-      this.dS[e] = this.sS[j]!; this.dLow[e] = this.sLow[j]!; this.dRec[e] = this.sRec[j]!;
-      this.dEp[e] = fromOffset(from - 1, this.sEp[j]!); this.dRun[e] = fromOffset(from - 1, this.sRun[j]!); this.dEpA[e] = this.sEpA[j]!;
-      this.dEpE[e] = this.sEpE[j]!; this.dKind[e] = this.sKind[j]!;
+      this.drops.restore(e, from - 1);
       const before = this.eAlert[e];
-      const inEpBefore = this.dEp[e]! >= 0;
+      const inEpBefore = this.drops.inEpisode(e);
       this.replaying = true;
       this.replayTransitions = 0;
       for (let b = from; b <= this.evalBin; b++) {
@@ -846,13 +679,13 @@ export class Engine {
         this.evalEnterprise(e, b, code, this.hourOf(b * this.I - this.I), this.quarterOfDay(b), false);
       }
       this.replaying = false;
-      if (this.dEp[e]! >= 0) this.inEpisode.add(e);
+      if (this.drops.inEpisode(e)) this.inEpisode.add(e);
       else this.inEpisode.delete(e);
-      if (before && before.status === 'open' && this.dEp[e] === NONE && !inEpBefore && this.replayTransitions === 0) {
+      if (before && before.status === 'open' && !this.drops.inEpisode(e) && !inEpBefore && this.replayTransitions === 0) {
         // The backlog shows there was no drop: the alert was raised on data that has been superseded.
         this.book.close(before, 'withdrawn', this.nowMs, 'late data shows no drop');
         this.eAlert[e] = undefined;
-      } else if (before && before.status === 'open' && this.dEp[e] === NONE && this.replayTransitions === 0 && inEpBefore) {
+      } else if (before && before.status === 'open' && !this.drops.inEpisode(e) && this.replayTransitions === 0 && inEpBefore) {
         // unchanged episode state: nothing to do
       }
     }
@@ -924,15 +757,15 @@ export class Engine {
   inspect(enterprise: string): object | undefined {
     const e = this.entIndex.get(enterprise);
     if (e === undefined) return undefined;
-    const W = this.W;
+    const W = this.W, d = this.drops;
     const bins = [];
     for (let b = this.evalBin - W + 1; b <= this.evalBin; b++) {
       const j = e * W + (b % W);
-      bins.push({ ts: b * this.I, actualKwh: round2(this.eA[j]!), expectedKwh: round2(this.eE[j]!) });
+      bins.push({ ts: b * this.I, actualKwh: round2(this.series.eA[j]!), expectedKwh: round2(this.series.eE[j]!) });
     }
     return {
-      enterprise, bins, cusum: this.dS[e], nearZeroRun: this.dLow[e], episodeSince: this.dEp[e] === NONE ? null : this.dEp[e]! * this.I - this.I,
-      noise: this.eNoise[e], lowQuantile: this.eQlo[e], peakKwh: this.ePeak[e], outage: this.eOutage[e] === 1,
+      enterprise, bins, cusum: d.dS[e], nearZeroRun: d.dLow[e], episodeSince: d.dEp[e] === NONE ? null : d.dEp[e]! * this.I - this.I,
+      noise: d.eNoise[e], lowQuantile: d.eQlo[e], peakKwh: d.ePeak[e], outage: this.eOutage[e] === 1,
       dailyRatios: Array.from({ length: DAY_RING }, (_, k) => round2(this.decline.dayRatio(e, this.curDay - DAY_RING + 1 + k))),
       meters: (() => { const out = []; for (let m = this.eHead[e]!; m !== NONE; m = this.mNext[m]!) out.push({ meter: this.meterIds[m], observations: this.baselines.observations(m) }); return out; })(),
     };
@@ -957,7 +790,7 @@ export class Engine {
       evalBin: this.evalBin, curHour: this.curHour, curDay: this.curDay, nowMs: this.nowMs,
       meterIds: this.meterIds, entIds: this.entIds, gwIds: this.gwIds, chainIds: this.chainIds,
       counties: this.county.toJSON(),
-      typed: encodeTyped([this, this.baselines] as unknown as Record<string, ArrayBufferView>[]), alerts: this.book.snapshot(),
+      typed: encodeTyped([this, this.baselines, this.series, this.drops] as unknown as Record<string, ArrayBufferView>[]), alerts: this.book.snapshot(),
       eAlert: this.eAlert.map((a) => (a && a.status === 'open' ? a.id : null)), eDecl: this.decline.toJSON(),
       gwAlerts: this.offline.gatewaysJSON(), meterAlerts: this.offline.metersJSON(),
       chains: this.chains.toJSON(), inEpisode: [...this.inEpisode],
@@ -968,7 +801,7 @@ export class Engine {
 
   load(s: any): void {
     checkFormat(s, this.I, this.W);
-    decodeTyped([this, this.baselines] as unknown as Record<string, unknown>[], s.typed);
+    decodeTyped([this, this.baselines, this.series, this.drops] as unknown as Record<string, unknown>[], s.typed);
     this.mCap = s.mCap; this.mHigh = s.mHigh; this.eCap = s.eCap; this.eHigh = s.eHigh;
     this.evalBin = s.evalBin; this.curHour = s.curHour; this.curDay = s.curDay; this.nowMs = s.nowMs;
     this.meterIds = s.meterIds.map((x: string | null) => x ?? undefined);

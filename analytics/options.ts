@@ -26,6 +26,11 @@ export const analyzerOptionsSchema = z.object({
   noiseInit: z.number().positive().default(0.1),
   noiseMin: z.number().positive().default(0.04),
   noiseMax: z.number().positive().default(0.5),
+  /** EWMA rate of the enterprise noise per calm interval, and of each working hour's noise. */
+  noiseRate: z.number().positive().max(1).default(0.02),
+  hourNoiseRate: z.number().positive().max(1).default(0.05),
+  /** The enterprise's peak expected energy decays by this factor per 15 minutes (≈ two weeks' memory). */
+  peakDecayPerQuarterHour: z.number().positive().max(1).default(0.9993),
 
   /** CUSUM reference value k and decision threshold h, in σ units; residual z is winsorised at zCap. */
   cusumK: z.number().nonnegative().default(0.75),
@@ -42,6 +47,8 @@ export const analyzerOptionsSchema = z.object({
   cliffRatio: z.number().min(0).max(1).default(0.4),
   /** …and at least this many σ below expected. */
   cliffZ: z.number().nonnegative().default(8),
+  /** …and the interval before it at or below this ratio (already falling). */
+  cliffPrevRatio: z.number().min(0).max(2).default(0.9),
   /** An episode whose actual/expected stays above this is too small to alert on. */
   minDropRatio: z.number().min(0).max(1).default(0.7),
   /** Running lower quantile of each enterprise's hourly actual/expected (ordinary dips): initial value, p, rate. */
