@@ -153,35 +153,27 @@ export class Engine {
     this.growMeters(o.initialCapacity);
     this.growEnterprises(o.initialCapacity);
     this.registry = new RegistryView(o);
-    const view = this.view();
-    this.chains = new ChainRollup(o, view, this.book);
-    this.offline = new OfflineAlerts(o, view, this.book);
-    this.outages = new OutageDetector(o, view, this.book);
-    this.county = new CountySlowdown(o, view, this.book);
-    this.decline = new DeclineWatch(o, view, this.book);
+    this.chains = new ChainRollup(o, this.chainHost(), this.book);
+    this.offline = new OfflineAlerts(o, this.silenceHost(), this.book);
+    this.outages = new OutageDetector(o, this.outageHost(), this.book);
+    this.county = new CountySlowdown(o, this.countyHost(), this.book);
+    this.decline = new DeclineWatch(o, this.declineHost(), this.book);
     this.index = new ProductionIndex(o, this.book);
     this.refreshRegistry();
   }
 
-  /**
-   * The concerns' view of the enterprises and meters, one object that each sees through its own narrow host
-   * type. Closures read the current arrays (they are replaced on growth).
-   */
-  private view(): ChainHost & SilenceHost & OutageHost & CountyHost & DeclineHost {
-    const I = this.I, W = this.W;
+  // Each concern sees the engine through its own narrow host (its file declares what it reads); closures
+  // read the current arrays, which are replaced on growth.
+  private readonly entId = (e: number): string | undefined => this.entIds[e];
+  private readonly actual = (e: number, b: number): number => this.series.actual(e, b);
+  private readonly expected = (e: number, b: number): number => this.series.expected(e, b);
+
+  private chainHost(): ChainHost {
     return {
-      intervalMs: I, window: W, tzMs: this.tz,
-      episodes: this.recentEp,
-      enterprises: () => this.eHigh,
-      entId: (e) => this.entIds[e],
+      intervalMs: this.I, episodes: this.recentEp, entId: this.entId, actual: this.actual, expected: this.expected,
       chainOf: (e) => this.eChain[e]!,
       chainId: (c) => this.chainIds[c] ?? '',
-      countyOf: (e) => this.eCounty[e]!,
-      counties: () => this.countyIndex.size,
-      countyId: (c) => this.county.id(c),
       inOutage: (e) => this.eOutage[e] === 1,
-      meterInOutage: (m) => this.eOutage[this.mEnt[m]!] === 1,
-      countyInOutage: (c) => this.outages.active(c),
       neighbours: (e) => {
         const out: number[] = [];
         for (const id of this.registry.neighbours(this.entIds[e]!)) {
@@ -191,40 +183,44 @@ export class Engine {
         return out;
       },
       isLeader: (e) => this.registry.isLeader(this.entIds[e]!),
-      workingHourRatio: (e, b) => {
-        const code = this.codeFor(e, b, this.codeOf(b));
-        const pattern = code & PATTERN_MASK;
-        if (pattern < 1 || pattern > 5 || (code & SF_WINDOW) !== 0 || this.eOutage[e] === 1 || this.learning(e)) return Number.NaN;
-        if (this.registry.hasShutdowns() && this.registry.inShutdown(this.entIds[e]!, b * this.I - this.I)) return Number.NaN;
-        const s = this.series;
-        if (!s.hourSums(e, b, s.actual(e, b), s.expected(e, b))) return Number.NaN;
-        const [sa, se] = s.sums;
-        return se / this.perHour >= this.o.minPeakShare * this.drops.peak(e) && se > 0 ? sa / se : Number.NaN;
-      },
-      actual: (e, b) => this.series.actual(e, b),
-      expected: (e, b) => this.series.expected(e, b),
+      workingHourRatio: (e, b) => this.workingHourRatio(e, b),
       enterpriseAlert: (e) => this.eAlert[e],
-      dayCode: (b) => this.codeOf(b),
-      codeFor: (e, b, code) => this.codeFor(e, b, code),
-      learning: (e) => this.learning(e),
-      inEpisode: (e) => this.drops.inEpisode(e),
-      evalBin: () => this.evalBin,
-      dayRatios: () => this.eDayR,
-      takeDay: (e, out) => {
-        out[0] = this.eDayA[e]!; out[1] = this.eDayE[e]!;
-        this.eDayA[e] = 0; this.eDayE[e] = 0;
-      },
+    };
+  }
+
+  private silenceHost(): SilenceHost {
+    return {
+      intervalMs: this.I,
       meterSlots: () => this.mHigh,
       meterCount: () => this.meterIndex.size,
       meterId: (m) => this.meterIds[m],
-      firstMeter: (e) => this.eHead[e]!,
-      nextMeter: (m) => this.mNext[m]!,
       lastBin: (m) => this.mLast[m]!,
       heardBin: (m) => this.mHeard[m]!,
       gatewayOf: (m) => this.mGw[m]!,
       gatewayCount: () => this.gwIds.length,
       gatewayId: (g) => this.gwIds[g]!,
-      // A grid outage: the detector starts afresh after it, and the alerts it explains are withdrawn.
+      meterInOutage: (m) => this.eOutage[this.mEnt[m]!] === 1,
+    };
+  }
+
+  private outageHost(): OutageHost {
+    return {
+      intervalMs: this.I, window: this.W, entId: this.entId, actual: this.actual, expected: this.expected,
+      enterprises: () => this.eHigh,
+      countyOf: (e) => this.eCounty[e]!,
+      chainOf: (e) => this.eChain[e]!,
+      counties: () => this.countyIndex.size,
+      countyId: (c) => this.county.id(c),
+      dayCode: (b) => this.codeOf(b),
+      codeFor: (e, b, code) => this.codeFor(e, b, code),
+      firstMeter: (e) => this.eHead[e]!,
+      nextMeter: (m) => this.mNext[m]!,
+      meterSlots: () => this.mHigh,
+      meterId: (m) => this.meterIds[m],
+      gatewayOf: (m) => this.mGw[m]!,
+      lastBin: (m) => this.mLast[m]!,
+      // A grid outage explains what happens under it (cross-detector rules): the drop detector starts afresh
+      // after it, and the enterprise and meter alerts it explains are withdrawn.
       setOutage: (e, on) => {
         this.eOutage[e] = on ? 1 : 0;
         this.recentEp.delete(e);
@@ -241,6 +237,42 @@ export class Engine {
       withdrawOffline: (m, now) => this.offline.explainedByOutage(m, now),
       warn: (x, msg) => this.deps.logger?.warn(x, msg),
     };
+  }
+
+  private countyHost(): CountyHost {
+    return {
+      intervalMs: this.I, window: this.W, entId: this.entId, actual: this.actual, expected: this.expected,
+      enterprises: () => this.eHigh,
+      countyOf: (e) => this.eCounty[e]!,
+      countyInOutage: (c) => this.outages.active(c),
+    };
+  }
+
+  private declineHost(): DeclineHost {
+    return {
+      intervalMs: this.I, tzMs: this.tz, entId: this.entId,
+      enterprises: () => this.eHigh,
+      dayRatios: () => this.eDayR,
+      takeDay: (e, out) => {
+        out[0] = this.eDayA[e]!; out[1] = this.eDayE[e]!;
+        this.eDayA[e] = 0; this.eDayE[e] = 0;
+      },
+      inEpisode: (e) => this.drops.inEpisode(e),
+      learning: (e) => this.learning(e),
+      evalBin: () => this.evalBin,
+    };
+  }
+
+  /** Last hour's actual/expected of a judged working hour (chain roll-up names soft neighbours by it); NaN otherwise. */
+  private workingHourRatio(e: number, b: number): number {
+    const code = this.codeFor(e, b, this.codeOf(b));
+    const pattern = code & PATTERN_MASK;
+    if (pattern < 1 || pattern > 5 || (code & SF_WINDOW) !== 0 || this.eOutage[e] === 1 || this.learning(e)) return Number.NaN;
+    if (this.registry.hasShutdowns() && this.registry.inShutdown(this.entIds[e]!, b * this.I - this.I)) return Number.NaN;
+    const s = this.series;
+    if (!s.hourSums(e, b, s.actual(e, b), s.expected(e, b))) return Number.NaN;
+    const [sa, se] = s.sums;
+    return se / this.perHour >= this.o.minPeakShare * this.drops.peak(e) && se > 0 ? sa / se : Number.NaN;
   }
 
   refreshRegistry(): void {
