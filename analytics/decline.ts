@@ -26,7 +26,7 @@ export interface DeclineHost {
   evalBin(): number;
 }
 
-type DeclineOptions = Pick<ResolvedOptions, 'minExpectedKwh' | 'declineRatio' | 'declineMinFall' | 'declineMaxStep'>;
+type DeclineOptions = Pick<ResolvedOptions, 'minExpectedKwhPerHour' | 'declineRatio' | 'declineMinFall' | 'declineMaxStep'>;
 
 /**
  * Slow decline: one enterprise drifting down over days, which no interval-by-interval test sees. It keeps
@@ -71,7 +71,7 @@ export class DeclineWatch {
       if (h.entId(e) === undefined || sfDay(e)) continue;
       h.takeDay(e, this.day);
       const [A, E] = this.day;
-      if (E > 0 && E > this.o.minExpectedKwh * 24 && !h.inEpisode(e)) ratios.push((day[e] = A / E));
+      if (E > 0 && E > this.o.minExpectedKwhPerHour * 6 && !h.inEpisode(e)) ratios.push((day[e] = A / E));
       else day[e] = -1;
     }
     const common = ratios.length >= 5 ? median(ratios) : 1;

@@ -40,7 +40,23 @@ export interface EngineDeps {
   calendar: Calendar;
   registry?: () => RegistryLike | undefined;
   logger?: { info: (o: object, m?: string) => void; warn: (o: object, m?: string) => void };
+  /** Metric hook: a meter's readings are spaced wider than the interval (see coarseMeters()). */
+  onCoarseData?: (c: CoarseMeter) => void;
 }
+
+/** A meter whose readings come less often than the analyzer's interval: its consumption cannot be split into intervals. */
+export interface CoarseMeter {
+  meter: string;
+  /** Spacing of its last readings (ms). */
+  spacingMs: number;
+  /** The analyzer's interval (ms): set analytics.intervalMinutes to the spacing (or finer data) to judge it. */
+  intervalMs: number;
+  /** Device time of the reading that showed it. */
+  sinceTs: number;
+}
+
+/** Readings in a row spaced wider than the interval before a meter counts as coarse (one hour of hourly data is not enough to tell a gap). */
+const COARSE_AFTER = 4;
 
 export interface EngineCounters {
   readings: number;
@@ -52,11 +68,13 @@ export interface EngineCounters {
   evicted: number;
   /** Readings whose register had not moved since the previous interval while their power said the load ran. */
   stuckRegister: number;
+  /** Meters found sending data coarser than the interval (each time one is found). */
+  coarseMeters: number;
 }
 
 export class Engine {
   readonly book: AlertBook;
-  readonly counters: EngineCounters = { readings: 0, duplicates: 0, tooLate: 0, lateFilled: 0, resets: 0, reEvaluations: 0, evicted: 0, stuckRegister: 0 };
+  readonly counters: EngineCounters = { readings: 0, duplicates: 0, tooLate: 0, lateFilled: 0, resets: 0, reEvaluations: 0, evicted: 0, stuckRegister: 0, coarseMeters: 0 };
   private readonly I: number;
   private readonly intervalHours: number;
   /** Intervals in one hour (the interval divides the hour: options.ts). */
@@ -77,6 +95,10 @@ export class Engine {
   private mGw = new Int32Array(0);
   private mNext = new Int32Array(0); // next meter of the same enterprise
   private mCt = new Float32Array(0);
+  /** Readings in a row that came more than one interval after the previous one (saturating): coarse data. */
+  private mCoarse = new Uint8Array(0);
+  /** Meters currently sending coarse data (few; bounded by the meters). */
+  private readonly coarse = new Map<string, CoarseMeter>();
   private readonly baselines: MeterBaselines;
 
   // ---- gateways ----
@@ -366,6 +388,7 @@ export class Engine {
     this.mGw = grow(this.mGw, n, NONE);
     this.mNext = grow(this.mNext, n, NONE);
     this.mCt = grow(this.mCt, n, 1);
+    this.mCoarse = grow(this.mCoarse, n);
     this.baselines.grow(n);
     this.mCap = n;
   }
@@ -381,6 +404,7 @@ export class Engine {
     this.mReg.fill(EMPTY, m * this.W, m * this.W + this.W);
     this.mLast[m] = NONE;
     this.mHeard[m] = NONE;
+    this.mCoarse[m] = 0;
     this.mEnt[m] = e;
     this.mGw[m] = this.gatewayOf(r.gateway);
     this.mNext[m] = this.eHead[e]!;
@@ -415,6 +439,8 @@ export class Engine {
       }
       if (k > last) {
         const gap = last === NONE ? W : k - last;
+        if (gap > 1 && gap < W) this.spacedReading(m, r, gap);
+        else if (gap === 1 && this.mCoarse[m] !== 0) this.fineReading(m, r.meter);
         if (gap >= W) this.mReg.fill(EMPTY, base, base + W);
         else for (let j = last + 1; j < k; j++) this.mReg[base + (j % W)] = EMPTY;
         this.mReg[base + (k % W)] = v;
@@ -447,6 +473,31 @@ export class Engine {
       // Not beyond the window ahead of evaluation: a clock far off must not keep a meter "alive".
       if (k > this.mHeard[m]! && (this.evalBin === NONE || k <= this.evalBin + this.W)) this.mHeard[m] = k;
     }
+  }
+
+  /**
+   * A reading more than one interval after the previous one. Several in a row (hourly data at 15 minutes):
+   * no interval has both its registers, so nothing can be judged. Said once per meter, never silently.
+   */
+  private spacedReading(m: number, r: EnrichedReading, gap: number): void {
+    const n = this.mCoarse[m]!;
+    if (n < 255) this.mCoarse[m] = n + 1;
+    if (n + 1 !== COARSE_AFTER) return;
+    const c: CoarseMeter = { meter: r.meter, spacingMs: gap * this.I, intervalMs: this.I, sinceTs: r.ts };
+    this.coarse.set(r.meter, c);
+    this.counters.coarseMeters++;
+    this.deps.logger?.warn(c, 'analytics: meter data coarser than the interval, its consumption cannot be judged: set analytics.intervalMinutes (or the meter\'s intervalMinutes) to its spacing');
+    this.deps.onCoarseData?.(c);
+  }
+
+  private fineReading(m: number, meter: string): void {
+    this.mCoarse[m] = 0;
+    if (this.coarse.delete(meter)) this.deps.logger?.info({ meter }, 'analytics: meter data at the interval again');
+  }
+
+  /** Meters whose data is coarser than the interval (for the API and /readyz). */
+  coarseMeters(): CoarseMeter[] {
+    return [...this.coarse.values()];
   }
 
   private markDirty(e: number, k: number): void {
@@ -748,7 +799,7 @@ export class Engine {
     const A = this.eDayA[e]!, E = this.eDayE[e]!;
     this.eDayA[e] = 0; this.eDayE[e] = 0;
     this.decline.setDayRatio(e, d, Number.NaN);
-    if (E > this.o.minExpectedKwh * 24) {
+    if (E > this.o.minExpectedKwhPerHour * 6) { // a quarter of a day at the minimum
       this.eSfRun[e] = A / E >= this.o.sfReturnRatio ? Math.min(255, this.eSfRun[e]! + 1) : 0;
       if (this.eSfRun[e]! >= this.o.sfReturnDays) this.eSfBack[e] = d + 2; // judged from tomorrow (stored +1)
     }
@@ -766,6 +817,7 @@ export class Engine {
       if (this.eHead[e] === m) this.eHead[e] = this.mNext[m]!;
       else for (let p = this.eHead[e]!; p !== NONE; p = this.mNext[p]!) if (this.mNext[p] === m) { this.mNext[p] = this.mNext[m]!; break; }
       this.offline.evicted(m, this.nowMs);
+      this.coarse.delete(id);
       this.meterIndex.delete(id);
       this.meterIds[m] = undefined;
       this.freeM.push(m);
@@ -828,6 +880,7 @@ export class Engine {
       chains: this.chains.toJSON(), inEpisode: [...this.inEpisode],
       recentEp: [...this.recentEp], ...this.index.toJSON(),
       outages: this.outages.toJSON(this.countyIndex.size),
+      coarse: [...this.coarse.values()],
     };
   }
 
@@ -859,6 +912,8 @@ export class Engine {
     for (const [e, ep] of s.recentEp) this.recentEp.set(e, ep);
     this.index.load(s.chainIdx, s.countyIdx);
     this.outages.load(s.outages, byId);
+    this.coarse.clear();
+    for (const c of s.coarse as CoarseMeter[]) this.coarse.set(c.meter, c);
     for (let e = 0; e < this.eHigh; e++) if (this.entIds[e] !== undefined) this.county.join(this.eCounty[e]!);
   }
 }

@@ -5,12 +5,14 @@ import { z } from 'zod';
  * validated by zod at the edge. docs/analytics.md documents each field.
  */
 export const analyzerOptionsSchema = z.object({
-  /** Length of one evaluation interval (ms). Readings are expected at interval boundaries. */
-  intervalMs: z.number().int().positive().default(15 * 60_000),
-  /** How long after an interval ends the analyzer waits for late readings before evaluating it (ms). */
-  graceMs: z.number().int().nonnegative().default(5 * 60_000),
-  /** Intervals of history kept per meter and enterprise for late data and re-evaluation (bounded). */
-  windowIntervals: z.number().int().min(4).max(64).default(12),
+  /** Length of one evaluation interval (ms): 5, 15, 30 or 60 minutes (any whole-minute divisor of an hour). Readings are expected at interval boundaries. */
+  intervalMs: z.number().int().min(60_000).max(3_600_000).refine((v) => v % 60_000 === 0 && 3_600_000 % v === 0, 'intervalMs must be a whole number of minutes that divides an hour (5, 15, 30, 60 min)').default(15 * 60_000),
+  /** How long after an interval ends the analyzer waits for late readings before evaluating it (ms; default a third of the interval: 5 min at 15 min). */
+  graceMs: z.number().int().nonnegative().optional(),
+  /** History kept per meter and enterprise for late data and re-evaluation (ms; default 3 h, at least 4 intervals and at most 64). */
+  windowMs: z.number().int().positive().default(3 * 3_600_000),
+  /** Overrides windowMs as a count of intervals (4–64). */
+  windowIntervals: z.number().int().min(4).max(64).optional(),
   /** Local time zone offset of the calendar and the hour-of-week slots (minutes east of UTC). */
   tzOffsetMinutes: z.number().int().default(480),
 
@@ -18,8 +20,8 @@ export const analyzerOptionsSchema = z.object({
   baselineClip: z.number().positive().default(2.5),
   /** Slowest baseline adaptation rate per observation of a slot (the rate starts at 1 and decays to this). */
   baselineAlphaMin: z.number().positive().max(1).default(0.08),
-  /** A meter's first observations (intervals) learn with a plain running mean; drop alerts wait for all of them. */
-  learnIntervals: z.number().int().nonnegative().max(65_000).default(14 * 96),
+  /** A meter's first days of data learn with a plain running mean; drop alerts wait for them. */
+  learnDays: z.number().nonnegative().max(60).default(14),
   /** Open new drop episodes on Saturday/Sunday patterns too (off by default: weekend work is optional). */
   judgeWeekends: z.boolean().default(false),
   /** Initial and bounds of the enterprise relative noise (σ / expected). */
@@ -36,9 +38,9 @@ export const analyzerOptionsSchema = z.object({
   cusumK: z.number().nonnegative().default(0.75),
   cusumH: z.number().positive().default(6),
   zCap: z.number().positive().default(4),
-  /** k-in-a-row rule: this many intervals below nearZeroRatio × expected open a halt regardless of σ. */
+  /** k-in-a-row rule: this long (ms, at least one interval) below nearZeroRatio × expected opens a halt regardless of σ. */
   nearZeroRatio: z.number().min(0).max(1).default(0.2),
-  nearZeroRun: z.number().int().positive().default(2),
+  nearZeroMs: z.number().int().positive().default(30 * 60_000),
   /** Actual/expected of the latest interval at or below this is a halt (near zero or base load); above it a cut. */
   haltRatio: z.number().min(0).max(1).default(0.35),
   /** …when it fell at least this much (share of expected) since the previous interval: a stop mid-ramp. */
@@ -57,9 +59,9 @@ export const analyzerOptionsSchema = z.object({
   qloRate: z.number().positive().max(1).default(0.02),
   /** A drop must go this far below the enterprise's ordinary lower quantile to alert. */
   qloMargin: z.number().min(0).max(1).default(0.15),
-  /** Recovery: this many intervals at or above recoverRatio × expected close an episode. */
+  /** Recovery: this long (ms, at least one interval) at or above recoverRatio × expected closes an episode. */
   recoverRatio: z.number().min(0).max(2).default(0.8),
-  recoverRun: z.number().int().positive().default(2),
+  recoverMs: z.number().int().positive().default(30 * 60_000),
   /** Margins around a planned shutdown window (ramp-down before, ramp-up after) that are not judged either. */
   plannedBeforeMs: z.number().int().nonnegative().default(2 * 3_600_000),
   plannedAfterMs: z.number().int().nonnegative().default(8 * 3_600_000),
@@ -67,15 +69,15 @@ export const analyzerOptionsSchema = z.object({
   irregularHourNoise: z.number().positive().default(0.4),
   /** A drop is judged only where expected energy is at least this share of the enterprise's recent peak interval. */
   minPeakShare: z.number().min(0).max(1).default(0.25),
-  /** Expected energy below this (kWh per interval, primary) is too small to judge. */
-  minExpectedKwh: z.number().nonnegative().default(0.5),
+  /** Expected energy below this (kWh per hour, primary; scaled to the interval) is too small to judge. */
+  minExpectedKwhPerHour: z.number().nonnegative().default(2),
 
   /** Power × interval (secondary kWh) at or above which a register that did not move is stuck, not stopped. */
   stuckRegisterMinKwh: z.number().positive().default(0.1),
-  /** No data for this many intervals: meter/gateway offline. */
-  offlineAfterIntervals: z.number().int().positive().default(4),
-  /** …or this many when every meter of a gateway is silent together (a concentrator down is clear sooner). */
-  gatewayOfflineAfterIntervals: z.number().int().positive().default(2),
+  /** No data for this long (ms, rounded up to whole intervals): meter/gateway offline. */
+  offlineAfterMs: z.number().int().positive().default(3_600_000),
+  /** …or this long when every meter of a gateway is silent together (a concentrator down is clear sooner). */
+  gatewayOfflineAfterMs: z.number().int().positive().default(30 * 60_000),
 
   /** Grid outage: at least this many enterprises of one county dead in the same two intervals… */
   outageMinEnterprises: z.number().int().positive().default(5),
@@ -98,10 +100,10 @@ export const analyzerOptionsSchema = z.object({
   chainSoftRatio: z.number().min(0).max(1).default(0.85),
   chainWindowMs: z.number().int().positive().default(72 * 3_600_000),
 
-  /** County slowdown: rolling actual/expected of the county below this for countySlowIntervals intervals. */
+  /** County slowdown: rolling actual/expected of the county below this for countySlowMs. */
   countySlowRatio: z.number().min(0).max(1).default(0.8),
   countyRecoverRatio: z.number().min(0).max(2).default(0.9),
-  countySlowIntervals: z.number().int().positive().default(8),
+  countySlowMs: z.number().int().positive().default(2 * 3_600_000),
   /** Counties with fewer enterprises are not judged for a slowdown (one plant is not a county). */
   countyMinEnterprises: z.number().int().positive().default(10),
 
@@ -110,8 +112,8 @@ export const analyzerOptionsSchema = z.object({
   declineMinFall: z.number().min(0).max(1).default(0.08),
   /** …with no day-to-day fall larger than this (a step is a cut, a trend is not). */
   declineMaxStep: z.number().min(0).max(1).default(0.15),
-  /** An episode opened as a cut is re-classified as a halt if it deepens within this many intervals. */
-  reclassifyIntervals: z.number().int().nonnegative().default(8),
+  /** An episode opened as a cut is re-classified as a halt if it deepens within this long (ms). */
+  reclassifyMs: z.number().int().nonnegative().default(2 * 3_600_000),
 
   /** Spring Festival window around 初一 (days before, days after), its own pattern: plants stop 1–2 weeks early and shut 2–4 weeks plus a 1–2 week ramp (domain.md §4). */
   springFestivalBeforeDays: z.number().int().nonnegative().default(14),
@@ -131,9 +133,50 @@ export const analyzerOptionsSchema = z.object({
   initialCapacity: z.number().int().positive().default(1024),
 });
 
-export type AnalyzerOptions = z.input<typeof analyzerOptionsSchema>;
-export type ResolvedOptions = z.output<typeof analyzerOptionsSchema>;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
 
+/** Whole intervals covering ms (at least one). */
+const intervals = (ms: number, I: number) => Math.max(1, Math.ceil(ms / I - 1e-9));
+
+/**
+ * The counts the engine steps by, derived from the time-unit options for the configured interval (so an
+ * hourly setup keeps every option's meaning): 15-minute values in the comments.
+ */
+function derive<T extends z.output<typeof analyzerOptionsSchema>>(o: T) {
+  const I = o.intervalMs;
+  return {
+    ...o,
+    /** 5 min at 15-minute intervals, 20 min at hourly. */
+    graceMs: o.graceMs ?? Math.round(I / 3),
+    /** 12 */
+    windowIntervals: o.windowIntervals ?? Math.min(64, Math.max(4, Math.round(o.windowMs / I))),
+    /** 1344 (14 days) */
+    learnIntervals: Math.round((o.learnDays * DAY_MS) / I),
+    /** 2 */
+    nearZeroRun: intervals(o.nearZeroMs, I),
+    /** 2 */
+    recoverRun: intervals(o.recoverMs, I),
+    /** 0.5 kWh */
+    minExpectedKwh: (o.minExpectedKwhPerHour * I) / HOUR_MS,
+    /** 4 */
+    offlineAfterIntervals: intervals(o.offlineAfterMs, I),
+    /** 2 */
+    gatewayOfflineAfterIntervals: intervals(o.gatewayOfflineAfterMs, I),
+    /** 8 */
+    countySlowIntervals: intervals(o.countySlowMs, I),
+    /** 8 */
+    reclassifyIntervals: Math.floor(o.reclassifyMs / I),
+  };
+}
+
+export type AnalyzerOptions = z.input<typeof analyzerOptionsSchema>;
+export type ResolvedOptions = ReturnType<typeof derive<z.output<typeof analyzerOptionsSchema>>>;
+
+/** Validates the options (a bad value throws naming its key) and derives the interval counts. */
 export function resolveOptions(o: AnalyzerOptions = {}): ResolvedOptions {
-  return analyzerOptionsSchema.parse(o);
+  const r = derive(analyzerOptionsSchema.parse(o));
+  if (r.learnIntervals > 65_000) throw new Error(`analytics: learnDays (${r.learnDays}) is more than 65,000 intervals at intervalMs ${r.intervalMs}`);
+  if (r.windowIntervals * r.intervalMs < HOUR_MS) throw new Error(`analytics: windowMs/windowIntervals must keep at least an hour (${r.windowIntervals} × ${r.intervalMs} ms)`);
+  return r;
 }
