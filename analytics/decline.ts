@@ -12,7 +12,8 @@ const MIN_DAYS = 9;
 /** What the trend test reads of the enterprises (dense indexes, as the engine keeps them). */
 export interface DeclineHost {
   readonly intervalMs: number;
-  readonly tzMs: number;
+  /** UTC instant local day d starts. */
+  dayStart(d: number): number;
   /** Enterprise slots in use, free ones included (they have no id). */
   enterprises(): number;
   entId(e: number): string | undefined;
@@ -125,9 +126,9 @@ export class DeclineWatch {
     }
     if (b3 <= o.declineRatio && b1 - b3 >= o.declineMinFall && steady && low) {
       this.alerts[e] = this.book.create({
-        kind: 'slow_decline', scope: 'enterprise', entity: h.entId(e)!, since: first * DAY_MS - h.tzMs,
+        kind: 'slow_decline', scope: 'enterprise', entity: h.entId(e)!, since: h.dayStart(first),
         baselineKwh: 1, actualKwh: b3,
-        evidence: { detectedAtTs: (d + 1) * DAY_MS - h.tzMs, intervals: Math.round(((d + 1 - first) * DAY_MS) / h.intervalMs), reason: `daily actual/expected ${round2(b1)} → ${round2(b2)} → ${round2(b3)} over ${days.length} working days` },
+        evidence: { detectedAtTs: h.dayStart(d + 1), intervals: Math.round(((d + 1 - first) * DAY_MS) / h.intervalMs), reason: `daily actual/expected ${round2(b1)} → ${round2(b2)} → ${round2(b3)} over ${days.length} working days` },
       }, now);
     }
   }
@@ -150,7 +151,7 @@ export class DeclineWatch {
     if (this.alerts[e]) return;
     const h = this.host;
     this.alerts[e] = this.book.create({
-      kind: 'slow_decline', scope: 'enterprise', entity: h.entId(e)!, since: (d - 13) * DAY_MS - h.tzMs,
+      kind: 'slow_decline', scope: 'enterprise', entity: h.entId(e)!, since: h.dayStart(d - 13),
       // For a trend the evidence is a ratio: baseline 1 = the calendar-aware expected day, actual = recent days.
       baselineKwh: 1, actualKwh: this.recentRatio(e, d),
       evidence: { detectedAtTs: h.evalBin() * h.intervalMs, intervals: Math.round((14 * DAY_MS) / h.intervalMs), reason },

@@ -15,6 +15,7 @@ import { DropDetector, KIND_HALT, Step } from './drops.js';
 import { EnterpriseSeries } from './series.js';
 import { registerDelta, round2 } from './stats.js';
 import { grow } from './typed-arrays.js';
+import { fixedZone, ianaZone, type Zone } from './zone.js';
 import type { Alert, IndexPoint, RegistryLike } from './types.js';
 
 /**
@@ -80,7 +81,8 @@ export class Engine {
   /** Intervals in one hour (the interval divides the hour: options.ts). */
   private readonly perHour: number;
   private readonly W: number;
-  private readonly tz: number;
+  /** The plants' local time (IANA zone, DST-correct, or a fixed offset). */
+  private readonly zone: Zone;
 
   // ---- meters (dense index m) ----
   private mCap = 0;
@@ -162,7 +164,7 @@ export class Engine {
     this.perHour = HOUR_MS / o.intervalMs;
     this.intervalHours = o.intervalMs / 3_600_000;
     this.W = o.windowIntervals;
-    this.tz = o.tzOffsetMinutes * 60_000;
+    this.zone = o.tzOffsetMinutes !== undefined ? fixedZone(o.tzOffsetMinutes) : ianaZone(o.timeZone);
     this.book = new AlertBook(o.maxRecentAlerts);
     this.baselines = new MeterBaselines(o);
     this.series = new EnterpriseSeries(this.W, this.perHour);
@@ -272,7 +274,7 @@ export class Engine {
 
   private declineHost(): DeclineHost {
     return {
-      intervalMs: this.I, tzMs: this.tz, entId: this.entId,
+      intervalMs: this.I, dayStart: (d) => this.zone.toUtc(d * DAY_MS), entId: this.entId,
       enterprises: () => this.eHigh,
       dayRatios: () => this.eDayR,
       takeDay: (e, out) => {
@@ -527,10 +529,10 @@ export class Engine {
   // ------------------------------------------------------------------ calendar
 
   private dayOf(ms: number): number {
-    return Math.floor((ms + this.tz) / DAY_MS);
+    return Math.floor((ms + this.zone.offset(ms)) / DAY_MS);
   }
   private hourOf(ms: number): number {
-    return Math.floor(((ms + this.tz) % DAY_MS) / HOUR_MS);
+    return Math.floor((((ms + this.zone.offset(ms)) % DAY_MS) + DAY_MS) % DAY_MS / HOUR_MS);
   }
   /** Calendar code of interval b (by its start time). */
   private codeOf(b: number): number {
@@ -562,9 +564,10 @@ export class Engine {
     const hour = this.hourOf(startMs);
     const day = this.dayOf(startMs);
     if (this.curDay !== NONE && day !== this.curDay) this.closeDay();
-    if (this.curHour !== NONE && Math.floor((startMs + this.tz) / HOUR_MS) !== this.curHour) this.closeHour();
+    const localHour = Math.floor((startMs + this.zone.offset(startMs)) / HOUR_MS);
+    if (this.curHour !== NONE && localHour !== this.curHour) this.closeHour();
     this.curDay = day;
-    this.curHour = Math.floor((startMs + this.tz) / HOUR_MS);
+    this.curHour = localHour;
     this.county.clear(b);
     const qod = this.quarterOfDay(b);
     this.deferOpen = true;
@@ -580,7 +583,8 @@ export class Engine {
   }
 
   private quarterOfDay(b: number): number {
-    return Math.floor(((((b * this.I - this.I + this.tz) % DAY_MS) + DAY_MS) % DAY_MS) / SHAPE_MS);
+    const ms = b * this.I - this.I;
+    return Math.floor(((((ms + this.zone.offset(ms)) % DAY_MS) + DAY_MS) % DAY_MS) / SHAPE_MS);
   }
 
   /** The day class for enterprise e: an enterprise back from the Spring Festival follows its ordinary week. */
@@ -778,12 +782,12 @@ export class Engine {
   // ------------------------------------------------------------------ hour/day close: index, daily ratios, eviction
 
   private closeHour(): void {
-    this.index.closeHour(this.curHour * HOUR_MS - this.tz, this.chainIds, this.county.ids());
+    this.index.closeHour(this.zone.toUtc(this.curHour * HOUR_MS), this.chainIds, this.county.ids());
   }
 
   private closeDay(): void {
     const d = this.curDay;
-    this.index.closeDay(d * DAY_MS - this.tz, this.chainIds, this.county.ids());
+    this.index.closeDay(this.zone.toUtc(d * DAY_MS), this.chainIds, this.county.ids());
     const inSf = (this.deps.calendar.dayClass(d) & SF_WINDOW) !== 0;
     this.decline.closeDay(d, (e) => this.checkSfReturn(e, d, inSf), this.nowMs);
     this.evictIdle();

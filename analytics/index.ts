@@ -13,6 +13,8 @@ export type { CoarseMeter, EngineCounters } from './engine.js';
 export { analyzerOptionsSchema, resolveOptions } from './options.js';
 export type { Alert, AlertUpdate, AlertScope, AlertStatus, AlertChange, AlertEvidence, Contributor, IndexPoint, InfluxQueryFn, RegistryLike, AnalyzerEvents } from './types.js';
 export { createChineseCalendar, createListCalendar, KOREA_2018_HOLIDAYS, type Calendar } from './calendar.js';
+export { calendarFromSpec, createNoneCalendar, parseHolidayIcs, parseHolidayJson } from './holiday-file.js';
+export { checkTimeZone } from './zone.js';
 export { toLineProtocol, indexPointToLine, alertToLine, INDEX_MEASUREMENT, ALERT_MEASUREMENT } from './line-protocol.js';
 
 export interface AnalyzerDeps {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkTimeZone } from './zone.js';
 
 /**
  * Every analyzer default in one typed object (the influxdb-client-js `DEFAULT_WriteOptions` pattern),
@@ -13,8 +14,10 @@ export const analyzerOptionsSchema = z.object({
   windowMs: z.number().int().positive().default(3 * 3_600_000),
   /** Overrides windowMs as a count of intervals (4–64). */
   windowIntervals: z.number().int().min(4).max(64).optional(),
-  /** Local time zone offset of the calendar and the hour-of-week slots (minutes east of UTC). */
-  tzOffsetMinutes: z.number().int().default(480),
+  /** IANA time zone of the calendar and the hour-of-week slots (DST-correct). */
+  timeZone: z.string().refine((tz) => { try { checkTimeZone(tz); return true; } catch { return false; } }, 'unknown IANA time zone (e.g. Asia/Shanghai, Europe/Berlin)').default('Asia/Shanghai'),
+  /** A fixed offset instead (minutes east of UTC, no DST); overrides timeZone. */
+  tzOffsetMinutes: z.number().int().min(-14 * 60).max(14 * 60).optional(),
 
   /** Huber clip of a baseline update, in noise units; the update is α·clip(x − b). */
   baselineClip: z.number().positive().default(2.5),
