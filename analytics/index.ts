@@ -10,7 +10,7 @@ import type { Alert, AlertUpdate, AnalyzerEvents, IndexPoint, InfluxQueryFn, Reg
 
 export type { AnalyzerOptions, ResolvedOptions } from './options.js';
 export type { CoarseMeter, EngineCounters } from './engine.js';
-export { analyzerOptionsSchema, resolveOptions } from './options.js';
+export { analyzerOptionsSchema, resolveOptions, SENSITIVITY } from './options.js';
 export type { Alert, AlertUpdate, AlertScope, AlertStatus, AlertChange, AlertEvidence, Contributor, IndexPoint, InfluxQueryFn, RegistryLike, AnalyzerEvents } from './types.js';
 export { createChineseCalendar, createListCalendar, KOREA_2018_HOLIDAYS, type Calendar } from './calendar.js';
 export { calendarFromSpec, createNoneCalendar, parseHolidayIcs, parseHolidayJson } from './holiday-file.js';

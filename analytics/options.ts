@@ -19,6 +19,12 @@ export const analyzerOptionsSchema = z.object({
   /** A fixed offset instead (minutes east of UTC, no DST); overrides timeZone. */
   tzOffsetMinutes: z.number().int().min(-14 * 60).max(14 * 60).optional(),
 
+  /**
+   * How readily a drop is alerted: presets of the four expert knobs cusumH, cliffZ, minDropRatio and
+   * qloMargin (each may still be set on its own). Trade-off measured in docs/analytics.md.
+   */
+  sensitivity: z.enum(['low', 'normal', 'high']).default('normal'),
+
   /** Huber clip of a baseline update, in noise units; the update is α·clip(x − b). */
   baselineClip: z.number().positive().default(2.5),
   /** Slowest baseline adaptation rate per observation of a slot (the rate starts at 1 and decays to this). */
@@ -39,7 +45,7 @@ export const analyzerOptionsSchema = z.object({
 
   /** CUSUM reference value k and decision threshold h, in σ units; residual z is winsorised at zCap. */
   cusumK: z.number().nonnegative().default(0.75),
-  cusumH: z.number().positive().default(6),
+  cusumH: z.number().positive().optional(),
   zCap: z.number().positive().default(4),
   /** k-in-a-row rule: this long (ms, at least one interval) below nearZeroRatio × expected opens a halt regardless of σ. */
   nearZeroRatio: z.number().min(0).max(1).default(0.2),
@@ -51,17 +57,17 @@ export const analyzerOptionsSchema = z.object({
   /** Cliff rule: an interval at or below this ratio right after one below 90 % opens an episode at once. */
   cliffRatio: z.number().min(0).max(1).default(0.4),
   /** …and at least this many σ below expected. */
-  cliffZ: z.number().nonnegative().default(8),
+  cliffZ: z.number().nonnegative().optional(),
   /** …and the interval before it at or below this ratio (already falling). */
   cliffPrevRatio: z.number().min(0).max(2).default(0.9),
   /** An episode whose actual/expected stays above this is too small to alert on. */
-  minDropRatio: z.number().min(0).max(1).default(0.7),
+  minDropRatio: z.number().min(0).max(1).optional(),
   /** Running lower quantile of each enterprise's hourly actual/expected (ordinary dips): initial value, p, rate. */
   qloInit: z.number().min(0).max(1).default(0.8),
   qloP: z.number().min(0).max(0.5).default(0.02),
   qloRate: z.number().positive().max(1).default(0.02),
   /** A drop must go this far below the enterprise's ordinary lower quantile to alert. */
-  qloMargin: z.number().min(0).max(1).default(0.15),
+  qloMargin: z.number().min(0).max(1).optional(),
   /** Recovery: this long (ms, at least one interval) at or above recoverRatio × expected closes an episode. */
   recoverRatio: z.number().min(0).max(2).default(0.8),
   recoverMs: z.number().int().positive().default(30 * 60_000),
@@ -146,10 +152,22 @@ const intervals = (ms: number, I: number) => Math.max(1, Math.ceil(ms / I - 1e-9
  * The counts the engine steps by, derived from the time-unit options for the configured interval (so an
  * hourly setup keeps every option's meaning): 15-minute values in the comments.
  */
+/** The sensitivity presets: CUSUM threshold h (σ), cliff depth (σ), shallowest drop and margin below the ordinary dips. */
+export const SENSITIVITY = {
+  low: { cusumH: 8, cliffZ: 10, minDropRatio: 0.6, qloMargin: 0.2 },
+  normal: { cusumH: 6, cliffZ: 8, minDropRatio: 0.7, qloMargin: 0.15 },
+  high: { cusumH: 4.5, cliffZ: 6, minDropRatio: 0.75, qloMargin: 0.1 },
+} as const;
+
 function derive<T extends z.output<typeof analyzerOptionsSchema>>(o: T) {
   const I = o.intervalMs;
+  const p = SENSITIVITY[o.sensitivity];
   return {
     ...o,
+    cusumH: o.cusumH ?? p.cusumH,
+    cliffZ: o.cliffZ ?? p.cliffZ,
+    minDropRatio: o.minDropRatio ?? p.minDropRatio,
+    qloMargin: o.qloMargin ?? p.qloMargin,
     /** 5 min at 15-minute intervals, 20 min at hourly. */
     graceMs: o.graceMs ?? Math.round(I / 3),
     /** 12 */

@@ -11,7 +11,7 @@ import { findInfluxd, startManagedInfluxd, type ManagedInfluxd } from '../storag
 import { buildApp, type ReadinessCheck } from '../api/index.js';
 import { AlertAcks } from '../api/alert-acks.js';
 import { createIngest, ALERT_TOPIC_ROOT, type Ingest } from '../../ingest/index.js';
-import { createAnalyzer, toLineProtocol, type Analyzer, type AlertUpdate } from '../../analytics/index.js';
+import { calendarFromSpec, createAnalyzer, toLineProtocol, type Analyzer, type AlertUpdate } from '../../analytics/index.js';
 import { DataClock } from './data-clock.js';
 
 export interface Pipeline {
@@ -54,7 +54,8 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
   // Restored from a checkpoint, or (unreadable, older format, none) warmed up from InfluxDB once it is reachable.
   let restored = false;
   if (cfg.analytics.enabled) {
-    analyzer = createAnalyzer({ intervalMs: cfg.analytics.intervalMinutes * 60_000 }, { registry: () => registry.snapshot(), logger: log });
+    const { intervalMinutes, sensitivity, timeZone, judgeWeekends, calendar } = cfg.analytics;
+    analyzer = createAnalyzer({ intervalMs: intervalMinutes * 60_000, sensitivity, timeZone, judgeWeekends }, { registry: () => registry.snapshot(), logger: log, calendar: calendarFromSpec(calendar, 'analytics.calendar') });
     if (existsSync(checkpointFile)) {
       restored = await analyzer.restore(checkpointFile).then(() => true, (err: Error) => {
         log.warn({ err: err.message, checkpointFile }, 'analyzer checkpoint unreadable; warming up from InfluxDB instead');
