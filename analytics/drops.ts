@@ -22,6 +22,8 @@ export const enum Step { Nothing, Opened, Progress, Recovered, ToDecline }
 const ABS_TO_SIGMA = 1.25;
 /** Hour noise is kept × 200 in a byte (0–1.275). */
 const HOUR_NOISE_UNIT = 200;
+/** Weekends start irregular (× 200): a plant's weekend is judged once it has proved regular. */
+const WEEKEND_NOISE_INIT = 100;
 /** A residual this many σ above expected is not a calm interval (noise does not learn from it). */
 const CALM_Z = 4;
 /** Near zero counts only when clearly so for this enterprise and hour. */
@@ -46,13 +48,18 @@ function fromOffset(b: number, off: number): number {
 
 export class DropDetector {
   /** Checkpoint fields (analytics/checkpoint.ts TYPED). */
-  static readonly fields = ['eNoise', 'eQlo', 'eHourNoise', 'ePeak', 'dS', 'sS', 'dLow', 'sLow', 'dRec', 'sRec', 'dEp', 'sEp', 'dRun', 'sRun', 'dEpA', 'sEpA', 'dEpE', 'sEpE', 'dKind', 'sKind'] as const;
+  static readonly fields = ['eNoise', 'eQlo', 'eHourNoise', 'eWkNoise', 'eWkA', 'eWkE', 'ePeak', 'dS', 'sS', 'dLow', 'sLow', 'dRec', 'sRec', 'dEp', 'sEp', 'dRun', 'sRun', 'dEpA', 'sEpA', 'dEpE', 'sEpE', 'dKind', 'sKind'] as const;
 
   eNoise = new Float32Array(0);
   /** Running lower quantile (qloP) of the enterprise's 1-hour actual/expected: how low it goes in ordinary times. */
   eQlo = new Float32Array(0);
   /** Relative noise per hour of working days (24 per enterprise), × 200 in a byte; other days use eNoise. */
   eHourNoise = new Uint8Array(0);
+  /** Relative noise of the judged hours of Saturdays and Sundays (2 per enterprise, × 200): a weekend worked some weeks only is irregular and opens nothing. */
+  eWkNoise = new Uint8Array(0);
+  /** Today's judged-hours actual and expected while today is a weekend day (for eWkNoise at the day's close). */
+  eWkA = new Float32Array(0);
+  eWkE = new Float32Array(0);
   ePeak = new Float32Array(0);
   // state, current (d*) + one snapshot per interval of the window (s*, for replay). Snapshots keep the
   // episode / CUSUM-run starts as Int16 offsets back from their interval (−1 none; clamped at 32767).
@@ -79,6 +86,9 @@ export class DropDetector {
     this.eNoise = grow(this.eNoise, n, this.o.noiseInit);
     this.eQlo = grow(this.eQlo, n, this.o.qloInit);
     this.eHourNoise = grow(this.eHourNoise, n * 24);
+    this.eWkNoise = grow(this.eWkNoise, n * 2, WEEKEND_NOISE_INIT);
+    this.eWkA = grow(this.eWkA, n);
+    this.eWkE = grow(this.eWkE, n);
     this.ePeak = grow(this.ePeak, n);
     this.dS = grow(this.dS, n); this.sS = grow(this.sS, n * W);
     this.dLow = grow(this.dLow, n); this.sLow = grow(this.sLow, n * W);
@@ -96,6 +106,8 @@ export class DropDetector {
     this.eNoise[e] = this.o.noiseInit;
     this.eQlo[e] = this.o.qloInit;
     this.eHourNoise.fill(0, e * 24, e * 24 + 24);
+    this.eWkNoise.fill(WEEKEND_NOISE_INIT, e * 2, e * 2 + 2);
+    this.eWkA[e] = 0; this.eWkE[e] = 0;
     this.ePeak[e] = 0;
     this.dS[e] = 0; this.dLow[e] = 0; this.dRec[e] = 0; this.dEp[e] = NONE; this.dRun[e] = NONE;
     this.dEpA[e] = 0; this.dEpE[e] = 0; this.dKind[e] = 0;
@@ -143,9 +155,9 @@ export class DropDetector {
 
   /**
    * One step for enterprise e at interval b (actual A, expected E, both > 0 judged): hs is the hour of a
-   * working day (−1 on other days), weekend whether the day follows a weekend pattern.
+   * working day (−1 on other days), wk 0 on a Saturday pattern, 1 on a Sunday one, −1 otherwise.
    */
-  step(e: number, b: number, A: number, E: number, hs: number, weekend: boolean): Step {
+  step(e: number, b: number, A: number, E: number, hs: number, wk: number): Step {
     const o = this.o, W = this.W, s = this.series;
     const ratio = A / E;
     // Noise in force: the enterprise's, or this hour's if that hour is usually less regular (shift starts
@@ -189,8 +201,8 @@ export class DropDetector {
     const trig = S >= o.cusumH || low >= o.nearZeroRun || cliff;
     if (!trig) return Step.Nothing;
     // Weekend work is optional in many plants (Saturdays worked some weeks only): a drop that starts on a
-    // weekend pattern is not opened there; if it lasts, the next working day opens it.
-    if (weekend && !o.judgeWeekends) return this.reject(e, b);
+    // weekend this plant does not work regularly is not opened there; if it lasts, the next working day opens it.
+    if (wk >= 0 && (!o.judgeWeekends || !this.workedToday(e) || this.eWkNoise[e * 2 + wk]! / HOUR_NOISE_UNIT > o.irregularHourNoise)) return this.reject(e, b);
     // Learning phase: the baseline is not trusted yet.
     if (this.gates.learning(e)) return this.reject(e, b);
     // An hour this plant works some days only (an evening shift run on demand) cannot tell a stop from a
@@ -215,16 +227,49 @@ export class DropDetector {
     if (low < o.nearZeroRun && (epRatio > gate || lastRatio > gate)) return this.reject(e, b);
     // A known slow decline explains a moderate shortfall: it is not a new sudden drop.
     if (lastRatio > o.haltRatio && this.gates.declining(e)) return this.reject(e, b);
+    // Halt: near zero / base load now, or still falling steeply through haltRatio (a stop half-way down its
+    // ramp). A deep cut that has settled at ~30 % is not falling any more: it stays a cut.
+    const kind = ratio <= o.nearZeroRatio || (ratio <= o.haltRatio && prevRatio - ratio >= o.haltFall) ? KIND_HALT : KIND_CUT;
+    // Weekend hours vary more than working days' (overtime, shifts run long or short): only a stop is news there.
+    if (wk >= 0 && kind === KIND_CUT) return this.reject(e, b);
     this.dEp[e] = start;
     this.dEpA[e] = sa;
     this.dEpE[e] = se;
     this.dRec[e] = 0;
-    // Halt: near zero / base load now, or still falling steeply through haltRatio (a stop half-way down its
-    // ramp). A deep cut that has settled at ~30 % is not falling any more: it stays a cut.
-    this.dKind[e] = ratio <= o.nearZeroRatio || (ratio <= o.haltRatio && prevRatio - ratio >= o.haltFall) ? KIND_HALT : KIND_CUT;
+    this.dKind[e] = kind;
     // A cut on an enterprise whose working days have been sliding for a week is the trend showing, not a new drop.
     if (this.dKind[e] === KIND_CUT && this.gates.slideExplains(e, lastRatio)) return Step.ToDecline;
     return Step.Opened;
+  }
+
+  /**
+   * The plant started work this weekend day: at least an hour of expected work so far, at least half of it
+   * done. A weekend day it never started is a day off, not a stop.
+   */
+  private workedToday(e: number): boolean {
+    const A = this.eWkA[e]!, E = this.eWkE[e]!;
+    return E >= this.ePeak[e]! * this.series.perHour && A >= 0.5 * E;
+  }
+
+  /** A weekend interval of first evaluation: its judged hours count toward the day's regularity. */
+  addWeekend(e: number, A: number, E: number): void {
+    if (E < this.o.minPeakShare * this.ePeak[e]!) return;
+    this.eWkA[e]! += A;
+    this.eWkE[e]! += E;
+  }
+
+  /**
+   * A weekend day closed (wk 0 Saturday, 1 Sunday): its worked hours against expected update that day's
+   * irregularity, max-decaying (a weekend worked some weeks only stays irregular for weeks after each
+   * surprise; a regularly worked one settles within a few).
+   */
+  closeWeekend(e: number, wk: number): void {
+    const A = this.eWkA[e]!, E = this.eWkE[e]!;
+    this.eWkA[e] = 0; this.eWkE[e] = 0;
+    if (!(E > 0) || this.dEp[e] !== NONE) return;
+    const wn = e * 2 + wk;
+    const rel = Math.min(1.25, Math.abs(A - E) / E);
+    this.eWkNoise[wn] = Math.min(255, Math.round(HOUR_NOISE_UNIT * Math.max(rel, (this.eWkNoise[wn]! / HOUR_NOISE_UNIT) * this.o.weekendNoiseDecay)));
   }
 
   /** The decline watch took the shortfall: no episode. */

@@ -637,7 +637,9 @@ export class Engine {
     this.series.eE[j] = n > 0 ? E : Number.NaN;
     const judged = n > 0 && !planned && pattern < HOLIDAY && (code & SF_WINDOW) === 0 && E >= o.minExpectedKwh;
     if (judged) {
-      this.onStep(e, b, drops.step(e, b, A, E, pattern >= 1 && pattern <= 5 ? hour : -1, pattern === 0 || pattern === 6));
+      const wk = pattern === 6 ? 0 : pattern === 0 ? 1 : -1;
+      if (first && wk >= 0) drops.addWeekend(e, A, E);
+      this.onStep(e, b, drops.step(e, b, A, E, pattern >= 1 && pattern <= 5 ? hour : -1, wk));
       if (first && this.eOutage[e] === 0) this.county.record(this.eCounty[e]!, b, A, E);
     }
     if (first && n > 0 && !planned) {
@@ -788,7 +790,10 @@ export class Engine {
   private closeDay(): void {
     const d = this.curDay;
     this.index.closeDay(this.zone.toUtc(d * DAY_MS), this.chainIds, this.county.ids());
-    const inSf = (this.deps.calendar.dayClass(d) & SF_WINDOW) !== 0;
+    const cls = this.deps.calendar.dayClass(d);
+    const inSf = (cls & SF_WINDOW) !== 0;
+    const wk = (cls & PATTERN_MASK) === 6 ? 0 : (cls & PATTERN_MASK) === 0 ? 1 : -1;
+    if (wk >= 0) for (let e = 0; e < this.eHigh; e++) if (this.entIds[e] !== undefined) this.drops.closeWeekend(e, wk);
     this.decline.closeDay(d, (e) => this.checkSfReturn(e, d, inSf), this.nowMs);
     this.evictIdle();
   }

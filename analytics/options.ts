@@ -31,8 +31,8 @@ export const analyzerOptionsSchema = z.object({
   baselineAlphaMin: z.number().positive().max(1).default(0.08),
   /** A meter's first days of data learn with a plain running mean; drop alerts wait for them. */
   learnDays: z.number().nonnegative().max(60).default(14),
-  /** Open new drop episodes on Saturday/Sunday patterns too (off by default: weekend work is optional). */
-  judgeWeekends: z.boolean().default(false),
+  /** Open drop episodes on Saturday/Sunday patterns too, judged against the plant's own learned weekend (false: a drop starting on a weekend waits for the next working day). */
+  judgeWeekends: z.boolean().default(true),
   /** Initial and bounds of the enterprise relative noise (σ / expected). */
   noiseInit: z.number().positive().default(0.1),
   noiseMin: z.number().positive().default(0.04),
@@ -76,6 +76,8 @@ export const analyzerOptionsSchema = z.object({
   plannedAfterMs: z.number().int().nonnegative().default(8 * 3_600_000),
   /** An hour of the working day whose relative noise exceeds this (worked some days only) opens no drop episode. */
   irregularHourNoise: z.number().positive().default(0.4),
+  /** A weekend day's irregularity (its worked hours' |actual − expected| ÷ expected, max-decayed by this per such day) above irregularHourNoise opens nothing that day. */
+  weekendNoiseDecay: z.number().min(0).max(1).default(0.86),
   /** A drop is judged only where expected energy is at least this share of the enterprise's recent peak interval. */
   minPeakShare: z.number().min(0).max(1).default(0.25),
   /** Expected energy below this (kWh per hour, primary; scaled to the interval) is too small to judge. */
