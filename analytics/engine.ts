@@ -641,6 +641,8 @@ export class Engine {
       if (first && wk >= 0) drops.addWeekend(e, A, E);
       this.onStep(e, b, drops.step(e, b, A, E, pattern >= 1 && pattern <= 5 ? hour : -1, wk));
       if (first && this.eOutage[e] === 0) this.county.record(this.eCounty[e]!, b, A, E);
+    } else if (drops.inEpisode(e) && (planned || pattern >= HOLIDAY || (code & SF_WINDOW) !== 0)) {
+      this.suspend(e, b, planned ? 'a planned shutdown' : (code & SF_WINDOW) !== 0 ? 'the Spring Festival window' : 'a holiday');
     }
     if (first && n > 0 && !planned) {
       this.index.add(this.eChain[e]!, this.eCounty[e]!, A, E);
@@ -747,6 +749,22 @@ export class Engine {
       this.book.update(a, this.nowMs, { evidence: { detectedAtTs: b * this.I } }, false);
       this.book.close(a, 'resolved', this.nowMs, 'consumption back at or above the recovery ratio');
     }
+    this.eAlert[e] = undefined;
+  }
+
+  /**
+   * Judging is suspended (holiday, Spring Festival window, planned shutdown) while an episode is open: it
+   * ends here and its alert is closed with the reason, so nothing stays open through the window; if the
+   * plant is still down afterwards, the first judged interval opens a new episode.
+   */
+  private suspend(e: number, b: number, why: string): void {
+    this.drops.clear(e);
+    this.inEpisode.delete(e);
+    const ep = this.recentEp.get(e);
+    if (ep) { ep.active = false; ep.last = b; }
+    this.replayTransitions++;
+    const a = this.eAlert[e];
+    if (a && a.status === 'open') this.book.close(a, 'resolved', this.nowMs, `judging suspended: ${why}; re-judged after it`);
     this.eAlert[e] = undefined;
   }
 
