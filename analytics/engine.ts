@@ -56,6 +56,11 @@ export interface CoarseMeter {
   sinceTs: number;
 }
 
+/** mCoarse: low 7 bits the run of coarse readings, the top bit set while the meter sends interval energy. */
+const COARSE_COUNT = 0x7f;
+const ENERGY_MODE = 0x80;
+/** Synthetic registers (interval energy chained) wrap like a DL/T 645 register: 999999.99 + 0.01 kWh in centi-kWh. */
+const WRAP_CENTS = 100_000_000;
 /** Readings in a row spaced wider than the interval before a meter counts as coarse (one hour of hourly data is not enough to tell a gap). */
 const COARSE_AFTER = 4;
 
@@ -71,11 +76,13 @@ export interface EngineCounters {
   stuckRegister: number;
   /** Meters found sending data coarser than the interval (each time one is found). */
   coarseMeters: number;
+  /** Interval-energy readings whose period is not whole intervals (or longer than the window): not used. */
+  unusableEnergy: number;
 }
 
 export class Engine {
   readonly book: AlertBook;
-  readonly counters: EngineCounters = { readings: 0, duplicates: 0, tooLate: 0, lateFilled: 0, resets: 0, reEvaluations: 0, evicted: 0, stuckRegister: 0, coarseMeters: 0 };
+  readonly counters: EngineCounters = { readings: 0, duplicates: 0, tooLate: 0, lateFilled: 0, resets: 0, reEvaluations: 0, evicted: 0, stuckRegister: 0, coarseMeters: 0, unusableEnergy: 0 };
   private readonly I: number;
   private readonly intervalHours: number;
   /** Intervals in one hour (the interval divides the hour: options.ts). */
@@ -98,7 +105,7 @@ export class Engine {
   private mNext = new Int32Array(0); // next meter of the same enterprise
   private mCt = new Float32Array(0);
   /** Readings in a row that came more than one interval after the previous one (saturating): coarse data. */
-  private mCoarse = new Uint8Array(0);
+  private mCoarse = new Uint8Array(0); // see COARSE_COUNT, ENERGY_MODE
   /** Meters currently sending coarse data (few; bounded by the meters). */
   private readonly coarse = new Map<string, CoarseMeter>();
   private readonly baselines: MeterBaselines;
@@ -428,13 +435,18 @@ export class Engine {
       const last = this.mLast[m]!;
       const base = m * W;
       const provisional = r.quality !== undefined && r.quality.includes('estimated');
-      const cents = Math.round(r.energyKwh * 100);
-      let v = provisional ? -cents - 1 : cents;
       this.counters.readings++;
+      // Interval energy (kWh over the period ending at ts) is chained onto the meter's register ring as a
+      // synthetic register: the period must be whole intervals, shorter than the window.
+      const energy = r.energyKwh === undefined;
+      const span = energy ? ((r.intervalMinutes ?? 0) * 60_000) / I : 0;
+      if (energy && (!Number.isInteger(span) || span < 1 || span >= W)) { this.unusableEnergy(r); continue; }
+      const cents = Math.round((energy ? r.intervalEnergyKwh! : r.energyKwh!) * 100);
+      let v = provisional ? -cents - 1 : cents;
       // Power as a cross-check of the register: a register that has not moved over an interval while the
       // meter reports load at its end is stuck (a meter fault), not a stop. Its value is not used (a gap:
       // nothing is invented), so the fault cannot read as a halt.
-      if (!provisional && r.powerKw !== undefined && r.powerKw * this.intervalHours >= this.o.stuckRegisterMinKwh && k - 1 > last - W && k - 1 <= last) {
+      if (!energy && !provisional && r.powerKw !== undefined && r.powerKw * this.intervalHours >= this.o.stuckRegisterMinKwh && k - 1 > last - W && k - 1 <= last) {
         const p = this.mReg[base + ((k - 1) % W)]!;
         const prev = p >= 0 ? p : p < -STUCK && p !== EMPTY ? -p - 1 - STUCK : -1;
         if (prev === cents) { v = -cents - 1 - STUCK; this.counters.stuckRegister++; }
@@ -442,9 +454,13 @@ export class Engine {
       if (k > last) {
         const gap = last === NONE ? W : k - last;
         if (gap > 1 && gap < W) this.spacedReading(m, r, gap);
-        else if (gap === 1 && this.mCoarse[m] !== 0) this.fineReading(m, r.meter);
-        if (gap >= W) this.mReg.fill(EMPTY, base, base + W);
+        else if (gap === 1 && (this.mCoarse[m]! & COARSE_COUNT) !== 0) this.fineReading(m, r.meter);
+        const wasEnergy = (this.mCoarse[m]! & ENERGY_MODE) !== 0;
+        // Back from interval energy to a register: the register is not the synthetic one, start afresh (a gap, nothing invented).
+        if (gap >= W || (wasEnergy && !energy)) this.mReg.fill(EMPTY, base, base + W);
         else for (let j = last + 1; j < k; j++) this.mReg[base + (j % W)] = EMPTY;
+        if (wasEnergy !== energy) this.mCoarse[m] = (this.mCoarse[m]! & COARSE_COUNT) | (energy ? ENERGY_MODE : 0);
+        if (energy) v = this.chainEnergy(base, k, span, cents, provisional, true);
         this.mReg[base + (k % W)] = v;
         this.mLast[m] = k;
         if (k <= this.evalBin) this.markDirty(this.mEnt[m]!, k);
@@ -454,6 +470,11 @@ export class Engine {
         const cur = this.mReg[base + (k % W)]!;
         // First real value wins; a real value replaces a provisional (estimated) one.
         if (cur === EMPTY || (cur < 0 && !provisional)) {
+          if (energy) {
+            if (k - span <= last - W || (this.mCoarse[m]! & ENERGY_MODE) === 0) { this.counters.duplicates++; continue; }
+            v = this.chainEnergy(base, k, span, cents, provisional, false);
+            if (v === EMPTY) { this.counters.duplicates++; continue; }
+          }
           this.mReg[base + (k % W)] = v;
           this.counters.lateFilled++;
           if (k <= this.evalBin) this.markDirty(this.mEnt[m]!, k);
@@ -478,12 +499,38 @@ export class Engine {
   }
 
   /**
+   * The synthetic register at boundary k: the one at k − span plus the period's energy (wrapping like a
+   * DL/T 645 register). With no register at k − span, a live reading starts a chain there at 0; a late one
+   * is not used (EMPTY): an out-of-order period is a gap, never invented.
+   */
+  private chainEnergy(base: number, k: number, span: number, cents: number, provisional: boolean, start: boolean): number {
+    const j = base + ((k - span) % this.W);
+    let p = this.mReg[j]!;
+    if (p === EMPTY || p < -STUCK) {
+      if (!start) return EMPTY;
+      p = 0;
+      this.mReg[j] = 0;
+    } else if (p < 0) p = -p - 1;
+    const s = (p + cents) % WRAP_CENTS;
+    return provisional ? -s - 1 : s;
+  }
+
+  /** Interval energy over a period that is not whole intervals (or longer than the window): counted, logged once per meter. */
+  private unusableEnergy(r: EnrichedReading): void {
+    this.counters.unusableEnergy++;
+    if (this.unusableWarned.has(r.meter) || this.unusableWarned.size > 10_000) return;
+    this.unusableWarned.add(r.meter);
+    this.deps.logger?.warn({ meter: r.meter, intervalMinutes: r.intervalMinutes, analyzerIntervalMinutes: this.I / 60_000 }, 'analytics: interval energy over a period that is not a whole number of analyzer intervals (shorter than its window): not used');
+  }
+  private readonly unusableWarned = new Set<string>();
+
+  /**
    * A reading more than one interval after the previous one. Several in a row (hourly data at 15 minutes):
    * no interval has both its registers, so nothing can be judged. Said once per meter, never silently.
    */
   private spacedReading(m: number, r: EnrichedReading, gap: number): void {
-    const n = this.mCoarse[m]!;
-    if (n < 255) this.mCoarse[m] = n + 1;
+    const n = this.mCoarse[m]! & COARSE_COUNT;
+    if (n < COARSE_COUNT) this.mCoarse[m] = (this.mCoarse[m]! & ENERGY_MODE) | (n + 1);
     if (n + 1 !== COARSE_AFTER) return;
     const c: CoarseMeter = { meter: r.meter, spacingMs: gap * this.I, intervalMs: this.I, sinceTs: r.ts };
     this.coarse.set(r.meter, c);
@@ -493,7 +540,7 @@ export class Engine {
   }
 
   private fineReading(m: number, meter: string): void {
-    this.mCoarse[m] = 0;
+    this.mCoarse[m] &= ENERGY_MODE;
     if (this.coarse.delete(meter)) this.deps.logger?.info({ meter }, 'analytics: meter data at the interval again');
   }
 
