@@ -32,7 +32,14 @@ if (!flag('no-city')) {
   }
 }
 if (!flag('no-steel')) {
-  const s = runSteel({ path: arg('steel', '../shared/data/steel_industry_15min.csv') });
-  out.push(formatSteel(s));
+  const path = arg('steel', '../shared/data/steel_industry_15min.csv');
+  const runs = [
+    runSteel({ path }),
+    runSteel({ path, options: { sensitivity: 'low' } }),
+    runSteel({ path, options: { sensitivity: 'high' } }),
+    runSteel({ path, form: 'energy60' }),
+    runSteel({ path, form: 'register60' }),
+  ];
+  out.push(formatSteel(runs));
 }
 console.log(out.join('\n'));
