@@ -10,7 +10,7 @@ export const CHECKPOINT_VERSION = 5;
 /** The engine's typed arrays (its own and its meter baselines'), by field name. */
 export const TYPED = [
   'mReg', 'mLast', 'mHeard', 'mEnt', 'mGw', 'mNext', 'mCt', 'mCoarse', 'mProf', 'mScale', 'mShape', 'mObs',
-  'eHead', 'eCounty', 'eChain', 'eNoise', 'eQlo', 'eHourNoise', 'eWkNoise', 'eWkA', 'eWkE', 'ePeak', 'eLastEp', 'eA', 'eE', 'dS', 'sS', 'dLow', 'sLow', 'dRec', 'sRec', 'dEp', 'sEp',
+  'eHead', 'eCounty', 'eChain', 'eNoise', 'eQlo', 'eHourNoise', 'eWkNoise', 'ePeak', 'eLastEp', 'eA', 'eE', 'dS', 'sS', 'dLow', 'sLow', 'dRec', 'sRec', 'dEp', 'sEp',
   'dRun', 'sRun', 'dEpA', 'sEpA', 'dEpE', 'sEpE', 'dKind', 'sKind', 'eDirty', 'eOutage', 'eDayA', 'eDayE', 'eDayR',
   'eSfBack', 'eSfRun',
 ] as const;

@@ -37,6 +37,8 @@ export interface DropGates {
   declining(e: number): boolean;
   /** A cut this deep (last-hour ratio) is the week-long slide showing (decline's rule). */
   slideExplains(e: number, lastRatio: number): boolean;
+  /** Today's weekend working hours so far: [actual, expected] (the engine keeps them). */
+  weekendSoFar(e: number): readonly [number, number];
 }
 
 function toOffset(b: number, start: number): number {
@@ -48,7 +50,7 @@ function fromOffset(b: number, off: number): number {
 
 export class DropDetector {
   /** Checkpoint fields (analytics/checkpoint.ts TYPED). */
-  static readonly fields = ['eNoise', 'eQlo', 'eHourNoise', 'eWkNoise', 'eWkA', 'eWkE', 'ePeak', 'dS', 'sS', 'dLow', 'sLow', 'dRec', 'sRec', 'dEp', 'sEp', 'dRun', 'sRun', 'dEpA', 'sEpA', 'dEpE', 'sEpE', 'dKind', 'sKind'] as const;
+  static readonly fields = ['eNoise', 'eQlo', 'eHourNoise', 'eWkNoise', 'ePeak', 'dS', 'sS', 'dLow', 'sLow', 'dRec', 'sRec', 'dEp', 'sEp', 'dRun', 'sRun', 'dEpA', 'sEpA', 'dEpE', 'sEpE', 'dKind', 'sKind'] as const;
 
   eNoise = new Float32Array(0);
   /** Running lower quantile (qloP) of the enterprise's 1-hour actual/expected: how low it goes in ordinary times. */
@@ -57,9 +59,6 @@ export class DropDetector {
   eHourNoise = new Uint8Array(0);
   /** Relative noise of the judged hours of Saturdays and Sundays (2 per enterprise, × 200): a weekend worked some weeks only is irregular and opens nothing. */
   eWkNoise = new Uint8Array(0);
-  /** Today's judged-hours actual and expected while today is a weekend day (for eWkNoise at the day's close). */
-  eWkA = new Float32Array(0);
-  eWkE = new Float32Array(0);
   ePeak = new Float32Array(0);
   // state, current (d*) + one snapshot per interval of the window (s*, for replay). Snapshots keep the
   // episode / CUSUM-run starts as Int16 offsets back from their interval (−1 none; clamped at 32767).
@@ -87,8 +86,6 @@ export class DropDetector {
     this.eQlo = grow(this.eQlo, n, this.o.qloInit);
     this.eHourNoise = grow(this.eHourNoise, n * 24);
     this.eWkNoise = grow(this.eWkNoise, n * 2, WEEKEND_NOISE_INIT);
-    this.eWkA = grow(this.eWkA, n);
-    this.eWkE = grow(this.eWkE, n);
     this.ePeak = grow(this.ePeak, n);
     this.dS = grow(this.dS, n); this.sS = grow(this.sS, n * W);
     this.dLow = grow(this.dLow, n); this.sLow = grow(this.sLow, n * W);
@@ -107,7 +104,6 @@ export class DropDetector {
     this.eQlo[e] = this.o.qloInit;
     this.eHourNoise.fill(0, e * 24, e * 24 + 24);
     this.eWkNoise.fill(WEEKEND_NOISE_INIT, e * 2, e * 2 + 2);
-    this.eWkA[e] = 0; this.eWkE[e] = 0;
     this.ePeak[e] = 0;
     this.dS[e] = 0; this.dLow[e] = 0; this.dRec[e] = 0; this.dEp[e] = NONE; this.dRun[e] = NONE;
     this.dEpA[e] = 0; this.dEpE[e] = 0; this.dKind[e] = 0;
@@ -242,30 +238,26 @@ export class DropDetector {
     return Step.Opened;
   }
 
+  /** A weekend interval: counts toward the day's regularity when it is a working hour (expected ≥ minPeakShare of the peak). */
+  weekendHour(e: number, E: number): boolean {
+    return E >= this.o.minPeakShare * this.ePeak[e]!;
+  }
+
   /**
-   * The plant started work this weekend day: at least an hour of expected work so far, at least half of it
-   * done. A weekend day it never started is a day off, not a stop.
+   * The plant started work this weekend day (today's working hours so far): at least an hour of expected
+   * work, at least half of it done. A weekend day it never started is a day off, not a stop.
    */
   private workedToday(e: number): boolean {
-    const A = this.eWkA[e]!, E = this.eWkE[e]!;
+    const [A, E] = this.gates.weekendSoFar(e);
     return E >= this.ePeak[e]! * this.series.perHour && A >= 0.5 * E;
   }
 
-  /** A weekend interval of first evaluation: its judged hours count toward the day's regularity. */
-  addWeekend(e: number, A: number, E: number): void {
-    if (E < this.o.minPeakShare * this.ePeak[e]!) return;
-    this.eWkA[e]! += A;
-    this.eWkE[e]! += E;
-  }
-
   /**
-   * A weekend day closed (wk 0 Saturday, 1 Sunday): its worked hours against expected update that day's
+   * A weekend day closed (wk 0 Saturday, 1 Sunday; A, E its working hours): they update that day's
    * irregularity, max-decaying (a weekend worked some weeks only stays irregular for weeks after each
    * surprise; a regularly worked one settles within a few).
    */
-  closeWeekend(e: number, wk: number): void {
-    const A = this.eWkA[e]!, E = this.eWkE[e]!;
-    this.eWkA[e] = 0; this.eWkE[e] = 0;
+  closeWeekend(e: number, wk: number, A: number, E: number): void {
     if (!(E > 0) || this.dEp[e] !== NONE) return;
     const wn = e * 2 + wk;
     const rel = Math.min(1.25, Math.abs(A - E) / E);

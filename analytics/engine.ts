@@ -179,6 +179,7 @@ export class Engine {
       learning: (e) => this.learning(e),
       declining: (e) => this.decline.declining(e),
       slideExplains: (e, lastRatio) => lastRatio >= this.decline.recentRatio(e, this.curDay) - o.declineMaxStep && this.decline.trendShortfall(e, this.curDay),
+      weekendSoFar: (e) => { this.pair[0] = this.eDayA[e]!; this.pair[1] = this.eDayE[e]!; return this.pair; },
     });
     // Typed arrays start empty and grow to the initial capacity: one place says each one's size and fill.
     this.growMeters(o.initialCapacity);
@@ -523,6 +524,7 @@ export class Engine {
     this.deps.logger?.warn({ meter: r.meter, intervalMinutes: r.intervalMinutes, analyzerIntervalMinutes: this.I / 60_000 }, 'analytics: interval energy over a period that is not a whole number of analyzer intervals (shorter than its window): not used');
   }
   private readonly unusableWarned = new Set<string>();
+  private readonly pair: [number, number] = [0, 0];
 
   /**
    * A reading more than one interval after the previous one. Several in a row (hourly data at 15 minutes):
@@ -685,7 +687,8 @@ export class Engine {
     const judged = n > 0 && !planned && pattern < HOLIDAY && (code & SF_WINDOW) === 0 && E >= o.minExpectedKwh;
     if (judged) {
       const wk = pattern === 6 ? 0 : pattern === 0 ? 1 : -1;
-      if (first && wk >= 0) drops.addWeekend(e, A, E);
+      // Weekend days use the daily sums (eDayA/eDayE, otherwise for working days) for their working hours.
+      if (first && wk >= 0 && drops.weekendHour(e, E)) { this.eDayA[e]! += A; this.eDayE[e]! += E; }
       this.onStep(e, b, drops.step(e, b, A, E, pattern >= 1 && pattern <= 5 ? hour : -1, wk));
       if (first && this.eOutage[e] === 0) this.county.record(this.eCounty[e]!, b, A, E);
     } else if (drops.inEpisode(e) && (planned || pattern >= HOLIDAY || (code & SF_WINDOW) !== 0)) {
@@ -857,8 +860,15 @@ export class Engine {
     this.index.closeDay(this.zone.toUtc(d * DAY_MS), this.chainIds, this.county.ids());
     const cls = this.deps.calendar.dayClass(d);
     const inSf = (cls & SF_WINDOW) !== 0;
-    const wk = (cls & PATTERN_MASK) === 6 ? 0 : (cls & PATTERN_MASK) === 0 ? 1 : -1;
-    if (wk >= 0) for (let e = 0; e < this.eHigh; e++) if (this.entIds[e] !== undefined) this.drops.closeWeekend(e, wk);
+    const ord = ordinaryPattern(cls); // a weekend in the Spring Festival window counts for enterprises already back
+    const wk = ord === 6 ? 0 : ord === 0 ? 1 : -1;
+    // Weekend sums are taken here, before the decline watch reads the day (it judges working days only).
+    if (wk >= 0) {
+      for (let e = 0; e < this.eHigh; e++) {
+        if (this.entIds[e] !== undefined) this.drops.closeWeekend(e, wk, this.eDayA[e]!, this.eDayE[e]!);
+        this.eDayA[e] = 0; this.eDayE[e] = 0;
+      }
+    }
     this.decline.closeDay(d, (e) => this.checkSfReturn(e, d, inSf), this.nowMs);
     this.evictIdle();
   }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import ICAL from 'ical.js';
+import { createRequire } from 'node:module';
+import type ICALModule from 'ical.js';
 import { z } from 'zod';
 import { createChineseCalendar, createListCalendar, dayOfIso, isoOfDay, type Calendar } from './calendar.js';
 
@@ -58,16 +59,23 @@ export function parseHolidayJson(text: string, name: string): Calendar {
 /** Occurrences of a recurring event kept at most (a yearly holiday over a century). */
 const MAX_OCCURRENCES = 200;
 
+/** ical.js is loaded on the first .ics only (its CommonJS build, synchronously): most deployments never need it. */
+let icalLib: typeof ICALModule | undefined;
+function ical(): typeof ICALModule {
+  return (icalLib ??= createRequire(import.meta.url)('ical.js') as typeof ICALModule);
+}
+
 export function parseHolidayIcs(text: string, name: string): Calendar {
-  let comp: ICAL.Component;
+  const ICAL = ical();
+  let comp: ICALModule.Component;
   try {
     comp = new ICAL.Component(ICAL.parse(text) as unknown[]);
   } catch (err) {
     throw new Error(`${name}: not iCalendar (${(err as Error).message})`);
   }
   const holidays: string[] = [];
-  const ymd = (t: ICAL.Time) => `${String(t.year).padStart(4, '0')}-${String(t.month).padStart(2, '0')}-${String(t.day).padStart(2, '0')}`;
-  const add = (start: ICAL.Time, end: ICAL.Time | null) => {
+  const ymd = (t: ICALModule.Time) => `${String(t.year).padStart(4, '0')}-${String(t.month).padStart(2, '0')}-${String(t.day).padStart(2, '0')}`;
+  const add = (start: ICALModule.Time, end: ICALModule.Time | null) => {
     const a = dayOfIso(ymd(start));
     // DTEND is exclusive for all-day events; a timed event covers the days it touches.
     const b = end ? dayOfIso(ymd(end)) - (end.isDate || (end.hour === 0 && end.minute === 0) ? 1 : 0) : a;
@@ -82,7 +90,7 @@ export function parseHolidayIcs(text: string, name: string): Calendar {
     const len = ev.endDate ? ev.endDate.subtractDate(ev.startDate) : null;
     for (let n = 0, t = it.next(); t && n < MAX_OCCURRENCES; t = it.next(), n++) {
       if (t.year > 2100) break;
-      let end: ICAL.Time | null = null;
+      let end: ICALModule.Time | null = null;
       if (len) { end = t.clone(); end.addDuration(len); }
       add(t, end);
     }
