@@ -1,3 +1,4 @@
+import type { EnterpriseDetector } from './detector.js';
 import type { ResolvedOptions } from './options.js';
 import type { EnterpriseSeries } from './series.js';
 import { cusumStep } from './stats.js';
@@ -48,9 +49,9 @@ function fromOffset(b: number, off: number): number {
   return off < 0 ? NONE : b - off;
 }
 
-export class DropDetector {
+export class DropDetector implements EnterpriseDetector {
   /** Checkpoint fields (analytics/checkpoint.ts TYPED). */
-  static readonly fields = ['eNoise', 'eQlo', 'eHourNoise', 'eWkNoise', 'ePeak', 'dS', 'sS', 'dLow', 'sLow', 'dRec', 'sRec', 'dEp', 'sEp', 'dRun', 'sRun', 'dEpA', 'sEpA', 'dEpE', 'sEpE', 'dKind', 'sKind'] as const;
+  readonly fields = ['eNoise', 'eQlo', 'eHourNoise', 'eWkNoise', 'ePeak', 'dS', 'sS', 'dLow', 'sLow', 'dRec', 'sRec', 'dEp', 'sEp', 'dRun', 'sRun', 'dEpA', 'sEpA', 'dEpE', 'sEpE', 'dKind', 'sKind'] as const;
 
   eNoise = new Float32Array(0);
   /** Running lower quantile (qloP) of the enterprise's 1-hour actual/expected: how low it goes in ordinary times. */

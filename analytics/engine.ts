@@ -11,6 +11,7 @@ import { OutageDetector, type OutageHost } from './outages.js';
 import { ProductionIndex } from './production-index.js';
 import { RegistryView } from './registry-view.js';
 import { OfflineAlerts, type SilenceHost } from './silence.js';
+import type { IntervalDetector } from './detector.js';
 import { DropDetector, KIND_HALT, Step } from './drops.js';
 import { EnterpriseSeries } from './series.js';
 import { registerDelta, round2 } from './stats.js';
@@ -159,6 +160,7 @@ export class Engine {
   private readonly county: CountySlowdown;
   private readonly decline: DeclineWatch;
   private readonly index: ProductionIndex;
+  private readonly afterEnterprises: ReadonlyArray<readonly [string, IntervalDetector]>;
 
   /** Last evaluated boundary (interval end / I). */
   evalBin = NONE;
@@ -190,6 +192,15 @@ export class Engine {
     this.outages = new OutageDetector(o, this.outageHost(), this.book);
     this.county = new CountySlowdown(o, this.countyHost(), this.book);
     this.decline = new DeclineWatch(o, this.declineHost(), this.book);
+    // The interval-level detectors, in this order (docs/analytics.md, "Detectors"): the outage first, so the
+    // halts it explains are withdrawn or never raised; the chain roll-up before the held enterprise alerts
+    // are raised (they name their disruption); the county last (it skips counties in an outage).
+    this.afterEnterprises = [
+      ['grid outage', this.outages],
+      ['chain roll-up', this.chains],
+      ['held enterprise alerts', { step: (b) => this.flushPending(b) }],
+      ['county slowdown', this.county],
+    ];
     this.index = new ProductionIndex(o, this.book);
     this.refreshRegistry();
   }
@@ -625,10 +636,7 @@ export class Engine {
       this.evalEnterprise(e, b, code, hour, qod, true);
     }
     this.evalBin = b;
-    this.outages.step(b, this.nowMs);
-    this.chains.step(b, this.nowMs);
-    this.flushPending(b);
-    this.county.step(b, this.nowMs);
+    for (const [, d] of this.afterEnterprises) d.step(b, this.nowMs);
   }
 
   private quarterOfDay(b: number): number {
