@@ -158,7 +158,7 @@ const intervals = (ms: number, I: number) => Math.max(1, Math.ceil(ms / I - 1e-9
 export const SENSITIVITY = {
   low: { cusumH: 8, cliffZ: 10, minDropRatio: 0.6, qloMargin: 0.2 },
   normal: { cusumH: 6, cliffZ: 8, minDropRatio: 0.7, qloMargin: 0.15 },
-  high: { cusumH: 4.5, cliffZ: 6, minDropRatio: 0.75, qloMargin: 0.1 },
+  high: { cusumH: 5, cliffZ: 7, minDropRatio: 0.72, qloMargin: 0.12 },
 } as const;
 
 function derive<T extends z.output<typeof analyzerOptionsSchema>>(o: T) {
