@@ -27,7 +27,7 @@ export interface DeclineHost {
   evalBin(): number;
 }
 
-type DeclineOptions = Pick<ResolvedOptions, 'minExpectedKwhPerHour' | 'declineRatio' | 'declineMinFall' | 'declineMaxStep'>;
+type DeclineOptions = Pick<ResolvedOptions, 'minExpectedKwhPerHour' | 'declineMinPeers' | 'declineRatio' | 'declineMinFall' | 'declineMaxStep'>;
 
 /**
  * Slow decline: one enterprise drifting down over days, which no interval-by-interval test sees. It keeps
@@ -75,12 +75,14 @@ export class DeclineWatch {
       if (E > 0 && E > this.o.minExpectedKwhPerHour * 6 && !h.inEpisode(e)) ratios.push((day[e] = A / E));
       else day[e] = -1;
     }
-    const common = ratios.length >= 5 ? median(ratios) : 1;
+    // Without peers a plant's drift cannot be told from the season or the business cycle: no trend is judged.
+    const peers = ratios.length >= this.o.declineMinPeers;
+    const common = peers ? median(ratios) : 1;
     for (let e = 0; e < n; e++) {
       const r = day[e]!;
       if (Number.isNaN(r)) continue;
       this.setDayRatio(e, d, r >= 0 && common > 0 ? r / common : Number.NaN);
-      if (r >= 0) this.check(e, d, now);
+      if (r >= 0 && peers) this.check(e, d, now);
     }
   }
 

@@ -38,6 +38,8 @@ export interface DropGates {
   declining(e: number): boolean;
   /** A cut this deep (last-hour ratio) is the week-long slide showing (decline's rule). */
   slideExplains(e: number, lastRatio: number): boolean;
+  /** Expected energy of e falls below `low` within shiftTailMs after interval b (the working day is ending). */
+  workEndsSoon(e: number, b: number, low: number): boolean;
   /** Today's weekend working hours so far: [actual, expected] (the engine keeps them). */
   weekendSoFar(e: number): readonly [number, number];
 }
@@ -224,6 +226,9 @@ export class DropDetector implements EnterpriseDetector {
     if (low < o.nearZeroRun && (epRatio > gate || lastRatio > gate)) return this.reject(e, b);
     // A known slow decline explains a moderate shortfall: it is not a new sudden drop.
     if (lastRatio > o.haltRatio && this.gates.declining(e)) return this.reject(e, b);
+    // The working day ends soon anyway (expected falls to low load within shiftTailMs): a plant that finished
+    // early looks like a stop here; if it is one, the next working hours open it.
+    if (o.shiftTailMs > 0 && this.gates.workEndsSoon(e, b, o.minPeakShare * this.ePeak[e]!)) return this.reject(e, b);
     // Halt: near zero / base load now, or still falling steeply through haltRatio (a stop half-way down its
     // ramp). A deep cut that has settled at ~30 % is not falling any more: it stays a cut.
     const kind = ratio <= o.nearZeroRatio || (ratio <= o.haltRatio && prevRatio - ratio >= o.haltFall) ? KIND_HALT : KIND_CUT;

@@ -181,6 +181,7 @@ export class Engine {
       learning: (e) => this.learning(e),
       declining: (e) => this.decline.declining(e),
       slideExplains: (e, lastRatio) => lastRatio >= this.decline.recentRatio(e, this.curDay) - o.declineMaxStep && this.decline.trendShortfall(e, this.curDay),
+      workEndsSoon: (e, b, low) => this.workEndsSoon(e, b, low),
       weekendSoFar: (e) => { this.pair[0] = this.eDayA[e]!; this.pair[1] = this.eDayE[e]!; return this.pair; },
     });
     // Typed arrays start empty and grow to the initial capacity: one place says each one's size and fill.
@@ -304,6 +305,28 @@ export class Engine {
       learning: (e) => this.learning(e),
       evalBin: () => this.evalBin,
     };
+  }
+
+  /**
+   * The working day of e ends within shiftTailMs after b: its expected energy (its meters' baselines) falls
+   * below `low` there and stays low for two hours (a lunch break is not the end of the day).
+   */
+  private workEndsSoon(e: number, b: number, low: number): boolean {
+    const n = Math.round(this.o.shiftTailMs / this.I), off = Math.round(2 * HOUR_MS / this.I);
+    let run = 0;
+    for (let k = b + 1; k <= b + n + off - 1; k++) {
+      const code = this.codeFor(e, k, this.codeOf(k));
+      const pattern = code & PATTERN_MASK;
+      const slot = pattern * 24 + this.hourOf(k * this.I - this.I), q = shapeIndex(pattern, this.quarterOfDay(k));
+      let E = 0;
+      for (let m = this.eHead[e]!; m !== NONE; m = this.mNext[m]!) {
+        const x = this.baselines.expected(m, slot, pattern, q);
+        if (!Number.isNaN(x)) E += x;
+      }
+      if (E >= low) { run = 0; if (k >= b + n) return false; continue; }
+      if (++run >= off) return true;
+    }
+    return false;
   }
 
   /** Last hour's actual/expected of a judged working hour (chain roll-up names soft neighbours by it); NaN otherwise. */

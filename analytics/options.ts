@@ -78,6 +78,8 @@ export const analyzerOptionsSchema = z.object({
   irregularHourNoise: z.number().positive().default(0.4),
   /** A weekend day's irregularity (its worked hours' |actual − expected| ÷ expected, max-decayed by this per such day) above irregularHourNoise opens nothing that day. */
   weekendNoiseDecay: z.number().min(0).max(1).default(0.86),
+  /** No drop episode opens when the working day ends within this long (ms; expected falls below minPeakShare of the peak): an early finish and a stop look alike there (0: off). */
+  shiftTailMs: z.number().int().nonnegative().default(3 * 3_600_000),
   /** A drop is judged only where expected energy is at least this share of the enterprise's recent peak interval. */
   minPeakShare: z.number().min(0).max(1).default(0.25),
   /** Expected energy below this (kWh per hour, primary; scaled to the interval) is too small to judge. */
@@ -120,6 +122,8 @@ export const analyzerOptionsSchema = z.object({
 
   /** Slow decline: 7-day mean daily ratio at or below this, falling against the previous week. */
   declineRatio: z.number().min(0).max(1).default(0.85),
+  /** Enterprises with a daily ratio the same day needed to judge a slow decline (they normalise the season and the business cycle away). */
+  declineMinPeers: z.number().int().positive().default(5),
   declineMinFall: z.number().min(0).max(1).default(0.08),
   /** …with no day-to-day fall larger than this (a step is a cut, a trend is not). */
   declineMaxStep: z.number().min(0).max(1).default(0.15),
