@@ -187,7 +187,7 @@ export class Engine {
     // Typed arrays start empty and grow to the initial capacity: one place says each one's size and fill.
     this.growMeters(o.initialCapacity);
     this.growEnterprises(o.initialCapacity);
-    this.registry = new RegistryView(o);
+    this.registry = new RegistryView(o, (x, msg) => this.deps.logger?.warn(x, msg));
     this.chains = new ChainRollup(o, this.chainHost(), this.book);
     this.offline = new OfflineAlerts(o, this.silenceHost(), this.book);
     this.outages = new OutageDetector(o, this.outageHost(), this.book);
@@ -669,6 +669,10 @@ export class Engine {
 
   /** The day class for enterprise e: an enterprise back from the Spring Festival follows its ordinary week. */
   private codeFor(e: number, b: number, code: number): number {
+    if (this.registry.hasCalendars()) {
+      const own = this.registry.calendarOf(this.entIds[e]!);
+      if (own) code = own.dayClass(this.dayOf(b * this.I - this.I));
+    }
     if ((code & SF_WINDOW) === 0 || this.eSfBack[e] === 0) return code;
     return this.dayOf(b * this.I - this.I) + 1 >= this.eSfBack[e]! ? ordinaryPattern(code) : code;
   }
@@ -891,12 +895,18 @@ export class Engine {
     this.index.closeDay(this.zone.toUtc(d * DAY_MS), this.chainIds, this.county.ids());
     const cls = this.deps.calendar.dayClass(d);
     const inSf = (cls & SF_WINDOW) !== 0;
-    const ord = ordinaryPattern(cls); // a weekend in the Spring Festival window counts for enterprises already back
-    const wk = ord === 6 ? 0 : ord === 0 ? 1 : -1;
-    // Weekend sums are taken here, before the decline watch reads the day (it judges working days only).
-    if (wk >= 0) {
+    // Weekend sums are taken here, before the decline watch reads the day (it judges working days only). A
+    // weekend in the Spring Festival window counts for enterprises already back (the ordinary pattern).
+    const weekend = (c: number) => { const ord = ordinaryPattern(c); return ord === 6 ? 0 : ord === 0 ? 1 : -1; };
+    const wk = weekend(cls), own = this.registry.hasCalendars();
+    if (wk >= 0 || own) {
       for (let e = 0; e < this.eHigh; e++) {
-        if (this.entIds[e] !== undefined) this.drops.closeWeekend(e, wk, this.eDayA[e]!, this.eDayE[e]!);
+        const id = this.entIds[e];
+        if (id === undefined) continue;
+        const cal = own ? this.registry.calendarOf(id) : undefined;
+        const w = cal ? weekend(cal.dayClass(d)) : wk;
+        if (w < 0) continue;
+        this.drops.closeWeekend(e, w, this.eDayA[e]!, this.eDayE[e]!);
         this.eDayA[e] = 0; this.eDayE[e] = 0;
       }
     }
