@@ -4,13 +4,13 @@
  * file can be inspected; the version makes an older file fail with a clear error rather than load wrong.
  */
 
-/** Bumped whenever the checkpoint's fields change (2: chain roll-up, Spring Festival return state; 3: snapshot starts as Int16 offsets, stuck registers, 21 days of daily ratios; 4: meters heard from through rejected readings). */
-export const CHECKPOINT_VERSION = 4;
+/** Bumped whenever the checkpoint's fields change (2: chain roll-up, Spring Festival return state; 3: snapshot starts as Int16 offsets, stuck registers, 21 days of daily ratios; 4: meters heard from through rejected readings; 5: coarse-data meters, weekend regularity). */
+export const CHECKPOINT_VERSION = 5;
 
 /** The engine's typed arrays (its own and its meter baselines'), by field name. */
 export const TYPED = [
-  'mReg', 'mLast', 'mHeard', 'mEnt', 'mGw', 'mNext', 'mCt', 'mProf', 'mScale', 'mShape', 'mObs',
-  'eHead', 'eCounty', 'eChain', 'eNoise', 'eQlo', 'eHourNoise', 'ePeak', 'eLastEp', 'eA', 'eE', 'dS', 'sS', 'dLow', 'sLow', 'dRec', 'sRec', 'dEp', 'sEp',
+  'mReg', 'mLast', 'mHeard', 'mEnt', 'mGw', 'mNext', 'mCt', 'mCoarse', 'mProf', 'mScale', 'mShape', 'mObs',
+  'eHead', 'eCounty', 'eChain', 'eNoise', 'eQlo', 'eHourNoise', 'eWkNoise', 'ePeak', 'eLastEp', 'eA', 'eE', 'dS', 'sS', 'dLow', 'sLow', 'dRec', 'sRec', 'dEp', 'sEp',
   'dRun', 'sRun', 'dEpA', 'sEpA', 'dEpE', 'sEpE', 'dKind', 'sKind', 'eDirty', 'eOutage', 'eDayA', 'eDayE', 'eDayR',
   'eSfBack', 'eSfRun',
 ] as const;

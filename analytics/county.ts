@@ -2,8 +2,8 @@ import type { AlertBook } from './alerts.js';
 import type { ResolvedOptions } from './options.js';
 import type { Alert, Contributor } from './types.js';
 
-/** County slowdown is judged on a rolling day (96 intervals of 15 minutes). */
-export const COUNTY_RING = 96;
+/** County slowdown is judged on a rolling day (its intervals: 96 of 15 minutes, 24 of an hour). */
+const DAY_MS = 86_400_000;
 
 /** What the slowdown test reads of the enterprises (dense indexes, as the engine keeps them). */
 export interface CountyHost {
@@ -52,11 +52,16 @@ export interface CountyJSON {
 export class CountySlowdown {
   private counties: County[] = [];
 
-  constructor(private readonly o: CountyOptions, private readonly host: CountyHost, private readonly book: AlertBook) {}
+  /** Intervals in the rolling day. */
+  private readonly ring: number;
+
+  constructor(private readonly o: CountyOptions, private readonly host: CountyHost, private readonly book: AlertBook) {
+    this.ring = Math.round(DAY_MS / host.intervalMs);
+  }
 
   /** A new county (the engine's dense index: the next one). */
   add(id: string): void {
-    this.counties.push({ id, ringA: new Float64Array(COUNTY_RING), ringE: new Float64Array(COUNTY_RING), lowRun: 0, members: 0 });
+    this.counties.push({ id, ringA: new Float64Array(this.ring), ringE: new Float64Array(this.ring), lowRun: 0, members: 0 });
   }
   join(c: number): void {
     this.counties[c]!.members++;
@@ -74,16 +79,17 @@ export class CountySlowdown {
   /** Interval b starts: its slot of the rolling day is emptied. */
   clear(b: number): void {
     for (const c of this.counties) {
-      c.ringA[b % COUNTY_RING] = 0;
-      c.ringE[b % COUNTY_RING] = 0;
+      c.ringA[b % this.ring] = 0;
+      c.ringE[b % this.ring] = 0;
     }
   }
 
   /** Hot path: one judged enterprise's interval. */
   record(c: number, b: number, A: number, E: number): void {
     const cs = this.counties[c]!;
-    cs.ringA[b % COUNTY_RING]! += A;
-    cs.ringE[b % COUNTY_RING]! += E;
+    const k = b % this.ring;
+    cs.ringA[k]! += A;
+    cs.ringE[k]! += E;
   }
 
   step(b: number, now: number): void {
@@ -91,7 +97,7 @@ export class CountySlowdown {
     for (let c = 0; c < this.counties.length; c++) {
       const cs = this.counties[c]!;
       let A = 0, E = 0;
-      for (let k = 0; k < COUNTY_RING; k++) { A += cs.ringA[k]!; E += cs.ringE[k]!; }
+      for (let k = 0; k < this.ring; k++) { A += cs.ringA[k]!; E += cs.ringE[k]!; }
       if (E <= 0 || this.host.countyInOutage(c) || cs.members < o.countyMinEnterprises) { cs.lowRun = 0; continue; }
       const r = A / E;
       if (cs.slow) {
@@ -107,8 +113,8 @@ export class CountySlowdown {
       if (cs.lowRun < o.countySlowIntervals) continue;
       const contrib = this.topContributors(c, b);
       cs.slow = this.book.create({
-        kind: 'county_slowdown', scope: 'county', entity: cs.id, since: (b - cs.lowRun - COUNTY_RING + 1) * I, baselineKwh: E, actualKwh: A,
-        contributors: contrib, evidence: { detectedAtTs: b * I, intervals: cs.lowRun + COUNTY_RING - 1 },
+        kind: 'county_slowdown', scope: 'county', entity: cs.id, since: (b - cs.lowRun - this.ring + 1) * I, baselineKwh: E, actualKwh: A,
+        contributors: contrib, evidence: { detectedAtTs: b * I, intervals: cs.lowRun + this.ring - 1 },
       }, now);
     }
   }

@@ -12,7 +12,8 @@ const MIN_DAYS = 9;
 /** What the trend test reads of the enterprises (dense indexes, as the engine keeps them). */
 export interface DeclineHost {
   readonly intervalMs: number;
-  readonly tzMs: number;
+  /** UTC instant local day d starts. */
+  dayStart(d: number): number;
   /** Enterprise slots in use, free ones included (they have no id). */
   enterprises(): number;
   entId(e: number): string | undefined;
@@ -26,7 +27,7 @@ export interface DeclineHost {
   evalBin(): number;
 }
 
-type DeclineOptions = Pick<ResolvedOptions, 'minExpectedKwh' | 'declineRatio' | 'declineMinFall' | 'declineMaxStep'>;
+type DeclineOptions = Pick<ResolvedOptions, 'minExpectedKwhPerHour' | 'declineMinPeers' | 'declineRatio' | 'declineMinFall' | 'declineMaxStep'>;
 
 /**
  * Slow decline: one enterprise drifting down over days, which no interval-by-interval test sees. It keeps
@@ -71,15 +72,17 @@ export class DeclineWatch {
       if (h.entId(e) === undefined || sfDay(e)) continue;
       h.takeDay(e, this.day);
       const [A, E] = this.day;
-      if (E > 0 && E > this.o.minExpectedKwh * 24 && !h.inEpisode(e)) ratios.push((day[e] = A / E));
+      if (E > 0 && E > this.o.minExpectedKwhPerHour * 6 && !h.inEpisode(e)) ratios.push((day[e] = A / E));
       else day[e] = -1;
     }
-    const common = ratios.length >= 5 ? median(ratios) : 1;
+    // Without peers a plant's drift cannot be told from the season or the business cycle: no trend is judged.
+    const peers = ratios.length >= this.o.declineMinPeers;
+    const common = peers ? median(ratios) : 1;
     for (let e = 0; e < n; e++) {
       const r = day[e]!;
       if (Number.isNaN(r)) continue;
       this.setDayRatio(e, d, r >= 0 && common > 0 ? r / common : Number.NaN);
-      if (r >= 0) this.check(e, d, now);
+      if (r >= 0 && peers) this.check(e, d, now);
     }
   }
 
@@ -125,9 +128,9 @@ export class DeclineWatch {
     }
     if (b3 <= o.declineRatio && b1 - b3 >= o.declineMinFall && steady && low) {
       this.alerts[e] = this.book.create({
-        kind: 'slow_decline', scope: 'enterprise', entity: h.entId(e)!, since: first * DAY_MS - h.tzMs,
+        kind: 'slow_decline', scope: 'enterprise', entity: h.entId(e)!, since: h.dayStart(first),
         baselineKwh: 1, actualKwh: b3,
-        evidence: { detectedAtTs: (d + 1) * DAY_MS - h.tzMs, intervals: Math.round(((d + 1 - first) * DAY_MS) / h.intervalMs), reason: `daily actual/expected ${round2(b1)} → ${round2(b2)} → ${round2(b3)} over ${days.length} working days` },
+        evidence: { detectedAtTs: h.dayStart(d + 1), intervals: Math.round(((d + 1 - first) * DAY_MS) / h.intervalMs), reason: `daily actual/expected ${round2(b1)} → ${round2(b2)} → ${round2(b3)} over ${days.length} working days` },
       }, now);
     }
   }
@@ -150,7 +153,7 @@ export class DeclineWatch {
     if (this.alerts[e]) return;
     const h = this.host;
     this.alerts[e] = this.book.create({
-      kind: 'slow_decline', scope: 'enterprise', entity: h.entId(e)!, since: (d - 13) * DAY_MS - h.tzMs,
+      kind: 'slow_decline', scope: 'enterprise', entity: h.entId(e)!, since: h.dayStart(d - 13),
       // For a trend the evidence is a ratio: baseline 1 = the calendar-aware expected day, actual = recent days.
       baselineKwh: 1, actualKwh: this.recentRatio(e, d),
       evidence: { detectedAtTs: h.evalBin() * h.intervalMs, intervals: Math.round((14 * DAY_MS) / h.intervalMs), reason },

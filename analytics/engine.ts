@@ -1,6 +1,6 @@
 import type { EnrichedReading } from '../src/schemas/reading.js';
 import { AlertBook } from './alerts.js';
-import { MeterBaselines, shapeIndex } from './baseline.js';
+import { MeterBaselines, SHAPES, shapeIndex } from './baseline.js';
 import { HOLIDAY, ordinaryPattern, PATTERN_MASK, SF_RETURN, SF_WINDOW, type Calendar } from './calendar.js';
 import { ChainRollup, type ChainHost } from './chains.js';
 import { checkFormat, CHECKPOINT_VERSION, decodeTyped, encodeTyped } from './checkpoint.js';
@@ -11,8 +11,12 @@ import { OutageDetector, type OutageHost } from './outages.js';
 import { ProductionIndex } from './production-index.js';
 import { RegistryView } from './registry-view.js';
 import { OfflineAlerts, type SilenceHost } from './silence.js';
-import { cusumStep, registerDelta, round2 } from './stats.js';
+import type { IntervalDetector } from './detector.js';
+import { DropDetector, KIND_HALT, Step } from './drops.js';
+import { EnterpriseSeries } from './series.js';
+import { registerDelta, round2 } from './stats.js';
 import { grow } from './typed-arrays.js';
+import { fixedZone, ianaZone, type Zone } from './zone.js';
 import type { Alert, IndexPoint, RegistryLike } from './types.js';
 
 /**
@@ -31,15 +35,35 @@ const STUCK = 0x10000000;
 const NONE = -1;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
-
-const KIND_HALT = 1;
-const KIND_CUT = 2;
+/** The baselines' quarter-of-day shape resolution (analytics/baseline.ts SHAPES). */
+const SHAPE_MS = DAY_MS / SHAPES;
 
 export interface EngineDeps {
   calendar: Calendar;
   registry?: () => RegistryLike | undefined;
   logger?: { info: (o: object, m?: string) => void; warn: (o: object, m?: string) => void };
+  /** Metric hook: a meter's readings are spaced wider than the interval (see coarseMeters()). */
+  onCoarseData?: (c: CoarseMeter) => void;
 }
+
+/** A meter whose readings come less often than the analyzer's interval: its consumption cannot be split into intervals. */
+export interface CoarseMeter {
+  meter: string;
+  /** Spacing of its last readings (ms). */
+  spacingMs: number;
+  /** The analyzer's interval (ms): set analytics.intervalMinutes to the spacing (or finer data) to judge it. */
+  intervalMs: number;
+  /** Device time of the reading that showed it. */
+  sinceTs: number;
+}
+
+/** mCoarse: low 7 bits the run of coarse readings, the top bit set while the meter sends interval energy. */
+const COARSE_COUNT = 0x7f;
+const ENERGY_MODE = 0x80;
+/** Synthetic registers (interval energy chained) wrap like a DL/T 645 register: 999999.99 + 0.01 kWh in centi-kWh. */
+const WRAP_CENTS = 100_000_000;
+/** Readings in a row spaced wider than the interval before a meter counts as coarse (one hour of hourly data is not enough to tell a gap). */
+const COARSE_AFTER = 4;
 
 export interface EngineCounters {
   readings: number;
@@ -51,22 +75,22 @@ export interface EngineCounters {
   evicted: number;
   /** Readings whose register had not moved since the previous interval while their power said the load ran. */
   stuckRegister: number;
-}
-
-function toOffset(b: number, start: number): number {
-  return start === NONE ? -1 : Math.min(32767, b - start);
-}
-function fromOffset(b: number, off: number): number {
-  return off < 0 ? NONE : b - off;
+  /** Meters found sending data coarser than the interval (each time one is found). */
+  coarseMeters: number;
+  /** Interval-energy readings whose period is not whole intervals (or longer than the window): not used. */
+  unusableEnergy: number;
 }
 
 export class Engine {
   readonly book: AlertBook;
-  readonly counters: EngineCounters = { readings: 0, duplicates: 0, tooLate: 0, lateFilled: 0, resets: 0, reEvaluations: 0, evicted: 0, stuckRegister: 0 };
+  readonly counters: EngineCounters = { readings: 0, duplicates: 0, tooLate: 0, lateFilled: 0, resets: 0, reEvaluations: 0, evicted: 0, stuckRegister: 0, coarseMeters: 0, unusableEnergy: 0 };
   private readonly I: number;
   private readonly intervalHours: number;
+  /** Intervals in one hour (the interval divides the hour: options.ts). */
+  private readonly perHour: number;
   private readonly W: number;
-  private readonly tz: number;
+  /** The plants' local time (IANA zone, DST-correct, or a fixed offset). */
+  private readonly zone: Zone;
 
   // ---- meters (dense index m) ----
   private mCap = 0;
@@ -81,6 +105,10 @@ export class Engine {
   private mGw = new Int32Array(0);
   private mNext = new Int32Array(0); // next meter of the same enterprise
   private mCt = new Float32Array(0);
+  /** Readings in a row that came more than one interval after the previous one (saturating): coarse data. */
+  private mCoarse = new Uint8Array(0); // see COARSE_COUNT, ENERGY_MODE
+  /** Meters currently sending coarse data (few; bounded by the meters). */
+  private readonly coarse = new Map<string, CoarseMeter>();
   private readonly baselines: MeterBaselines;
 
   // ---- gateways ----
@@ -96,27 +124,11 @@ export class Engine {
   private eHead = new Int32Array(0);
   private eCounty = new Int32Array(0);
   private eChain = new Int32Array(0);
-  private eNoise = new Float32Array(0);
-  /** Running 2 % quantile of the enterprise's 1-hour actual/expected ratio: how low it goes in ordinary times. */
-  private eQlo = new Float32Array(0);
-  /** Relative noise per hour of working days (24 per enterprise), × 200 in a byte; other days use eNoise. */
-  private eHourNoise = new Uint8Array(0);
-  private ePeak = new Float32Array(0);
   /** Day number of the last drop episode (slow decline is kept apart from sudden drops). */
   private eLastEp = new Int32Array(0);
-  private eA = new Float32Array(0); // W per enterprise: actual kWh of covered meters; NaN no data
-  private eE = new Float32Array(0); // W per enterprise: expected kWh of the same meters; NaN unknown
-  // detector state, current + one snapshot per interval of the window (for replay)
-  private dS = new Float32Array(0); private sS = new Float32Array(0);
-  private dLow = new Uint8Array(0); private sLow = new Uint8Array(0);
-  private dRec = new Uint8Array(0); private sRec = new Uint8Array(0);
-  // Snapshots keep the episode / CUSUM-run starts as offsets back from their interval (Int16, −1 none):
-  // 24 bytes less per enterprise; a start more than 341 days back is clamped there.
-  private dEp = new Int32Array(0); private sEp = new Int16Array(0);
-  private dRun = new Int32Array(0); private sRun = new Int16Array(0);
-  private dEpA = new Float32Array(0); private sEpA = new Float32Array(0);
-  private dEpE = new Float32Array(0); private sEpE = new Float32Array(0);
-  private dKind = new Uint8Array(0); private sKind = new Uint8Array(0);
+  /** Actual/expected of each enterprise's last W intervals (written here, read by the detectors). */
+  private readonly series: EnterpriseSeries;
+  private readonly drops: DropDetector;
   private eDirty = new Int32Array(0); // first boundary to re-evaluate, or NONE
   private eOutage = new Uint8Array(0);
   private eDayA = new Float32Array(0);
@@ -148,6 +160,7 @@ export class Engine {
   private readonly county: CountySlowdown;
   private readonly decline: DeclineWatch;
   private readonly index: ProductionIndex;
+  private readonly afterEnterprises: ReadonlyArray<readonly [string, IntervalDetector]>;
 
   /** Last evaluated boundary (interval end / I). */
   evalBin = NONE;
@@ -157,44 +170,54 @@ export class Engine {
 
   constructor(private readonly o: ResolvedOptions, private readonly deps: EngineDeps) {
     this.I = o.intervalMs;
+    this.perHour = HOUR_MS / o.intervalMs;
     this.intervalHours = o.intervalMs / 3_600_000;
     this.W = o.windowIntervals;
-    this.tz = o.tzOffsetMinutes * 60_000;
+    this.zone = o.tzOffsetMinutes !== undefined ? fixedZone(o.tzOffsetMinutes) : ianaZone(o.timeZone);
     this.book = new AlertBook(o.maxRecentAlerts);
     this.baselines = new MeterBaselines(o);
+    this.series = new EnterpriseSeries(this.W, this.perHour);
+    this.drops = new DropDetector(o, this.series, {
+      learning: (e) => this.learning(e),
+      declining: (e) => this.decline.declining(e),
+      slideExplains: (e, lastRatio) => lastRatio >= this.decline.recentRatio(e, this.curDay) - o.declineMaxStep && this.decline.trendShortfall(e, this.curDay),
+      workEndsSoon: (e, b, low) => this.workEndsSoon(e, b, low),
+      weekendSoFar: (e) => { this.pair[0] = this.eDayA[e]!; this.pair[1] = this.eDayE[e]!; return this.pair; },
+    });
     // Typed arrays start empty and grow to the initial capacity: one place says each one's size and fill.
     this.growMeters(o.initialCapacity);
     this.growEnterprises(o.initialCapacity);
-    this.registry = new RegistryView(o);
-    const view = this.view();
-    this.chains = new ChainRollup(o, view, this.book);
-    this.offline = new OfflineAlerts(o, view, this.book);
-    this.outages = new OutageDetector(o, view, this.book);
-    this.county = new CountySlowdown(o, view, this.book);
-    this.decline = new DeclineWatch(o, view, this.book);
+    this.registry = new RegistryView(o, (x, msg) => this.deps.logger?.warn(x, msg));
+    this.chains = new ChainRollup(o, this.chainHost(), this.book);
+    this.offline = new OfflineAlerts(o, this.silenceHost(), this.book);
+    this.outages = new OutageDetector(o, this.outageHost(), this.book);
+    this.county = new CountySlowdown(o, this.countyHost(), this.book);
+    this.decline = new DeclineWatch(o, this.declineHost(), this.book);
+    // The interval-level detectors, in this order (docs/analytics.md, "Detectors"): the outage first, so the
+    // halts it explains are withdrawn or never raised; the chain roll-up before the held enterprise alerts
+    // are raised (they name their disruption); the county last (it skips counties in an outage).
+    this.afterEnterprises = [
+      ['grid outage', this.outages],
+      ['chain roll-up', this.chains],
+      ['held enterprise alerts', { step: (b) => this.flushPending(b) }],
+      ['county slowdown', this.county],
+    ];
     this.index = new ProductionIndex(o, this.book);
     this.refreshRegistry();
   }
 
-  /**
-   * The concerns' view of the enterprises and meters, one object that each sees through its own narrow host
-   * type. Closures read the current arrays (they are replaced on growth).
-   */
-  private view(): ChainHost & SilenceHost & OutageHost & CountyHost & DeclineHost {
-    const I = this.I, W = this.W;
+  // Each concern sees the engine through its own narrow host (its file declares what it reads); closures
+  // read the current arrays, which are replaced on growth.
+  private readonly entId = (e: number): string | undefined => this.entIds[e];
+  private readonly actual = (e: number, b: number): number => this.series.actual(e, b);
+  private readonly expected = (e: number, b: number): number => this.series.expected(e, b);
+
+  private chainHost(): ChainHost {
     return {
-      intervalMs: I, window: W, tzMs: this.tz,
-      episodes: this.recentEp,
-      enterprises: () => this.eHigh,
-      entId: (e) => this.entIds[e],
+      intervalMs: this.I, episodes: this.recentEp, entId: this.entId, actual: this.actual, expected: this.expected,
       chainOf: (e) => this.eChain[e]!,
       chainId: (c) => this.chainIds[c] ?? '',
-      countyOf: (e) => this.eCounty[e]!,
-      counties: () => this.countyIndex.size,
-      countyId: (c) => this.county.id(c),
       inOutage: (e) => this.eOutage[e] === 1,
-      meterInOutage: (m) => this.eOutage[this.mEnt[m]!] === 1,
-      countyInOutage: (c) => this.outages.active(c),
       neighbours: (e) => {
         const out: number[] = [];
         for (const id of this.registry.neighbours(this.entIds[e]!)) {
@@ -204,46 +227,50 @@ export class Engine {
         return out;
       },
       isLeader: (e) => this.registry.isLeader(this.entIds[e]!),
-      workingHourRatio: (e, b) => {
-        const code = this.codeFor(e, b, this.codeOf(b));
-        const pattern = code & PATTERN_MASK;
-        if (pattern < 1 || pattern > 5 || (code & SF_WINDOW) !== 0 || this.eOutage[e] === 1 || this.learning(e)) return Number.NaN;
-        if (this.registry.hasShutdowns() && this.registry.inShutdown(this.entIds[e]!, b * this.I - this.I)) return Number.NaN;
-        const j = e * this.W + (b % this.W);
-        if (!this.hourSums(e, b, this.eA[j]!, this.eE[j]!)) return Number.NaN;
-        const [sa, se] = this.sums;
-        return se / 4 >= this.o.minPeakShare * this.ePeak[e]! && se > 0 ? sa / se : Number.NaN;
-      },
-      actual: (e, b) => this.eA[e * W + (b % W)]!,
-      expected: (e, b) => this.eE[e * W + (b % W)]!,
+      workingHourRatio: (e, b) => this.workingHourRatio(e, b),
       enterpriseAlert: (e) => this.eAlert[e],
-      dayCode: (b) => this.codeOf(b),
-      codeFor: (e, b, code) => this.codeFor(e, b, code),
-      learning: (e) => this.learning(e),
-      inEpisode: (e) => this.dEp[e] !== NONE,
-      evalBin: () => this.evalBin,
-      dayRatios: () => this.eDayR,
-      takeDay: (e, out) => {
-        out[0] = this.eDayA[e]!; out[1] = this.eDayE[e]!;
-        this.eDayA[e] = 0; this.eDayE[e] = 0;
-      },
+    };
+  }
+
+  private silenceHost(): SilenceHost {
+    return {
+      intervalMs: this.I,
       meterSlots: () => this.mHigh,
       meterCount: () => this.meterIndex.size,
       meterId: (m) => this.meterIds[m],
-      firstMeter: (e) => this.eHead[e]!,
-      nextMeter: (m) => this.mNext[m]!,
       lastBin: (m) => this.mLast[m]!,
       heardBin: (m) => this.mHeard[m]!,
       gatewayOf: (m) => this.mGw[m]!,
       gatewayCount: () => this.gwIds.length,
       gatewayId: (g) => this.gwIds[g]!,
-      // A grid outage: the detector starts afresh after it, and the alerts it explains are withdrawn.
+      meterInOutage: (m) => this.eOutage[this.mEnt[m]!] === 1,
+    };
+  }
+
+  private outageHost(): OutageHost {
+    return {
+      intervalMs: this.I, window: this.W, entId: this.entId, actual: this.actual, expected: this.expected,
+      enterprises: () => this.eHigh,
+      countyOf: (e) => this.eCounty[e]!,
+      chainOf: (e) => this.eChain[e]!,
+      counties: () => this.countyIndex.size,
+      countyId: (c) => this.county.id(c),
+      dayCode: (b) => this.codeOf(b),
+      codeFor: (e, b, code) => this.codeFor(e, b, code),
+      firstMeter: (e) => this.eHead[e]!,
+      nextMeter: (m) => this.mNext[m]!,
+      meterSlots: () => this.mHigh,
+      meterId: (m) => this.meterIds[m],
+      gatewayOf: (m) => this.mGw[m]!,
+      lastBin: (m) => this.mLast[m]!,
+      // A grid outage explains what happens under it (cross-detector rules): the drop detector starts afresh
+      // after it, and the enterprise and meter alerts it explains are withdrawn.
       setOutage: (e, on) => {
         this.eOutage[e] = on ? 1 : 0;
         this.recentEp.delete(e);
       },
       resetDetector: (e) => {
-        this.dS[e] = 0; this.dEp[e] = NONE; this.dRun[e] = NONE; this.dLow[e] = 0; this.dRec[e] = 0;
+        this.drops.clear(e);
         this.inEpisode.delete(e);
       },
       withdrawEnterprise: (e, now) => {
@@ -254,6 +281,64 @@ export class Engine {
       withdrawOffline: (m, now) => this.offline.explainedByOutage(m, now),
       warn: (x, msg) => this.deps.logger?.warn(x, msg),
     };
+  }
+
+  private countyHost(): CountyHost {
+    return {
+      intervalMs: this.I, window: this.W, entId: this.entId, actual: this.actual, expected: this.expected,
+      enterprises: () => this.eHigh,
+      countyOf: (e) => this.eCounty[e]!,
+      countyInOutage: (c) => this.outages.active(c),
+    };
+  }
+
+  private declineHost(): DeclineHost {
+    return {
+      intervalMs: this.I, dayStart: (d) => this.zone.toUtc(d * DAY_MS), entId: this.entId,
+      enterprises: () => this.eHigh,
+      dayRatios: () => this.eDayR,
+      takeDay: (e, out) => {
+        out[0] = this.eDayA[e]!; out[1] = this.eDayE[e]!;
+        this.eDayA[e] = 0; this.eDayE[e] = 0;
+      },
+      inEpisode: (e) => this.drops.inEpisode(e),
+      learning: (e) => this.learning(e),
+      evalBin: () => this.evalBin,
+    };
+  }
+
+  /**
+   * The working day of e ends within shiftTailMs after b: its expected energy (its meters' baselines) falls
+   * below `low` there and stays low for two hours (a lunch break is not the end of the day).
+   */
+  private workEndsSoon(e: number, b: number, low: number): boolean {
+    const n = Math.round(this.o.shiftTailMs / this.I), off = Math.round(2 * HOUR_MS / this.I);
+    let run = 0;
+    for (let k = b + 1; k <= b + n + off - 1; k++) {
+      const code = this.codeFor(e, k, this.codeOf(k));
+      const pattern = code & PATTERN_MASK;
+      const slot = pattern * 24 + this.hourOf(k * this.I - this.I), q = shapeIndex(pattern, this.quarterOfDay(k));
+      let E = 0;
+      for (let m = this.eHead[e]!; m !== NONE; m = this.mNext[m]!) {
+        const x = this.baselines.expected(m, slot, pattern, q);
+        if (!Number.isNaN(x)) E += x;
+      }
+      if (E >= low) { run = 0; if (k >= b + n) return false; continue; }
+      if (++run >= off) return true;
+    }
+    return false;
+  }
+
+  /** Last hour's actual/expected of a judged working hour (chain roll-up names soft neighbours by it); NaN otherwise. */
+  private workingHourRatio(e: number, b: number): number {
+    const code = this.codeFor(e, b, this.codeOf(b));
+    const pattern = code & PATTERN_MASK;
+    if (pattern < 1 || pattern > 5 || (code & SF_WINDOW) !== 0 || this.eOutage[e] === 1 || this.learning(e)) return Number.NaN;
+    if (this.registry.hasShutdowns() && this.registry.inShutdown(this.entIds[e]!, b * this.I - this.I)) return Number.NaN;
+    const s = this.series;
+    if (!s.hourSums(e, b, s.actual(e, b), s.expected(e, b))) return Number.NaN;
+    const [sa, se] = s.sums;
+    return se / this.perHour >= this.o.minPeakShare * this.drops.peak(e) && se > 0 ? sa / se : Number.NaN;
   }
 
   refreshRegistry(): void {
@@ -295,25 +380,12 @@ export class Engine {
   }
 
   private growEnterprises(n = this.eCap * 2): void {
-    const W = this.W;
     this.eHead = grow(this.eHead, n, NONE);
     this.eCounty = grow(this.eCounty, n);
     this.eChain = grow(this.eChain, n);
-    this.eNoise = grow(this.eNoise, n, this.o.noiseInit);
-    this.eQlo = grow(this.eQlo, n, this.o.qloInit);
-    this.eHourNoise = grow(this.eHourNoise, n * 24);
-    this.ePeak = grow(this.ePeak, n);
     this.eLastEp = grow(this.eLastEp, n, NONE);
-    this.eA = grow(this.eA, n * W, Number.NaN);
-    this.eE = grow(this.eE, n * W, Number.NaN);
-    this.dS = grow(this.dS, n); this.sS = grow(this.sS, n * W);
-    this.dLow = grow(this.dLow, n); this.sLow = grow(this.sLow, n * W);
-    this.dRec = grow(this.dRec, n); this.sRec = grow(this.sRec, n * W);
-    this.dEp = grow(this.dEp, n, NONE); this.sEp = grow(this.sEp, n * W, NONE);
-    this.dRun = grow(this.dRun, n, NONE); this.sRun = grow(this.sRun, n * W, NONE);
-    this.dEpA = grow(this.dEpA, n); this.sEpA = grow(this.sEpA, n * W);
-    this.dEpE = grow(this.dEpE, n); this.sEpE = grow(this.sEpE, n * W);
-    this.dKind = grow(this.dKind, n); this.sKind = grow(this.sKind, n * W);
+    this.series.grow(n);
+    this.drops.grow(n);
     this.eDirty = grow(this.eDirty, n, NONE);
     this.eOutage = grow(this.eOutage, n);
     this.eDayA = grow(this.eDayA, n);
@@ -340,17 +412,9 @@ export class Engine {
   }
 
   private resetEnterprise(e: number): void {
-    const W = this.W;
-    this.eNoise[e] = this.o.noiseInit;
-    this.eQlo[e] = this.o.qloInit;
-    this.eHourNoise.fill(0, e * 24, e * 24 + 24);
-    this.ePeak[e] = 0;
     this.eLastEp[e] = NONE;
-    this.eA.fill(Number.NaN, e * W, e * W + W);
-    this.eE.fill(Number.NaN, e * W, e * W + W);
-    this.dS[e] = 0; this.dLow[e] = 0; this.dRec[e] = 0; this.dEp[e] = NONE; this.dRun[e] = NONE;
-    this.dEpA[e] = 0; this.dEpE[e] = 0; this.dKind[e] = 0;
-    this.sEp.fill(NONE, e * W, e * W + W);
+    this.series.reset(e);
+    this.drops.reset(e);
     this.eDirty[e] = NONE;
     this.eOutage[e] = 0;
     this.eDayA[e] = 0; this.eDayE[e] = 0;
@@ -368,6 +432,7 @@ export class Engine {
     this.mGw = grow(this.mGw, n, NONE);
     this.mNext = grow(this.mNext, n, NONE);
     this.mCt = grow(this.mCt, n, 1);
+    this.mCoarse = grow(this.mCoarse, n);
     this.baselines.grow(n);
     this.mCap = n;
   }
@@ -383,6 +448,7 @@ export class Engine {
     this.mReg.fill(EMPTY, m * this.W, m * this.W + this.W);
     this.mLast[m] = NONE;
     this.mHeard[m] = NONE;
+    this.mCoarse[m] = 0;
     this.mEnt[m] = e;
     this.mGw[m] = this.gatewayOf(r.gateway);
     this.mNext[m] = this.eHead[e]!;
@@ -404,21 +470,32 @@ export class Engine {
       const last = this.mLast[m]!;
       const base = m * W;
       const provisional = r.quality !== undefined && r.quality.includes('estimated');
-      const cents = Math.round(r.energyKwh * 100);
-      let v = provisional ? -cents - 1 : cents;
       this.counters.readings++;
+      // Interval energy (kWh over the period ending at ts) is chained onto the meter's register ring as a
+      // synthetic register: the period must be whole intervals, shorter than the window.
+      const energy = r.energyKwh === undefined;
+      const span = energy ? ((r.intervalMinutes ?? 0) * 60_000) / I : 0;
+      if (energy && (!Number.isInteger(span) || span < 1 || span >= W)) { this.unusableEnergy(r); continue; }
+      const cents = Math.round((energy ? r.intervalEnergyKwh! : r.energyKwh!) * 100);
+      let v = provisional ? -cents - 1 : cents;
       // Power as a cross-check of the register: a register that has not moved over an interval while the
       // meter reports load at its end is stuck (a meter fault), not a stop. Its value is not used (a gap:
       // nothing is invented), so the fault cannot read as a halt.
-      if (!provisional && r.powerKw !== undefined && r.powerKw * this.intervalHours >= this.o.stuckRegisterMinKwh && k - 1 > last - W && k - 1 <= last) {
+      if (!energy && !provisional && r.powerKw !== undefined && r.powerKw * this.intervalHours >= this.o.stuckRegisterMinKwh && k - 1 > last - W && k - 1 <= last) {
         const p = this.mReg[base + ((k - 1) % W)]!;
         const prev = p >= 0 ? p : p < -STUCK && p !== EMPTY ? -p - 1 - STUCK : -1;
         if (prev === cents) { v = -cents - 1 - STUCK; this.counters.stuckRegister++; }
       }
       if (k > last) {
         const gap = last === NONE ? W : k - last;
-        if (gap >= W) this.mReg.fill(EMPTY, base, base + W);
+        if (gap > 1 && gap < W) this.spacedReading(m, r, gap);
+        else if (gap === 1 && (this.mCoarse[m]! & COARSE_COUNT) !== 0) this.fineReading(m, r.meter);
+        const wasEnergy = (this.mCoarse[m]! & ENERGY_MODE) !== 0;
+        // Back from interval energy to a register: the register is not the synthetic one, start afresh (a gap, nothing invented).
+        if (gap >= W || (wasEnergy && !energy)) this.mReg.fill(EMPTY, base, base + W);
         else for (let j = last + 1; j < k; j++) this.mReg[base + (j % W)] = EMPTY;
+        if (wasEnergy !== energy) this.mCoarse[m] = (this.mCoarse[m]! & COARSE_COUNT) | (energy ? ENERGY_MODE : 0);
+        if (energy) v = this.chainEnergy(base, k, span, cents, provisional, true);
         this.mReg[base + (k % W)] = v;
         this.mLast[m] = k;
         if (k <= this.evalBin) this.markDirty(this.mEnt[m]!, k);
@@ -428,6 +505,11 @@ export class Engine {
         const cur = this.mReg[base + (k % W)]!;
         // First real value wins; a real value replaces a provisional (estimated) one.
         if (cur === EMPTY || (cur < 0 && !provisional)) {
+          if (energy) {
+            if (k - span <= last - W || (this.mCoarse[m]! & ENERGY_MODE) === 0) { this.counters.duplicates++; continue; }
+            v = this.chainEnergy(base, k, span, cents, provisional, false);
+            if (v === EMPTY) { this.counters.duplicates++; continue; }
+          }
           this.mReg[base + (k % W)] = v;
           this.counters.lateFilled++;
           if (k <= this.evalBin) this.markDirty(this.mEnt[m]!, k);
@@ -449,6 +531,58 @@ export class Engine {
       // Not beyond the window ahead of evaluation: a clock far off must not keep a meter "alive".
       if (k > this.mHeard[m]! && (this.evalBin === NONE || k <= this.evalBin + this.W)) this.mHeard[m] = k;
     }
+  }
+
+  /**
+   * The synthetic register at boundary k: the one at k − span plus the period's energy (wrapping like a
+   * DL/T 645 register). With no register at k − span, a live reading starts a chain there at 0; a late one
+   * is not used (EMPTY): an out-of-order period is a gap, never invented.
+   */
+  private chainEnergy(base: number, k: number, span: number, cents: number, provisional: boolean, start: boolean): number {
+    const j = base + ((k - span) % this.W);
+    let p = this.mReg[j]!;
+    if (p === EMPTY || p < -STUCK) {
+      if (!start) return EMPTY;
+      p = 0;
+      this.mReg[j] = 0;
+    } else if (p < 0) p = -p - 1;
+    const s = (p + cents) % WRAP_CENTS;
+    return provisional ? -s - 1 : s;
+  }
+
+  /** Interval energy over a period that is not whole intervals (or longer than the window): counted, logged once per meter. */
+  private unusableEnergy(r: EnrichedReading): void {
+    this.counters.unusableEnergy++;
+    if (this.unusableWarned.has(r.meter) || this.unusableWarned.size > 10_000) return;
+    this.unusableWarned.add(r.meter);
+    this.deps.logger?.warn({ meter: r.meter, intervalMinutes: r.intervalMinutes, analyzerIntervalMinutes: this.I / 60_000 }, 'analytics: interval energy over a period that is not a whole number of analyzer intervals (shorter than its window): not used');
+  }
+  private readonly unusableWarned = new Set<string>();
+  private readonly pair: [number, number] = [0, 0];
+
+  /**
+   * A reading more than one interval after the previous one. Several in a row (hourly data at 15 minutes):
+   * no interval has both its registers, so nothing can be judged. Said once per meter, never silently.
+   */
+  private spacedReading(m: number, r: EnrichedReading, gap: number): void {
+    const n = this.mCoarse[m]! & COARSE_COUNT;
+    if (n < COARSE_COUNT) this.mCoarse[m] = (this.mCoarse[m]! & ENERGY_MODE) | (n + 1);
+    if (n + 1 !== COARSE_AFTER) return;
+    const c: CoarseMeter = { meter: r.meter, spacingMs: gap * this.I, intervalMs: this.I, sinceTs: r.ts };
+    this.coarse.set(r.meter, c);
+    this.counters.coarseMeters++;
+    this.deps.logger?.warn(c, 'analytics: meter data coarser than the interval, its consumption cannot be judged: set analytics.intervalMinutes (or the meter\'s intervalMinutes) to its spacing');
+    this.deps.onCoarseData?.(c);
+  }
+
+  private fineReading(m: number, meter: string): void {
+    this.mCoarse[m] &= ENERGY_MODE;
+    if (this.coarse.delete(meter)) this.deps.logger?.info({ meter }, 'analytics: meter data at the interval again');
+  }
+
+  /** Meters whose data is coarser than the interval (for the API and /readyz). */
+  coarseMeters(): CoarseMeter[] {
+    return [...this.coarse.values()];
   }
 
   private markDirty(e: number, k: number): void {
@@ -478,10 +612,10 @@ export class Engine {
   // ------------------------------------------------------------------ calendar
 
   private dayOf(ms: number): number {
-    return Math.floor((ms + this.tz) / DAY_MS);
+    return Math.floor((ms + this.zone.offset(ms)) / DAY_MS);
   }
   private hourOf(ms: number): number {
-    return Math.floor(((ms + this.tz) % DAY_MS) / HOUR_MS);
+    return Math.floor((((ms + this.zone.offset(ms)) % DAY_MS) + DAY_MS) % DAY_MS / HOUR_MS);
   }
   /** Calendar code of interval b (by its start time). */
   private codeOf(b: number): number {
@@ -513,9 +647,10 @@ export class Engine {
     const hour = this.hourOf(startMs);
     const day = this.dayOf(startMs);
     if (this.curDay !== NONE && day !== this.curDay) this.closeDay();
-    if (this.curHour !== NONE && Math.floor((startMs + this.tz) / HOUR_MS) !== this.curHour) this.closeHour();
+    const localHour = Math.floor((startMs + this.zone.offset(startMs)) / HOUR_MS);
+    if (this.curHour !== NONE && localHour !== this.curHour) this.closeHour();
     this.curDay = day;
-    this.curHour = Math.floor((startMs + this.tz) / HOUR_MS);
+    this.curHour = localHour;
     this.county.clear(b);
     const qod = this.quarterOfDay(b);
     this.deferOpen = true;
@@ -524,18 +659,20 @@ export class Engine {
       this.evalEnterprise(e, b, code, hour, qod, true);
     }
     this.evalBin = b;
-    this.outages.step(b, this.nowMs);
-    this.chains.step(b, this.nowMs);
-    this.flushPending(b);
-    this.county.step(b, this.nowMs);
+    for (const [, d] of this.afterEnterprises) d.step(b, this.nowMs);
   }
 
   private quarterOfDay(b: number): number {
-    return Math.floor(((((b * this.I - this.I + this.tz) % DAY_MS) + DAY_MS) % DAY_MS) / 900_000);
+    const ms = b * this.I - this.I;
+    return Math.floor(((((ms + this.zone.offset(ms)) % DAY_MS) + DAY_MS) % DAY_MS) / SHAPE_MS);
   }
 
   /** The day class for enterprise e: an enterprise back from the Spring Festival follows its ordinary week. */
   private codeFor(e: number, b: number, code: number): number {
+    if (this.registry.hasCalendars()) {
+      const own = this.registry.calendarOf(this.entIds[e]!);
+      if (own) code = own.dayClass(this.dayOf(b * this.I - this.I));
+    }
     if ((code & SF_WINDOW) === 0 || this.eSfBack[e] === 0) return code;
     return this.dayOf(b * this.I - this.I) + 1 >= this.eSfBack[e]! ? ordinaryPattern(code) : code;
   }
@@ -554,8 +691,9 @@ export class Engine {
     const startMs = b * this.I - this.I;
     const q = shapeIndex(pattern, qod);
     const planned = this.registry.hasShutdowns() && this.registry.inShutdown(this.entIds[e]!, startMs);
-    const suspect = this.dEp[e]! >= 0 || this.dS[e]! > o.cusumH / 2 || this.eOutage[e] === 1 || this.decline.declining(e);
-    const noise = this.eNoise[e]!;
+    const drops = this.drops;
+    const suspect = drops.suspect(e) || this.eOutage[e] === 1 || this.decline.declining(e);
+    const noise = drops.noise(e);
     let A = 0, E = 0, n = 0, any = false;
     for (let m = this.eHead[e]!; m !== NONE; m = this.mNext[m]!) {
       const c = this.meterDelta(m, b);
@@ -566,7 +704,7 @@ export class Engine {
         // The learning phase ignores detector suspicion.
         const young = this.baselines.young(m);
         this.baselines.observe(m);
-        if ((!suspect || (young && this.dEp[e] === NONE)) && !planned && !((code & SF_WINDOW) && pattern < HOLIDAY)) this.baselines.learn(m, slot, q, c, noise);
+        if ((!suspect || (young && !drops.inEpisode(e))) && !planned && !((code & SF_WINDOW) && pattern < HOLIDAY)) this.baselines.learn(m, slot, q, c, noise);
       }
       if (sfCheck) {
         const eo = this.baselines.expected(m, ordSlot, ord, ordQ);
@@ -579,13 +717,17 @@ export class Engine {
     }
     if (sfCheck && Eo > 0) { this.eDayA[e]! += Ao; this.eDayE[e]! += Eo; }
     const j = e * W + (b % W);
-    this.eA[j] = any ? A : Number.NaN;
-    this.eE[j] = n > 0 ? E : Number.NaN;
-    this.weekendPattern = pattern === 0 || pattern === 6;
+    this.series.eA[j] = any ? A : Number.NaN;
+    this.series.eE[j] = n > 0 ? E : Number.NaN;
     const judged = n > 0 && !planned && pattern < HOLIDAY && (code & SF_WINDOW) === 0 && E >= o.minExpectedKwh;
     if (judged) {
-      this.detect(e, b, A, E, pattern >= 1 && pattern <= 5 ? hour : -1);
+      const wk = pattern === 6 ? 0 : pattern === 0 ? 1 : -1;
+      // Weekend days use the daily sums (eDayA/eDayE, otherwise for working days) for their working hours.
+      if (first && wk >= 0 && drops.weekendHour(e, E)) { this.eDayA[e]! += A; this.eDayE[e]! += E; }
+      this.onStep(e, b, drops.step(e, b, A, E, pattern >= 1 && pattern <= 5 ? hour : -1, wk));
       if (first && this.eOutage[e] === 0) this.county.record(this.eCounty[e]!, b, A, E);
+    } else if (drops.inEpisode(e) && (planned || pattern >= HOLIDAY || (code & SF_WINDOW) !== 0)) {
+      this.suspend(e, b, planned ? 'a planned shutdown' : (code & SF_WINDOW) !== 0 ? 'the Spring Festival window' : 'a holiday');
     }
     if (first && n > 0 && !planned) {
       this.index.add(this.eChain[e]!, this.eCounty[e]!, A, E);
@@ -596,163 +738,38 @@ export class Engine {
       }
     }
     // Snapshot the detector after interval b so a replay can start from here.
-    this.sS[j] = this.dS[e]!; this.sLow[j] = this.dLow[e]!; this.sRec[j] = this.dRec[e]!;
-    this.sEp[j] = toOffset(b, this.dEp[e]!); this.sRun[j] = toOffset(b, this.dRun[e]!); this.sEpA[j] = this.dEpA[e]!;
-    this.sEpE[j] = this.dEpE[e]!; this.sKind[j] = this.dKind[e]!;
+    drops.snapshot(e, b);
   }
-
-  /** One step of the enterprise detector: CUSUM + k-in-a-row near zero, recovery rule. */
-  private detect(e: number, b: number, A: number, E: number, hs: number): void {
-    const o = this.o;
-    const ratio = A / E;
-    // Noise in force: the enterprise's, or this hour's if that hour is usually less regular (shift starts
-    // that vary day to day, an evening shift worked some days only).
-    const hn = hs < 0 ? -1 : e * 24 + hs;
-    const noise = hn < 0 ? this.eNoise[e]! : Math.max(this.eNoise[e]!, this.eHourNoise[hn]! / 200);
-    // Slowly decaying peak of expected energy per interval (about a week's memory).
-    this.ePeak[e] = Math.max(E, this.ePeak[e]! * 0.9993);
-    const z = (E - A) / Math.max(noise * E, o.minExpectedKwh * 0.5);
-    const S = cusumStep(this.dS[e]!, z, o.cusumK, o.zCap);
-    this.dS[e] = S;
-    if (S === 0) this.dRun[e] = NONE;
-    else if (this.dRun[e] === NONE) this.dRun[e] = b;
-    // Near zero, and clearly so for this enterprise and hour (z ≥ 2).
-    const low = ratio < o.nearZeroRatio && z >= 2 ? Math.min(255, this.dLow[e]! + 1) : 0;
-    this.dLow[e] = low;
-    if (this.dEp[e] === NONE) {
-      if (S === 0 && z > -4) {
-        // Noise: EWMA of the relative absolute residual while calm (×1.25 ≈ σ for a normal error).
-        const rel = Math.abs(A - E) / E;
-        const en = this.eNoise[e]!;
-        this.eNoise[e] = Math.min(o.noiseMax, Math.max(o.noiseMin, en + 0.02 * (1.25 * rel - en)));
-      }
-      if (z > -4 && hn >= 0) {
-        // Hour noise learns from every interval outside an episode, unusual ones included: an hour that is
-        // often far from its level (a shift worked some days only) is an irregular hour, not a run of alarms.
-        const rel = Math.min(1.2, Math.abs(A - E) / E);
-        const h = this.eHourNoise[hn]! / 200;
-        this.eHourNoise[hn] = Math.min(255, Math.round(200 * (h + 0.05 * (1.25 * rel - h))));
-      }
-      // Ordinary depth: a stochastic-approximation quantile of the last hour's ratio (p = qloP).
-      const r4 = this.hourRatio(e, b, A, E);
-      if (!Number.isNaN(r4) && S < o.cusumH) {
-        const q = this.eQlo[e]!;
-        this.eQlo[e] = r4 < q ? q - o.qloRate * (1 - o.qloP) : q + o.qloRate * o.qloP;
-      }
-      // A cliff: this interval at or below cliffRatio right after one already below expected (a stop ramping
-      // down over half an hour shows as ~0.8 then ~0.3): opens at the second interval.
-      const jp = e * this.W + ((b - 1) % this.W);
-      const prevRatio = this.eA[jp]! / this.eE[jp]!;
-      const cliff = ratio <= o.cliffRatio && prevRatio <= 0.9 && z >= o.cliffZ;
-      const trig = S >= o.cusumH || low >= o.nearZeroRun || cliff;
-      if (!trig) return;
-      // Weekend work is optional in many plants (Saturdays worked some weeks only): a drop that starts on a
-      // weekend pattern is not opened there; if it lasts, the next working day opens it.
-      if (this.weekendPattern && !o.judgeWeekends) { this.reject(e, b); return; }
-      // Learning phase: the baseline is not trusted yet.
-      if (this.learning(e)) { this.reject(e, b); return; }
-      // An hour this plant works some days only (an evening shift run on demand) cannot tell a stop from a
-      // day off; the next regular hour does. (Near-zero k-in-a-row and cliffs are judged the same way.)
-      if (hn >= 0 && this.eHourNoise[hn]! / 200 > o.irregularHourNoise) { this.reject(e, b); return; }
-      const start = low >= o.nearZeroRun ? b - low + 1 : cliff ? b - 1 : Math.max(this.dRun[e]!, b - this.W + 1);
-      let sa = 0, se = 0, la = 0, le = 0;
-      for (let k = Math.max(start, b - this.W + 1); k <= b; k++) {
-        const j = e * this.W + (k % this.W);
-        const a = k === b ? A : this.eA[j]!, x = k === b ? E : this.eE[j]!;
-        if (Number.isNaN(a) || Number.isNaN(x)) continue;
-        sa += a; se += x;
-        if (k >= b - 1) { la += a; le += x; }
-      }
-      const epRatio = se > 0 ? sa / se : 1;
-      // A drop in the plant's low-load hours says little about production; it is judged when the shift starts.
-      const nBins = Math.max(1, b - Math.max(start, b - this.W + 1) + 1);
-      if (le / Math.min(2, nBins) < o.minPeakShare * this.ePeak[e]!) { this.reject(e, b); return; }
-      const lastRatio = le > 0 ? la / le : 1;
-      // Deeper than this enterprise's ordinary dips (a noisy plant must fall further), or near zero for k intervals.
-      const gate = Math.min(o.minDropRatio, this.eQlo[e]! - o.qloMargin);
-      if (low < o.nearZeroRun && (epRatio > gate || lastRatio > gate)) { this.reject(e, b); return; }
-      // A known slow decline explains a moderate shortfall: it is not a new sudden drop.
-      if (lastRatio > o.haltRatio && this.decline.declining(e)) { this.reject(e, b); return; }
-      this.dEp[e] = start;
-      this.dEpA[e] = sa;
-      this.dEpE[e] = se;
-      this.dRec[e] = 0;
-      // Halt: near zero / base load now, or still falling steeply through haltRatio (a stop half-way down its
-      // ramp). A deep cut that has settled at ~30 % is not falling any more: it stays a cut.
-      this.dKind[e] = ratio <= o.nearZeroRatio || (ratio <= o.haltRatio && prevRatio - ratio >= o.haltFall) ? KIND_HALT : KIND_CUT;
-      // A cut on an enterprise whose working days have been sliding for a week is the trend showing, not a new drop.
-      // (Only when this drop is about as deep as the slide: a step far below it is a cut of its own.)
-      if (this.dKind[e] === KIND_CUT && lastRatio >= this.decline.recentRatio(e, this.curDay) - o.declineMaxStep && this.decline.trendShortfall(e, this.curDay)) {
-        this.decline.open(e, this.curDay, 'a cut on top of a week-long slide', this.nowMs);
-        this.dEp[e] = NONE; this.dS[e] = 0; this.dRun[e] = NONE; this.dKind[e] = 0;
-        return;
-      }
-      this.onTrigger(e, b);
-    } else {
-      this.dEpA[e]! += A;
-      this.dEpE[e]! += E;
-      // Low-load hours (nights, an unworked weekend) say nothing about recovery: a stopped plant at base
-      // load matches a night's expectation. Only hours that would be judged count, either way.
-      if (E < o.minPeakShare * this.ePeak[e]!) { this.onProgress(e, b); return; }
-      const rec = ratio >= o.recoverRatio ? this.dRec[e]! + 1 : 0;
-      this.dRec[e] = Math.min(255, rec);
-      if (rec >= o.recoverRun) {
-        this.dEp[e] = NONE;
-        this.dS[e] = 0;
-        this.dRun[e] = NONE;
-        this.dLow[e] = 0;
-        this.dRec[e] = 0;
-        this.onRecover(e, b);
-      } else this.onProgress(e, b);
-    }
-  }
-
-  private weekendPattern = false;
 
   private learning(e: number): boolean {
     for (let m = this.eHead[e]!; m !== NONE; m = this.mNext[m]!) if (this.baselines.young(m)) return true;
     return false;
   }
 
-  /** actual/expected over the last four intervals (this one included), NaN when any is unknown. */
-  private hourRatio(e: number, b: number, A: number, E: number): number {
-    if (!this.hourSums(e, b, A, E)) return Number.NaN;
-    const [sa, se] = this.sums;
-    return se > 0 ? sa / se : Number.NaN;
-  }
-
-  /** actual and expected over the last four intervals (b's given) into `sums`; false when any is unknown. */
-  private hourSums(e: number, b: number, A: number, E: number): boolean {
-    let sa = A, se = E;
-    for (let k = b - 3; k < b; k++) {
-      const j = e * this.W + (k % this.W);
-      const a = this.eA[j]!, x = this.eE[j]!;
-      if (Number.isNaN(a) || Number.isNaN(x)) return false;
-      sa += a; se += x;
-    }
-    this.sums[0] = sa; this.sums[1] = se;
-    return true;
-  }
-  private readonly sums: [number, number] = [0, 0];
-
-  /**
-   * The CUSUM crossed h but the gates said no (weekend, learning, low-load hour, not deep enough): restart
-   * the run at h/2 so a lasting small shortfall neither accumulates for ever (a later stop would be dated
-   * from its start and diluted) nor blocks baseline learning (which pauses above h/2).
-   */
-  private reject(e: number, b: number): void {
-    if (this.dS[e]! >= this.o.cusumH) {
-      this.dS[e] = this.o.cusumH / 2;
-      this.dRun[e] = b;
-    }
-  }
-
   private replaying = false;
   private replayTransitions = 0;
 
+  /**
+   * Cross-detector rules, in one place: what a drop-detector step means for alerts, episodes (chain roll-up)
+   * and the slow-decline watch. An open grid outage explains the halts under it (no alert).
+   */
+  private onStep(e: number, b: number, step: Step): void {
+    switch (step) {
+      case Step.Opened: this.onTrigger(e, b); break;
+      case Step.Progress: this.onProgress(e, b); break;
+      case Step.Recovered: this.onRecover(e, b); break;
+      case Step.ToDecline:
+        this.decline.open(e, this.curDay, 'a cut on top of a week-long slide', this.nowMs);
+        this.drops.dropEpisode(e);
+        break;
+      default: break;
+    }
+  }
+
   private onTrigger(e: number, b: number): void {
+    const d = this.drops;
     this.inEpisode.add(e);
-    if (this.eOutage[e] === 0) this.recentEp.set(e, { start: this.dEp[e]!, last: b, A: this.dEpA[e]!, E: this.dEpE[e]!, active: true });
+    if (this.eOutage[e] === 0) this.recentEp.set(e, { start: d.dEp[e]!, last: b, A: d.dEpA[e]!, E: d.dEpE[e]!, active: true });
     this.eLastEp[e] = this.dayOf(b * this.I);
     this.replayTransitions++;
     if (this.eOutage[e] === 1) return; // explained by a grid outage
@@ -767,38 +784,44 @@ export class Engine {
 
   private flushPending(b: number): void {
     this.deferOpen = false;
-    for (const e of this.pendingOpen) if (this.eOutage[e] === 0 && this.dEp[e]! >= 0) this.raiseEnterprise(e, b);
+    for (const e of this.pendingOpen) if (this.eOutage[e] === 0 && this.drops.inEpisode(e)) this.raiseEnterprise(e, b);
     this.pendingOpen.clear();
   }
 
   private raiseEnterprise(e: number, b: number): void {
-    const since = this.dEp[e]! * this.I - this.I;
-    const kind = this.dKind[e] === KIND_HALT ? 'production_halt' : 'production_cut';
+    const d = this.drops;
+    const since = d.dEp[e]! * this.I - this.I;
+    const kind = d.dKind[e] === KIND_HALT ? 'production_halt' : 'production_cut';
     const evidence = {
-      detectedAtTs: b * this.I, intervals: b - this.dEp[e]! + 1, cusum: round2(this.dS[e]!),
-      nearZeroRun: this.dLow[e]!, noise: round2(this.eNoise[e]!), dayPattern: this.codeOf(b) & PATTERN_MASK,
+      detectedAtTs: b * this.I, intervals: b - d.dEp[e]! + 1, cusum: round2(d.dS[e]!),
+      nearZeroRun: d.dLow[e]!, noise: round2(d.eNoise[e]!), dayPattern: this.codeOf(b) & PATTERN_MASK,
     };
     const cur = this.eAlert[e];
     if (cur && cur.status === 'open') {
-      this.book.update(cur, this.nowMs, { since, kind, baselineKwh: this.dEpE[e]!, actualKwh: this.dEpA[e]!, evidence });
+      this.book.update(cur, this.nowMs, { since, kind, baselineKwh: d.dEpE[e]!, actualKwh: d.dEpA[e]!, evidence });
       return;
     }
     const parentId = this.chains.parentOf(e);
     this.eAlert[e] = this.book.create({
       kind, scope: 'enterprise', entity: this.entIds[e]!, since,
-      baselineKwh: this.dEpE[e]!, actualKwh: this.dEpA[e]!, evidence, ...(parentId ? { parentId } : {}),
+      baselineKwh: d.dEpE[e]!, actualKwh: d.dEpA[e]!, evidence, ...(parentId ? { parentId } : {}),
     }, this.nowMs);
   }
 
   private onProgress(e: number, b: number): void {
     this.eLastEp[e] = this.dayOf(b * this.I);
+    const d = this.drops;
     const ep = this.recentEp.get(e);
-    if (ep && !this.replaying) { ep.last = b; ep.A = this.dEpA[e]!; ep.E = this.dEpE[e]!; }
-    this.maybeReclassify(e, b);
+    if (ep && !this.replaying) { ep.last = b; ep.A = d.dEpA[e]!; ep.E = d.dEpE[e]!; }
+    // A halt often ramps down over an hour: an episode opened as a cut becomes a halt if it deepens early on.
+    if (d.reclassify(e, b)) {
+      const a = this.eAlert[e];
+      if (a && a.status === 'open') this.book.update(a, this.nowMs, { kind: 'production_halt', evidence: { reclassifiedAt: this.nowMs, reason: 'deepened to a halt' } });
+    }
     const a = this.eAlert[e];
     if (!a || a.status !== 'open' || this.replaying) return;
     // Evidence refresh without an event per interval: consumers see it through alerts().
-    this.book.update(a, this.nowMs, { baselineKwh: this.dEpE[e]!, actualKwh: this.dEpA[e]!, evidence: { detectedAtTs: b * this.I, intervals: b - this.dEp[e]! + 1 } }, false);
+    this.book.update(a, this.nowMs, { baselineKwh: d.dEpE[e]!, actualKwh: d.dEpA[e]!, evidence: { detectedAtTs: b * this.I, intervals: b - d.dEp[e]! + 1 } }, false);
   }
 
   private onRecover(e: number, b: number): void {
@@ -814,15 +837,20 @@ export class Engine {
     this.eAlert[e] = undefined;
   }
 
-  /** A halt often ramps down over an hour: an episode opened as a cut becomes a halt if it deepens early on. */
-  private maybeReclassify(e: number, b: number): void {
-    if (this.dKind[e] !== KIND_CUT || b - this.dEp[e]! > this.o.reclassifyIntervals) return;
-    const j = e * this.W + (b % this.W);
-    const la = this.eA[j]!, le = this.eE[j]!;
-    if (!(le > 0) || la / le > this.o.nearZeroRatio) return;
-    this.dKind[e] = KIND_HALT;
+  /**
+   * Judging is suspended (holiday, Spring Festival window, planned shutdown) while an episode is open: it
+   * ends here and its alert is closed with the reason, so nothing stays open through the window; if the
+   * plant is still down afterwards, the first judged interval opens a new episode.
+   */
+  private suspend(e: number, b: number, why: string): void {
+    this.drops.clear(e);
+    this.inEpisode.delete(e);
+    const ep = this.recentEp.get(e);
+    if (ep) { ep.active = false; ep.last = b; }
+    this.replayTransitions++;
     const a = this.eAlert[e];
-    if (a && a.status === 'open') this.book.update(a, this.nowMs, { kind: 'production_halt', evidence: { reclassifiedAt: this.nowMs, reason: 'deepened to a halt' } });
+    if (a && a.status === 'open') this.book.close(a, 'resolved', this.nowMs, `judging suspended: ${why}; re-judged after it`);
+    this.eAlert[e] = undefined;
   }
 
   /** Late readings: restore each dirty enterprise's detector snapshot and replay up to evalBin. */
@@ -833,12 +861,9 @@ export class Engine {
       this.eDirty[e] = NONE;
       if (from > this.evalBin || this.entIds[e] === undefined) continue;
       this.counters.reEvaluations++;
-      const j = e * W + ((from - 1) % W);
-      this.dS[e] = this.sS[j]!; this.dLow[e] = this.sLow[j]!; this.dRec[e] = this.sRec[j]!;
-      this.dEp[e] = fromOffset(from - 1, this.sEp[j]!); this.dRun[e] = fromOffset(from - 1, this.sRun[j]!); this.dEpA[e] = this.sEpA[j]!;
-      this.dEpE[e] = this.sEpE[j]!; this.dKind[e] = this.sKind[j]!;
+      this.drops.restore(e, from - 1);
       const before = this.eAlert[e];
-      const inEpBefore = this.dEp[e]! >= 0;
+      const inEpBefore = this.drops.inEpisode(e);
       this.replaying = true;
       this.replayTransitions = 0;
       for (let b = from; b <= this.evalBin; b++) {
@@ -846,13 +871,13 @@ export class Engine {
         this.evalEnterprise(e, b, code, this.hourOf(b * this.I - this.I), this.quarterOfDay(b), false);
       }
       this.replaying = false;
-      if (this.dEp[e]! >= 0) this.inEpisode.add(e);
+      if (this.drops.inEpisode(e)) this.inEpisode.add(e);
       else this.inEpisode.delete(e);
-      if (before && before.status === 'open' && this.dEp[e] === NONE && !inEpBefore && this.replayTransitions === 0) {
+      if (before && before.status === 'open' && !this.drops.inEpisode(e) && !inEpBefore && this.replayTransitions === 0) {
         // The backlog shows there was no drop: the alert was raised on data that has been superseded.
         this.book.close(before, 'withdrawn', this.nowMs, 'late data shows no drop');
         this.eAlert[e] = undefined;
-      } else if (before && before.status === 'open' && this.dEp[e] === NONE && this.replayTransitions === 0 && inEpBefore) {
+      } else if (before && before.status === 'open' && !this.drops.inEpisode(e) && this.replayTransitions === 0 && inEpBefore) {
         // unchanged episode state: nothing to do
       }
     }
@@ -862,13 +887,29 @@ export class Engine {
   // ------------------------------------------------------------------ hour/day close: index, daily ratios, eviction
 
   private closeHour(): void {
-    this.index.closeHour(this.curHour * HOUR_MS - this.tz, this.chainIds, this.county.ids());
+    this.index.closeHour(this.zone.toUtc(this.curHour * HOUR_MS), this.chainIds, this.county.ids());
   }
 
   private closeDay(): void {
     const d = this.curDay;
-    this.index.closeDay(d * DAY_MS - this.tz, this.chainIds, this.county.ids());
-    const inSf = (this.deps.calendar.dayClass(d) & SF_WINDOW) !== 0;
+    this.index.closeDay(this.zone.toUtc(d * DAY_MS), this.chainIds, this.county.ids());
+    const cls = this.deps.calendar.dayClass(d);
+    const inSf = (cls & SF_WINDOW) !== 0;
+    // Weekend sums are taken here, before the decline watch reads the day (it judges working days only). A
+    // weekend in the Spring Festival window counts for enterprises already back (the ordinary pattern).
+    const weekend = (c: number) => { const ord = ordinaryPattern(c); return ord === 6 ? 0 : ord === 0 ? 1 : -1; };
+    const wk = weekend(cls), own = this.registry.hasCalendars();
+    if (wk >= 0 || own) {
+      for (let e = 0; e < this.eHigh; e++) {
+        const id = this.entIds[e];
+        if (id === undefined) continue;
+        const cal = own ? this.registry.calendarOf(id) : undefined;
+        const w = cal ? weekend(cal.dayClass(d)) : wk;
+        if (w < 0) continue;
+        this.drops.closeWeekend(e, w, this.eDayA[e]!, this.eDayE[e]!);
+        this.eDayA[e] = 0; this.eDayE[e] = 0;
+      }
+    }
     this.decline.closeDay(d, (e) => this.checkSfReturn(e, d, inSf), this.nowMs);
     this.evictIdle();
   }
@@ -883,7 +924,7 @@ export class Engine {
     const A = this.eDayA[e]!, E = this.eDayE[e]!;
     this.eDayA[e] = 0; this.eDayE[e] = 0;
     this.decline.setDayRatio(e, d, Number.NaN);
-    if (E > this.o.minExpectedKwh * 24) {
+    if (E > this.o.minExpectedKwhPerHour * 6) { // a quarter of a day at the minimum
       this.eSfRun[e] = A / E >= this.o.sfReturnRatio ? Math.min(255, this.eSfRun[e]! + 1) : 0;
       if (this.eSfRun[e]! >= this.o.sfReturnDays) this.eSfBack[e] = d + 2; // judged from tomorrow (stored +1)
     }
@@ -901,6 +942,7 @@ export class Engine {
       if (this.eHead[e] === m) this.eHead[e] = this.mNext[m]!;
       else for (let p = this.eHead[e]!; p !== NONE; p = this.mNext[p]!) if (this.mNext[p] === m) { this.mNext[p] = this.mNext[m]!; break; }
       this.offline.evicted(m, this.nowMs);
+      this.coarse.delete(id);
       this.meterIndex.delete(id);
       this.meterIds[m] = undefined;
       this.freeM.push(m);
@@ -924,15 +966,15 @@ export class Engine {
   inspect(enterprise: string): object | undefined {
     const e = this.entIndex.get(enterprise);
     if (e === undefined) return undefined;
-    const W = this.W;
+    const W = this.W, d = this.drops;
     const bins = [];
     for (let b = this.evalBin - W + 1; b <= this.evalBin; b++) {
       const j = e * W + (b % W);
-      bins.push({ ts: b * this.I, actualKwh: round2(this.eA[j]!), expectedKwh: round2(this.eE[j]!) });
+      bins.push({ ts: b * this.I, actualKwh: round2(this.series.eA[j]!), expectedKwh: round2(this.series.eE[j]!) });
     }
     return {
-      enterprise, bins, cusum: this.dS[e], nearZeroRun: this.dLow[e], episodeSince: this.dEp[e] === NONE ? null : this.dEp[e]! * this.I - this.I,
-      noise: this.eNoise[e], lowQuantile: this.eQlo[e], peakKwh: this.ePeak[e], outage: this.eOutage[e] === 1,
+      enterprise, bins, cusum: d.dS[e], nearZeroRun: d.dLow[e], episodeSince: d.dEp[e] === NONE ? null : d.dEp[e]! * this.I - this.I,
+      noise: d.eNoise[e], lowQuantile: d.eQlo[e], peakKwh: d.ePeak[e], outage: this.eOutage[e] === 1,
       dailyRatios: Array.from({ length: DAY_RING }, (_, k) => round2(this.decline.dayRatio(e, this.curDay - DAY_RING + 1 + k))),
       meters: (() => { const out = []; for (let m = this.eHead[e]!; m !== NONE; m = this.mNext[m]!) out.push({ meter: this.meterIds[m], observations: this.baselines.observations(m) }); return out; })(),
     };
@@ -957,18 +999,19 @@ export class Engine {
       evalBin: this.evalBin, curHour: this.curHour, curDay: this.curDay, nowMs: this.nowMs,
       meterIds: this.meterIds, entIds: this.entIds, gwIds: this.gwIds, chainIds: this.chainIds,
       counties: this.county.toJSON(),
-      typed: encodeTyped([this, this.baselines] as unknown as Record<string, ArrayBufferView>[]), alerts: this.book.snapshot(),
+      typed: encodeTyped([this, this.baselines, this.series, this.drops] as unknown as Record<string, ArrayBufferView>[]), alerts: this.book.snapshot(),
       eAlert: this.eAlert.map((a) => (a && a.status === 'open' ? a.id : null)), eDecl: this.decline.toJSON(),
       gwAlerts: this.offline.gatewaysJSON(), meterAlerts: this.offline.metersJSON(),
       chains: this.chains.toJSON(), inEpisode: [...this.inEpisode],
       recentEp: [...this.recentEp], ...this.index.toJSON(),
       outages: this.outages.toJSON(this.countyIndex.size),
+      coarse: [...this.coarse.values()],
     };
   }
 
   load(s: any): void {
     checkFormat(s, this.I, this.W);
-    decodeTyped([this, this.baselines] as unknown as Record<string, unknown>[], s.typed);
+    decodeTyped([this, this.baselines, this.series, this.drops] as unknown as Record<string, unknown>[], s.typed);
     this.mCap = s.mCap; this.mHigh = s.mHigh; this.eCap = s.eCap; this.eHigh = s.eHigh;
     this.evalBin = s.evalBin; this.curHour = s.curHour; this.curDay = s.curDay; this.nowMs = s.nowMs;
     this.meterIds = s.meterIds.map((x: string | null) => x ?? undefined);
@@ -994,6 +1037,8 @@ export class Engine {
     for (const [e, ep] of s.recentEp) this.recentEp.set(e, ep);
     this.index.load(s.chainIdx, s.countyIdx);
     this.outages.load(s.outages, byId);
+    this.coarse.clear();
+    for (const c of s.coarse as CoarseMeter[]) this.coarse.set(c.meter, c);
     for (let e = 0; e < this.eHigh; e++) if (this.entIds[e] !== undefined) this.county.join(this.eCounty[e]!);
   }
 }

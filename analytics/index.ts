@@ -4,14 +4,17 @@ import type { Logger } from 'pino';
 import type { RegistryFile } from '../src/registry/schema.js';
 import type { EnrichedReading } from '../src/schemas/reading.js';
 import { createChineseCalendar, type Calendar } from './calendar.js';
-import { Engine, type EngineCounters } from './engine.js';
+import { Engine, type CoarseMeter, type EngineCounters } from './engine.js';
 import { resolveOptions, type AnalyzerOptions, type ResolvedOptions } from './options.js';
 import type { Alert, AlertUpdate, AnalyzerEvents, IndexPoint, InfluxQueryFn, RegistryLike } from './types.js';
 
 export type { AnalyzerOptions, ResolvedOptions } from './options.js';
-export { analyzerOptionsSchema, resolveOptions } from './options.js';
+export type { CoarseMeter, EngineCounters } from './engine.js';
+export { analyzerOptionsSchema, resolveOptions, SENSITIVITY } from './options.js';
 export type { Alert, AlertUpdate, AlertScope, AlertStatus, AlertChange, AlertEvidence, Contributor, IndexPoint, InfluxQueryFn, RegistryLike, AnalyzerEvents } from './types.js';
 export { createChineseCalendar, createListCalendar, KOREA_2018_HOLIDAYS, type Calendar } from './calendar.js';
+export { calendarFromSpec, createNoneCalendar, parseHolidayIcs, parseHolidayJson } from './holiday-file.js';
+export { checkTimeZone } from './zone.js';
 export { toLineProtocol, indexPointToLine, alertToLine, INDEX_MEASUREMENT, ALERT_MEASUREMENT } from './line-protocol.js';
 
 export interface AnalyzerDeps {
@@ -22,6 +25,8 @@ export interface AnalyzerDeps {
   now?: () => number;
   /** Working calendar (default: mainland China, chinese-days, Spring Festival window from the options). */
   calendar?: Calendar;
+  /** Metric hook: called once when a meter is found sending data coarser than the interval. */
+  onCoarseData?: (c: CoarseMeter) => void;
 }
 
 export interface WarmUpOptions {
@@ -51,6 +56,8 @@ export interface Analyzer {
   /** Learns baselines from history in InfluxDB (the `reading` measurement) without raising alerts. */
   warmUp(query: InfluxQueryFn, o?: WarmUpOptions): Promise<{ readings: number; queries: number }>;
   counters(): EngineCounters;
+  /** Meters whose readings come less often than the interval, so their consumption cannot be judged (logged once each; for the API and /readyz). */
+  coarseMeters(): CoarseMeter[];
   /** The detector's current view of one enterprise (recent intervals, CUSUM, noise), for the API and debugging. */
   inspect(enterprise: string): object | undefined;
   stats(): ReturnType<Engine['stats']>;
@@ -62,7 +69,7 @@ export function createAnalyzer(options: AnalyzerOptions, deps: AnalyzerDeps): An
   const log = deps.logger?.child({ stage: 'analytics' });
   const now = deps.now ?? Date.now;
   const calendar = deps.calendar ?? createChineseCalendar({ springFestivalBeforeDays: o.springFestivalBeforeDays, springFestivalAfterDays: o.springFestivalAfterDays });
-  let engine = new Engine(o, { calendar, registry: deps.registry, ...(log ? { logger: log } : {}) });
+  let engine = new Engine(o, { calendar, registry: deps.registry, ...(log ? { logger: log } : {}), ...(deps.onCoarseData ? { onCoarseData: deps.onCoarseData } : {}) });
   const listeners: Array<[string, (...a: any[]) => void]> = [];
 
   const api: Analyzer = {
@@ -82,6 +89,7 @@ export function createAnalyzer(options: AnalyzerOptions, deps: AnalyzerDeps): An
     alerts: () => engine.alerts(),
     productionIndex: () => engine.productionIndex(),
     counters: () => ({ ...engine.counters }),
+    coarseMeters: () => engine.coarseMeters(),
     inspect: (id) => engine.inspect(id),
     stats: () => engine.stats(),
     async checkpoint(path) {
@@ -94,7 +102,7 @@ export function createAnalyzer(options: AnalyzerOptions, deps: AnalyzerDeps): An
     },
     async restore(path) {
       const s = JSON.parse(await readFile(path, 'utf8'));
-      const fresh = new Engine(o, { calendar, registry: deps.registry, ...(log ? { logger: log } : {}) });
+      const fresh = new Engine(o, { calendar, registry: deps.registry, ...(log ? { logger: log } : {}), ...(deps.onCoarseData ? { onCoarseData: deps.onCoarseData } : {}) });
       fresh.load(s);
       for (const [ev, fn] of listeners) fresh.book.on(ev as 'alert', fn);
       engine = fresh;

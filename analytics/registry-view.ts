@@ -1,3 +1,5 @@
+import type { Calendar } from './calendar.js';
+import { calendarFromSpec } from './holiday-file.js';
 import type { ResolvedOptions } from './options.js';
 import type { RegistryLike } from './types.js';
 
@@ -11,14 +13,21 @@ export class RegistryView {
   private shutdowns = new Map<string, Array<[number, number]>>();
   private leaders = new Set<string>();
   private customers = new Map<string, Set<string>>(); // leader → downstream (two hops)
+  /** Enterprises with a calendar of their own; specs loaded once each (a file that fails is logged, the default used). */
+  private calendars = new Map<string, Calendar>();
+  private readonly specs = new Map<string, Calendar | null>();
 
-  constructor(private readonly o: Pick<ResolvedOptions, 'plannedBeforeMs' | 'plannedAfterMs'>) {}
+  constructor(
+    private readonly o: Pick<ResolvedOptions, 'plannedBeforeMs' | 'plannedAfterMs' | 'springFestivalBeforeDays' | 'springFestivalAfterDays'>,
+    private readonly warn: (o: object, msg: string) => void = () => {},
+  ) {}
 
   refresh(r: RegistryLike | undefined): void {
     if (!r || r === this.ref) return;
     this.ref = r;
     this.shutdowns = new Map();
     this.leaders = new Set();
+    this.calendars = new Map();
     const direct = new Map<string, Set<string>>(); // supplier → customers
     const up = new Map<string, Set<string>>(); // customer → suppliers
     for (const e of r.enterprises) {
@@ -26,6 +35,10 @@ export class RegistryView {
         this.shutdowns.set(e.id, e.plannedShutdowns.map((w) => [Date.parse(w.start), Date.parse(w.end)]));
       }
       if (e.leader) this.leaders.add(e.id);
+      if (e.calendar) {
+        const cal = this.calendar(e.calendar, e.id);
+        if (cal) this.calendars.set(e.id, cal);
+      }
       for (const s of e.suppliers ?? []) {
         let set = direct.get(s);
         if (!set) direct.set(s, (set = new Set()));
@@ -45,6 +58,28 @@ export class RegistryView {
       out.delete(id);
       this.customers.set(id, out);
     }
+  }
+
+  private calendar(spec: string, enterprise: string): Calendar | null {
+    let c = this.specs.get(spec);
+    if (c !== undefined) return c;
+    try {
+      c = calendarFromSpec(spec, `registry enterprises[${enterprise}].calendar`, { springFestivalBeforeDays: this.o.springFestivalBeforeDays, springFestivalAfterDays: this.o.springFestivalAfterDays });
+    } catch (err) {
+      // The registry can change at run time (API edits): a bad file must not stop the analyzer.
+      this.warn({ err: (err as Error).message, enterprise }, 'analytics: enterprise calendar unusable; the default calendar is used');
+      c = null;
+    }
+    this.specs.set(spec, c);
+    return c;
+  }
+
+  /** Any enterprise with a calendar of its own: the hot path skips the lookup when there is none. */
+  hasCalendars(): boolean {
+    return this.calendars.size > 0;
+  }
+  calendarOf(enterprise: string): Calendar | undefined {
+    return this.calendars.get(enterprise);
   }
 
   /** Any planned shutdown at all: the hot path skips the lookup when there is none. */

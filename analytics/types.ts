@@ -94,6 +94,8 @@ export interface RegistryLike {
     leader?: boolean;
     suppliers?: readonly string[];
     plannedShutdowns?: ReadonlyArray<{ start: string; end: string }>;
+    /** The enterprise's own working calendar (cn, none or a holiday file), else the analyzer's. */
+    calendar?: string;
   }>;
   meters?: ReadonlyArray<{ id: string; enterprise: string; gateway: string; ctMultiplier?: number }>;
 }

@@ -120,7 +120,7 @@ export function runCity(o: CityRunOptions): CityRun {
         }
         const er = { ...r, ts: r.ts, ...m } as EnrichedReading;
         buf.push(er);
-        w?.reading(meterNo.get(r.meter)!, er.ts, er.energyKwh, er.powerKw ?? Number.NaN, er.quality?.includes('estimated') ? 1 : 0);
+        w?.reading(meterNo.get(r.meter)!, er.ts, er.energyKwh ?? Number.NaN, er.powerKw ?? Number.NaN, er.quality?.includes('estimated') ? 1 : 0);
       }
       w?.batch(b.ts, buf.length + contacts.length);
       feed();

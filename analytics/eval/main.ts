@@ -3,7 +3,7 @@ import { formatScore } from './score.js';
 import { runSteel, formatSteel } from './steel.js';
 
 /**
- * `npm run eval [-- --enterprises 2000 --days 60 --start 2025-03-17 --seed 1 --no-steel --no-city --sf | --only-sf --misses --false-alarms --cache DIR]`
+ * `npm run eval [-- --enterprises 2000 --days 60 --start 2025-03-17 --seed 1 --no-steel --no-city --sf | --only-sf --misses --false-alarms --cache DIR --sensitivity low|normal|high]`
  * Runs the simulated city (and, with --sf, a second run across the Spring Festival) and the steel-plant
  * replay through the analyzer offline, and prints markdown tables.
  */
@@ -19,11 +19,13 @@ const seed = Number(arg('seed', '1'));
 const start = arg('start', '2025-03-17');
 
 const out: string[] = [];
+if (!['low', 'normal', 'high'].includes(arg('sensitivity', 'normal'))) throw new Error('--sensitivity: expected low, normal or high');
 if (!flag('no-city')) {
   const runs: Array<[string, string]> = flag('only-sf') ? [] : [[`${start}T00:00:00+08:00`, `city: ${enterprises} enterprises, ${days} days from ${start}, seed ${seed}`]];
   if (flag('sf') || flag('only-sf')) runs.push(['2025-01-06T00:00:00+08:00', `city across the Spring Festival: ${enterprises} enterprises, ${days} days from 2025-01-06, seed ${seed}`]);
   for (const [s, title] of runs) {
-    const r = runCity({ enterprises, days, start: s, seed, cacheDir: flag('cache') ? arg('cache', '') : undefined });
+    const sensitivity = arg('sensitivity', 'normal') as 'low' | 'normal' | 'high';
+    const r = runCity({ enterprises, days, start: s, seed, cacheDir: flag('cache') ? arg('cache', '') : undefined, options: { sensitivity } });
     out.push(formatScore(title, r.score));
     out.push(`- ${r.readings.toLocaleString('en')} readings on ${r.meters} meters (${r.rejected} malformed dropped as the pipeline would); engine ${(r.engineMs / 1000).toFixed(1)} s, simulator ${(r.simMs / 1000).toFixed(1)} s`);
     if (flag('misses')) out.push('', 'misses:', ...r.score.misses.map((m) => `- ${m.id} ${m.kind} ${m.entity} ${m.start} got: ${m.got}`));
@@ -32,7 +34,14 @@ if (!flag('no-city')) {
   }
 }
 if (!flag('no-steel')) {
-  const s = runSteel({ path: arg('steel', '../shared/data/steel_industry_15min.csv') });
-  out.push(formatSteel(s));
+  const path = arg('steel', '../shared/data/steel_industry_15min.csv');
+  const runs = [
+    runSteel({ path }),
+    runSteel({ path, options: { sensitivity: 'low' } }),
+    runSteel({ path, options: { sensitivity: 'high' } }),
+    runSteel({ path, form: 'energy60' }),
+    runSteel({ path, form: 'register60' }),
+  ];
+  out.push(formatSteel(runs));
 }
 console.log(out.join('\n'));

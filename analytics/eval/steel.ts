@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { createAnalyzer, createListCalendar, KOREA_2018_HOLIDAYS } from '../index.js';
+import { fileURLToPath } from 'node:url';
+import { calendarFromSpec, createAnalyzer, KOREA_2018_HOLIDAYS, type AnalyzerOptions } from '../index.js';
 import type { EnrichedReading } from '../../src/schemas/reading.js';
 import type { Alert } from '../types.js';
 
@@ -24,7 +25,17 @@ export const STEEL_COMPANY_DAYS_OFF: Array<[string, string]> = [
   ['2018-02-14', '2018-02-15'], ['2018-08-01', '2018-08-04'], ['2018-09-21', '2018-09-22'], ['2018-12-31', '2019-01-01'],
 ];
 
+/** How the plant's data reaches the analyzer: 15-minute registers (as recorded), or resampled to hourly. */
+export type SteelForm = 'register15' | 'energy60' | 'register60';
+
+/** The Korean 2018 holiday file (dates and ranges) the replay uses as its calendar. */
+export const KR_2018_FILE = 'holidays-kr-2018.json';
+
 export interface SteelResult {
+  form: SteelForm;
+  sensitivity: string;
+  /** The analyzer interval (ms): delays are counted in it. */
+  intervalMs: number;
   available: boolean;
   path: string;
   stops: number;
@@ -41,9 +52,17 @@ function resolvePath(p: string): string | undefined {
   return undefined;
 }
 
-export function runSteel(o: { path: string; companyDaysOff?: boolean }): SteelResult {
+function holidayFile(): string {
+  // dist/analytics/eval → the JSON stays in the source tree (analytics/eval).
+  for (const c of [fileURLToPath(new URL(KR_2018_FILE, import.meta.url)), `analytics/eval/${KR_2018_FILE}`]) if (existsSync(c)) return c;
+  throw new Error(`steel replay: ${KR_2018_FILE} not found`);
+}
+
+export function runSteel(o: { path: string; companyDaysOff?: boolean; form?: SteelForm; options?: AnalyzerOptions }): SteelResult {
   const path = resolvePath(o.path);
-  const res: SteelResult = { available: false, path: path ?? o.path, stops: STEEL_STOPS.length, hits: 0, delays: [], falseAlarms: [], onHolidays: 0, onCompanyDaysOff: 0, alerts: 0 };
+  const form = o.form ?? 'register15';
+  const hourly = form !== 'register15';
+  const res: SteelResult = { form, sensitivity: o.options?.sensitivity ?? 'normal', intervalMs: hourly ? 4 * I : I, available: false, path: path ?? o.path, stops: STEEL_STOPS.length, hits: 0, delays: [], falseAlarms: [], onHolidays: 0, onCompanyDaysOff: 0, alerts: 0 };
   if (!path) return res;
   res.available = true;
   const text = readFileSync(path, 'utf8').replace(/^\uFEFF/, '');
@@ -56,18 +75,27 @@ export function runSteel(o: { path: string; companyDaysOff?: boolean }): SteelRe
   const registry = {
     enterprises: [{ id: 'daewoo_steel', county: 'gwangyang', chains: ['steel'], plannedShutdowns: daysOff.map(([a, b]) => ({ start: `${a}T00:00:00+09:00`, end: `${b}T00:00:00+09:00` })) }],
   };
-  const analyzer = createAnalyzer({ graceMs: 0, tzOffsetMinutes: 540 }, { registry: () => registry, calendar: createListCalendar({ name: 'kr-2018', holidays: KOREA_2018_HOLIDAYS }) });
+  const analyzer = createAnalyzer(
+    { graceMs: 0, timeZone: 'Asia/Seoul', ...(hourly ? { intervalMs: 4 * I } : {}), ...o.options },
+    { registry: () => registry, calendar: calendarFromSpec(holidayFile(), 'steel calendar') },
+  );
   const alerts: Alert[] = [];
   analyzer.on('alert', (a) => alerts.push(a));
   let reg = 10_000;
   let seed = 12345;
   const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296);
+  const tags = { gateway: 'gw-steel', enterprise: 'daewoo_steel', county: 'gwangyang', chain: 'steel', ctMultiplier: 1 };
+  let period = 0;
   const emit = (ts: number) => {
-    const r: EnrichedReading = { meter: 'steel-1', ts, energyKwh: Math.round(reg * 100) / 100, gateway: 'gw-steel', enterprise: 'daewoo_steel', county: 'gwangyang', chain: 'steel', ctMultiplier: 1 };
+    if (hourly && (ts - START) % (4 * I) !== 0) return;
+    const r: EnrichedReading = form === 'energy60'
+      ? { meter: 'steel-1', ts, intervalEnergyKwh: Math.round(period * 100) / 100, intervalMinutes: 60, ...tags }
+      : { meter: 'steel-1', ts, energyKwh: Math.round(reg * 100) / 100, ...tags };
+    period = 0;
     analyzer.ingest([r]);
     analyzer.tick(ts);
   };
-  emit(START);
+  if (form !== 'energy60') emit(START);
   for (let i = 0; i < lines.length; i++) {
     const end = START + (i + 1) * I;
     let kwh = Number(lines[i]!.split(',')[1]);
@@ -76,6 +104,7 @@ export function runSteel(o: { path: string; companyDaysOff?: boolean }): SteelRe
     // A stop: the plant falls to its overnight base (3–5 kWh per 15 min).
     if (stops.some(([s, e]) => begin >= s && begin < e)) kwh = Math.min(kwh, 3 + 2 * rnd());
     reg += kwh;
+    period += kwh;
     emit(end);
   }
   res.alerts = alerts.length;
@@ -87,7 +116,7 @@ export function runSteel(o: { path: string; companyDaysOff?: boolean }): SteelRe
     const hit = alerts.find((a) => (a.kind === 'production_halt' || a.kind === 'production_cut') && a.openedAt >= s && a.openedAt <= e + 6 * 3_600_000);
     if (hit) {
       res.hits++;
-      res.delays.push((hit.openedAt - s) / I);
+      res.delays.push((hit.openedAt - s) / res.intervalMs);
       for (const a of alerts) if (a.openedAt >= s && a.openedAt <= e + 6 * 3_600_000) used.add(a.id);
     }
   }
@@ -100,17 +129,30 @@ export function runSteel(o: { path: string; companyDaysOff?: boolean }): SteelRe
   return res;
 }
 
-export function formatSteel(r: SteelResult): string {
-  if (!r.available) return `### steel plant replay\n\nskipped: ${r.path} not found`;
-  const d = [...r.delays].sort((a, b) => a - b);
-  const med = d.length ? d[Math.floor((d.length - 1) / 2)]! : Number.NaN;
+const FORM_LABEL: Record<SteelForm, string> = {
+  register15: '15-min registers (as recorded)',
+  energy60: 'hourly interval energy (resampled)',
+  register60: 'hourly registers (resampled)',
+};
+
+function median(xs: number[]): number {
+  const d = [...xs].sort((a, b) => a - b);
+  return d.length ? d[Math.floor((d.length - 1) / 2)]! : Number.NaN;
+}
+
+/** One table over several replays (forms × sensitivities), then the false alarms of the first. */
+export function formatSteel(rs: SteelResult[]): string {
+  const r0 = rs[0]!;
+  if (!r0.available) return `### steel plant replay\n\nskipped: ${r0.path} not found`;
+  const months = 12;
   return [
-    '### steel plant replay (UCI 851, 2018, Korean holiday calendar)',
+    '### steel plant replay (UCI 851, 2018, Asia/Seoul, Korean 2018 holiday file)',
     '',
-    '| injected stops | detected | median delay (intervals) | false alarms | of which on public holidays | on company days off |',
-    '|---:|---:|---:|---:|---:|---:|',
-    `| ${r.stops} | ${r.hits} | ${med.toFixed(1)} | ${r.falseAlarms.length} | ${r.onHolidays} | ${r.onCompanyDaysOff} |`,
+    '| input | sensitivity | injected stops | detected | median delay (intervals of the input) | false alarms | per meter-month | of which on public holidays | on company days off |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...rs.map((r) => `| ${FORM_LABEL[r.form]} | ${r.sensitivity} | ${r.stops} | ${r.hits} | ${median(r.delays).toFixed(1)} | ${r.falseAlarms.length} | ${(r.falseAlarms.length / months).toFixed(2)} | ${r.onHolidays} | ${r.onCompanyDaysOff} |`),
     '',
-    ...r.falseAlarms.slice(0, 20).map((a) => `- false alarm: ${a.kind} since ${new Date(a.since + KST).toISOString().slice(0, 16)} KST, drop ${a.dropPct}%`),
+    `false alarms, ${FORM_LABEL[r0.form]}, ${r0.sensitivity}:`,
+    ...r0.falseAlarms.slice(0, 20).map((a) => `- false alarm: ${a.kind} since ${new Date(a.since + KST).toISOString().slice(0, 16)} KST, drop ${a.dropPct}%`),
   ].join('\n');
 }

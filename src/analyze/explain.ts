@@ -31,7 +31,7 @@ export function explain(o: { analyzer: Analyzer; calendar: Calendar; meter: stri
   const I = opt.intervalMs;
   const lines: string[] = [];
   lines.push(`meter ${o.meter} (enterprise ${o.enterprise}) at ${iso(o.at)}, interval ${I / 60_000} min`);
-  const local = o.at + opt.tzOffsetMinutes * 60_000;
+  const local = o.at + offset(o.at);
   const day = Math.floor(local / DAY_MS);
   const code = o.calendar.dayClass(day);
   const pattern = code & 15;

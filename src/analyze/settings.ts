@@ -124,26 +124,16 @@ export interface EngineSettings {
 }
 
 /**
- * THE one place command options become engine options. Today's engine (analytics/options.ts) counts
- * in intervals and takes a fixed UTC offset: the learning period is restated in days here, the zone's
- * offset at the first reading is used for the hour-of-week slots (naive timestamps are read
- * DST-correct regardless), and the sensitivity preset has no engine option yet.
+ * THE one place command options become engine options: the interval, the IANA zone (DST-correct in
+ * the engine's calendar), the sensitivity preset; the learning period stays the engine's default (days).
  */
-export function engineSettings(s: AnalyzeSettings, intervalMs: number, firstTs: number): EngineSettings {
+export function engineSettings(s: AnalyzeSettings, intervalMs: number, _firstTs: number): EngineSettings {
   const pending: string[] = [];
-  const off = zoneOffset(s.timezone);
-  const tzOffsetMinutes = Math.round(off(Number.isFinite(firstTs) ? firstTs : 0) / 60_000);
-  if (Number.isFinite(firstTs) && off(firstTs) !== off(firstTs + 183 * 86_400_000)) {
-    pending.push(`--timezone ${s.timezone}: DST is honoured when reading naive timestamps, but the engine's calendar uses one fixed offset (UTC${tzOffsetMinutes >= 0 ? '+' : '-'}${Math.abs(tzOffsetMinutes / 60)})`);
-  }
-  if (s.sensitivity !== 'normal') pending.push(`--sensitivity ${s.sensitivity}: the engine has no sensitivity presets yet; normal thresholds apply`);
   const options: AnalyzerOptions = {
     intervalMs,
-    tzOffsetMinutes,
-    // 14 days of learning whatever the interval (the engine counts it in intervals).
-    learnIntervals: Math.round((14 * 86_400_000) / intervalMs),
-    // The command prints alerts, not the production index; the engine trims its point list with an
-    // O(n) splice per point once at the cap, which at the default 50,000 dominated the run.
+    timeZone: s.timezone,
+    sensitivity: s.sensitivity,
+    // The command prints alerts, not the production index: keep the engine's in-memory point list short.
     maxIndexPoints: 1,
   };
   return { options, calendar: s.calendar, pending };

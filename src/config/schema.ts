@@ -81,7 +81,11 @@ export const configSchema = z.object({
   }).prefault({}),
   analytics: z.object({
     enabled: opt('analytics.enabled', 'GRIDPULSE_ANALYTICS', bool, true, 'Run the streaming analyzer on accepted readings.'),
-    intervalMinutes: opt('analytics.intervalMinutes', 'GRIDPULSE_ANALYTICS_INTERVAL_MIN', z.coerce.number().int().positive(), 15, 'Interval the analyzer aggregates readings into.'),
+    intervalMinutes: opt('analytics.intervalMinutes', 'GRIDPULSE_ANALYTICS_INTERVAL_MIN', z.coerce.number().int().positive().refine((v) => 60 % v === 0, 'expected minutes that divide an hour: 5, 15, 30 or 60'), 15, 'Interval the analyzer aggregates readings into (5, 15, 30 or 60 minutes; meters sending coarser data are logged and listed by the analyzer).'),
+    sensitivity: opt('analytics.sensitivity', 'GRIDPULSE_ANALYTICS_SENSITIVITY', z.enum(['low', 'normal', 'high']), 'normal', 'How readily drops are alerted: low (fewer false alarms), normal, high (more stops found earlier); trade-off in docs/analytics.md.'),
+    calendar: opt('analytics.calendar', 'GRIDPULSE_ANALYTICS_CALENDAR', z.string().min(1), 'cn', 'Working calendar: cn (mainland China holidays, make-up days, Spring Festival), none, or a holiday file (.json dates and ranges, or .ics).'),
+    timeZone: opt('analytics.timeZone', 'GRIDPULSE_ANALYTICS_TIME_ZONE', z.string().refine((tz) => { try { new Intl.DateTimeFormat('en-US', { timeZone: tz }); return true; } catch { return false; } }, 'expected an IANA time zone such as Asia/Shanghai'), 'Asia/Shanghai', 'IANA time zone of the plants\' calendar and shifts (DST-correct).'),
+    judgeWeekends: opt('analytics.judgeWeekends', 'GRIDPULSE_ANALYTICS_JUDGE_WEEKENDS', bool, true, 'Judge weekends against the plant\'s own weekend pattern (false: drops starting on a weekend wait for Monday).'),
     clock: opt('analytics.clock', 'GRIDPULSE_ANALYTICS_CLOCK', z.enum(['wall', 'data']), 'wall', 'Time the analyzer evaluates by: wall (live meters) or data (replays, backfills, accelerated simulation: the oldest gateway\'s newest device time; a gateway more than the analyzer\'s window behind, 2 h 15 min by default, is left out).'),
     webhookUrl: optional('analytics.webhookUrl', 'GRIDPULSE_ALERT_WEBHOOK', z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }), 'A Standard Webhooks endpoint for alert changes (channel "default"; signed with alerts.webhookSecret). More channels: alerts.channelsFile.'),
   }).prefault({}),

@@ -12,7 +12,7 @@ import { findInfluxd, startManagedInfluxd, type ManagedInfluxd } from '../storag
 import { PointsWriter } from '../storage/points-writer.js';
 import { buildApp, type ReadinessCheck } from '../api/index.js';
 import { createIngest, type Ingest } from '../../ingest/index.js';
-import { createAnalyzer, type Analyzer } from '../../analytics/index.js';
+import { calendarFromSpec, createAnalyzer, type Analyzer } from '../../analytics/index.js';
 import type { AlertsStage } from '../../alerts/index.js';
 import { buildAlerts } from './alerts.js';
 import { DataClock } from './data-clock.js';
@@ -60,7 +60,8 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
   // Restored from a checkpoint, or (unreadable, older format, none) warmed up from InfluxDB once it is reachable.
   let restored = false;
   if (cfg.analytics.enabled) {
-    analyzer = createAnalyzer({ intervalMs: cfg.analytics.intervalMinutes * 60_000 }, { registry: () => registry.snapshot(), logger: log });
+    const { intervalMinutes, sensitivity, timeZone, judgeWeekends, calendar } = cfg.analytics;
+    analyzer = createAnalyzer({ intervalMs: intervalMinutes * 60_000, sensitivity, timeZone, judgeWeekends }, { registry: () => registry.snapshot(), logger: log, calendar: calendarFromSpec(calendar, 'analytics.calendar') });
     if (existsSync(checkpointFile)) {
       restored = await analyzer.restore(checkpointFile).then(() => true, (err: Error) => {
         log.warn({ err: err.message, checkpointFile }, 'analyzer checkpoint unreadable; warming up from InfluxDB instead');

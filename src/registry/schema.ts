@@ -46,6 +46,8 @@ export const enterpriseSchema = z.object({
   suppliers: z.array(id).default([]),
   /** Planned shutdown windows: drops inside them are expected, not alerts. */
   plannedShutdowns: z.array(shutdownWindowSchema).default([]),
+  /** Working calendar of this enterprise when not the pipeline's analytics.calendar: cn, none or a holiday file. */
+  calendar: z.string().max(500).regex(/^(cn|none|.+\.(json|ics))$/i, 'expected cn, none or a holiday file (.json or .ics)').optional(),
 });
 
 export const gatewaySchema = z.object({

@@ -34,16 +34,27 @@ const timestamp = z.union([
   }),
 ]).transform((v) => (typeof v === 'number' ? v : Date.parse(v)));
 
+/** Largest interval energy accepted (kWh over one period, secondary side). */
+export const INTERVAL_ENERGY_MAX_KWH = 100_000;
+
 export const readingSchema = z.object({
   meter: z.string().regex(ID_PATTERN, `meter id: ${ID_RULE}`),
   ts: timestamp,
-  energyKwh: z.number().finite().min(0).max(REGISTER_MAX_KWH),
+  /** Cumulative register (kWh) at ts. A reading carries this or intervalEnergyKwh, not both. */
+  energyKwh: z.number().finite().min(0).max(REGISTER_MAX_KWH).optional(),
+  /** Energy consumed over the period of intervalMinutes that ends at ts (kWh), as head-end and AMI exports deliver it. */
+  intervalEnergyKwh: z.number().finite().min(0).max(INTERVAL_ENERGY_MAX_KWH).optional(),
+  intervalMinutes: z.number().int().min(1).max(1440).optional(),
   powerKw: z.number().finite().min(-100_000).max(100_000).optional(),
   voltageV: phaseTriple.optional(),
   currentA: phaseTriple.optional(),
   powerFactor: z.number().finite().min(-1).max(1).optional(),
   quality: z.array(z.string().max(32)).max(16).optional(),
-}).strict();
+}).strict().superRefine((r, ctx) => {
+  const reg = r.energyKwh !== undefined, iv = r.intervalEnergyKwh !== undefined;
+  if (reg === iv) ctx.addIssue({ code: 'custom', path: [reg ? 'intervalEnergyKwh' : 'energyKwh'], message: reg ? 'give energyKwh (a register) or intervalEnergyKwh (energy over a period), not both' : 'expected energyKwh (register, kWh) or intervalEnergyKwh with intervalMinutes' });
+  else if (iv !== (r.intervalMinutes !== undefined)) ctx.addIssue({ code: 'custom', path: ['intervalMinutes'], message: iv ? 'intervalEnergyKwh needs intervalMinutes (the length of the period ending at ts)' : 'intervalMinutes belongs with intervalEnergyKwh' });
+});
 
 export type Reading = z.output<typeof readingSchema>;
 export type ReadingInput = z.input<typeof readingSchema>;

@@ -24,7 +24,10 @@ export function seriesKey(t: { meter: string; gateway: string; enterprise: strin
 
 export function readingToLine(r: EnrichedReading, key: string = seriesKey(r)): string {
   const ct = r.ctMultiplier;
-  let fields = `energy_kwh=${num(r.energyKwh * ct)},register_kwh=${num(r.energyKwh)},ct=${num(ct)}`;
+  // A register reading, or energy over a period (interval_kwh primary, interval_min its length).
+  let fields = r.energyKwh !== undefined
+    ? `energy_kwh=${num(r.energyKwh * ct)},register_kwh=${num(r.energyKwh)},ct=${num(ct)}`
+    : `interval_kwh=${num((r.intervalEnergyKwh ?? 0) * ct)},interval_min=${r.intervalMinutes ?? 0}i,ct=${num(ct)}`;
   if (r.powerKw !== undefined) fields += `,power_kw=${num(r.powerKw * ct)}`;
   if (r.voltageV) fields += `,voltage_a=${num(r.voltageV[0])},voltage_b=${num(r.voltageV[1])},voltage_c=${num(r.voltageV[2])}`;
   if (r.currentA) fields += `,current_a=${num(r.currentA[0] * ct)},current_b=${num(r.currentA[1] * ct)},current_c=${num(r.currentA[2] * ct)}`;

@@ -48,7 +48,7 @@ function step(rs: EnrichedReading[], ts: number): void {
   for (let i = 0; i < rs.length; i++) {
     const r = rs[i]!;
     r.ts = ts;
-    r.energyKwh = Math.round((r.energyKwh + load * (20 + (i % 50)) * (0.95 + 0.1 * ((i * 7919 + ts / I) % 13) / 13)) * 100) / 100;
+    r.energyKwh = Math.round((r.energyKwh! + load * (20 + (i % 50)) * (0.95 + 0.1 * ((i * 7919 + ts / I) % 13) / 13)) * 100) / 100;
   }
 }
 
