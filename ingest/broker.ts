@@ -130,7 +130,7 @@ export class Broker {
       const tls = createTlsServer({ cert: readFileSync(this.cfg.tlsCert), key: readFileSync(this.cfg.tlsKey) }, this.aedes.handle);
       await start(tls, this.cfg.tlsPort, 'tls');
     }
-    if (this.cfg.wsPort !== 0) {
+    if (this.cfg.wsPort !== 'off') {
       const ws = createAedesServer(this.aedes, { ws: true }) as HttpServer;
       await start(ws, this.cfg.wsPort, 'ws');
     }

@@ -6,7 +6,7 @@ import { Counter, Gauge, Histogram, Registry as PromRegistry, collectDefaultMetr
  */
 export function createMetrics() {
   const registry = new PromRegistry();
-  collectDefaultMetrics({ register: registry, prefix: 'gridpulse_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'gridpulse_' });
   const r = [registry];
   return {
     registry,

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { loadConfig, ConfigError } from '../config/index.js';
 import { createLogger } from '../log.js';
 import { startPipeline } from '../pipeline/index.js';
+import { DEMO } from '../../simulator/demo.js';
+import { startDemoProgress, waitForWarmAnalyzer } from './demo-progress.js';
 
 export function registerStart(program: Command): void {
   program
@@ -17,6 +19,7 @@ export function registerStart(program: Command): void {
     .option('--influx-url <url>', 'InfluxDB URL (unset: managed influxd or spool only)')
     .option('--simulate', 'also run the bundled simulator against this pipeline (a small city, accelerated)')
     .option('--simulate-enterprises <n>', 'simulated enterprises with --simulate', '200')
+    .option('--simulate-speed <x>', `with --simulate: device seconds per second while the history is sent (default ${DEMO.speed})`)
     .addHelpText('after', '\nEvery option and its environment variable: README.md#configuration, or `gridpulse config`.')
     .action(async (o: Record<string, string | boolean | undefined>) => {
       let cfg;
@@ -43,17 +46,24 @@ export function registerStart(program: Command): void {
       }
       const pipeline = await startPipeline(cfg, log);
       let sim: ChildProcess | undefined;
+      let stopProgress: (() => void) | undefined;
       if (o.simulate) {
-        const start = new Date(Date.now() - 7 * 86_400_000).toISOString();
-        sim = spawn(process.execPath, [process.argv[1]!, 'simulate', '--mode', 'accelerated', '--speed', '600', '--days', '30', '--start', start,
-          '--url', `mqtt://127.0.0.1:${pipeline.ports.mqtt}`, '--no-progress', ...simArgs], { stdio: ['ignore', 'inherit', 'inherit'] });
-        log.info({ pid: sim.pid, simDir }, 'simulator started (accelerated, 600× real time)');
+        // The analyzer learns from what InfluxDB holds when it connects: let that finish on an empty
+        // database first, or it races the history the simulator is sending.
+        await waitForWarmAnalyzer(pipeline, 60_000);
+        // History as fast as the pipeline acknowledges, then real time: never past the wall clock (docs/simulator.md#the-demo).
+        const speed = o.simulateSpeed ? ['--speed', String(o.simulateSpeed)] : [];
+        sim = spawn(process.execPath, [process.argv[1]!, 'simulate', '--demo', ...speed, '--url', `mqtt://127.0.0.1:${pipeline.ports.mqtt}`, '--no-progress', ...simArgs],
+          { stdio: ['ignore', 'inherit', 'inherit'] });
+        log.info({ pid: sim.pid, simDir }, `simulator started: ${DEMO.historyDays} days of history as fast as acknowledged, then real time`);
+        stopProgress = startDemoProgress(pipeline);
       }
       let stopping = false;
       const stop = async (signal: string) => {
         if (stopping) return;
         stopping = true;
         log.info({ signal }, 'stopping');
+        stopProgress?.();
         sim?.kill('SIGTERM');
         await pipeline.stop();
         process.exit(0);

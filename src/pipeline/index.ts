@@ -13,6 +13,7 @@ import { AlertAcks } from '../api/alert-acks.js';
 import { createIngest, ALERT_TOPIC_ROOT, type Ingest } from '../../ingest/index.js';
 import { createAnalyzer, toLineProtocol, type Analyzer, type AlertUpdate } from '../../analytics/index.js';
 import { DataClock } from './data-clock.js';
+import { RejectWatch, describe as describeBulkRejects } from './reject-watch.js';
 
 export interface Pipeline {
   readonly config: Config;
@@ -78,7 +79,8 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
     for (const c of cs) if (c.ts !== undefined || !dataClock) contacts.push({ meter: c.meter, ts: c.ts ?? now });
     analyzer!.heard(contacts);
   } : undefined;
-  const ingest = await createIngest(cfg, { registry, metrics, log, sink, heard });
+  const rejectWatch = new RejectWatch(log.child({ stage: 'ingest' }));
+  const ingest = await createIngest(cfg, { registry, metrics, log, sink, heard, outcome: (gw, n, codes) => rejectWatch.record(gw, n, codes) });
 
   // InfluxDB: configured, managed (a local influxd), or absent (readings wait in the spool).
   let managed: ManagedInfluxd | undefined;
@@ -164,15 +166,20 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
     if (spool.full) reasons.push(`spool at its cap (${spool.depthBytes} of ${cfg.spool.maxBytes} bytes unconfirmed): PUBACKs withheld until InfluxDB catches up`);
     const spoolErr = ingest.spoolError();
     if (spoolErr) reasons.push(`spool write failed: ${spoolErr.message}`);
+    // A gateway rejected in bulk is listed; the pipeline is unready only when every sender is.
+    const bulk = rejectWatch.check();
+    const allRejected = bulk.length > 0 && bulk.length === rejectWatch.senders();
+    const hard = reasons.length;
+    for (const b of bulk) reasons.push(`gateway ${b.gateway}: ${describeBulkRejects(b)}`);
     metrics.spoolDepthReadings.set(spool.depthLines);
     metrics.spoolDepthBytes.set(spool.depthBytes);
     metrics.spoolDiskBytes.set(spool.diskBytes);
     metrics.spoolFull.set(spool.full ? 1 : 0);
     metrics.spoolFsyncs.set(spool.fsyncs);
     return {
-      ready: reasons.length === 0,
+      ready: hard === 0 && !allRejected,
       reasons,
-      checks: { broker: { listening: listeners }, influx: { url: influxUrl ?? null, connected: influx !== undefined, ...state }, spool },
+      checks: { broker: { listening: listeners }, influx: { url: influxUrl ?? null, connected: influx !== undefined, ...state }, spool, bulkRejects: bulk },
     };
   };
   const gaugeTimer = setInterval(readiness, 2000);
