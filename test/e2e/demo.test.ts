@@ -27,6 +27,9 @@ describe('the demo (gridpulse start --simulate) on an accelerated clock', () => 
   const dataDir = tempDir('gridpulse-demo-');
   let g: SpawnedGridpulse | undefined;
   afterAll(async () => {
+    // What a newcomer would have seen: the demo lines and the warnings.
+    const seen = (g?.log() ?? '').split('\n').filter((l) => l.startsWith('demo:') || /"level":[456]0/.test(l));
+    console.log(seen.slice(-40).join('\n'));
     await g?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -40,7 +43,7 @@ describe('the demo (gridpulse start --simulate) on an accelerated clock', () => 
       GRIDPULSE_DATA_DIR: dataDir, INFLUX_URL: influx.url, INFLUX_BUCKET: influx.db, INFLUX_API_VERSION: influx.apiVersion,
       ...(influx.token ? { INFLUX_TOKEN: influx.token } : {}),
       GRIDPULSE_FAST_CLOCK: `${anchor},${SPEED}`, NODE_OPTIONS: `--import=${FAST_CLOCK}`,
-    }, 40_000, ['--simulate', '--simulate-enterprises', '60', '--simulate-speed', '80000']);
+    }, 40_000, ['--simulate', '--simulate-enterprises', '60', '--simulate-speed', '40000']);
     const http = g.ports.http;
 
     // Alerts while the history is sent: the demo prints each as it opens.
