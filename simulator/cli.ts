@@ -132,11 +132,11 @@ async function runSimulate(flags: SimulateFlags): Promise<void> {
   const days = flags.days ?? SIMULATE_DEFAULTS.daysByMode[flags.mode];
   const scenario = buildScenario(flags, Date.parse(start));
 
-  let t = Date.now();
+  let t = performance.now();
   const city = buildCity({ seed: flags.seed, enterprises: flags.enterprises, start, days: Math.max(days, 14), metersPerGateway: flags.metersPerGateway });
   const sim = simulate(city, { start, days, intervalMinutes: flags.interval, scenario, seed: flags.seed, maxBatch: flags.maxBatch });
   const written = writeCityFiles(city, flags.out, sim.labels);
-  err(`city: ${city.registry.enterprises.length} enterprises, ${city.registry.meters.length} meters, ${city.registry.gateways.length} gateways (seed ${flags.seed}) in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  err(`city: ${city.registry.enterprises.length} enterprises, ${city.registry.meters.length} meters, ${city.registry.gateways.length} gateways (seed ${flags.seed}) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   err(`wrote ${written.join(', ')}`);
   const incidents = countLabels(sim.labels);
   if (flags.registryOnly) {
@@ -204,7 +204,8 @@ function makeProgress(flags: SimulateFlags, steps: number): Progress {
       const now = Date.now();
       if (now - last < 5000 && p.step < p.steps) return;
       last = now;
-      process.stderr.write(`simulate: step ${p.step}/${p.steps} readings=${p.readingsSent} acked=${p.acked} rejected=${p.rejected} rate=${rate(p)}/s\n`);
+      const device = p.deviceTs ? ` device=${new Date(p.deviceTs).toISOString().slice(0, 16)}Z${p.live ? ' (live)' : ''}` : '';
+      process.stderr.write(`simulate: step ${p.step}/${p.steps}${device} readings=${p.readingsSent} acked=${p.acked} rejected=${p.rejected} rate=${rate(p)}/s\n`);
     },
     log: (l) => process.stderr.write(`${l}\n`),
     stop() {},

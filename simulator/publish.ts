@@ -92,7 +92,7 @@ export async function publish(city: City, sim: Simulation, opts: PublishOptions)
   const everConnected = new Set<string>();
 
   // --- Connect, a bounded number at a time.
-  const t0 = now();
+  const t0 = performance.now();
   const connectOne = (gw: string, i: number) => new Promise<void>((resolve) => {
     const client = mqtt.connect(opts.url, {
       clientId: gw, username: gw, password: city.credentials[gw],
@@ -125,9 +125,9 @@ export async function publish(city: City, sim: Simulation, opts: PublishOptions)
   const conc = Math.max(1, opts.connectConcurrency ?? 200);
   for (let i = 0; i < nConn; i += conc) {
     await Promise.all(gateways.slice(i, Math.min(nConn, i + conc)).map((gw, j) => connectOne(gw, i + j)));
-    opts.onProgress?.({ step: 0, steps: sim.steps, messages: 0, readingsSent: 0, acked: 0, rejected: 0, elapsedS: (now() - t0) / 1000 });
+    opts.onProgress?.({ step: 0, steps: sim.steps, messages: 0, readingsSent: 0, acked: 0, rejected: 0, elapsedS: (performance.now() - t0) / 1000 });
   }
-  log(`connected ${s.connected}/${nConn} gateways in ${((now() - t0) / 1000).toFixed(1)} s${s.connectFailed ? `, ${s.connectFailed} failed` : ''}`);
+  log(`connected ${s.connected}/${nConn} gateways in ${((performance.now() - t0) / 1000).toFixed(1)} s${s.connectFailed ? `, ${s.connectFailed} failed` : ''}`);
 
   // --- Publish, paced by device time, rate-limited, with a bound on messages in flight.
   let inflight = 0;

@@ -40,8 +40,9 @@ export function registerStart(program: Command): void {
       // The simulator runs as a child `gridpulse simulate`, the same command a user would run.
       const simArgs = ['--out', simDir, '--enterprises', String(o.simulateEnterprises), '--seed', '1'];
       if (o.simulate) {
-        const r = spawnSync(process.execPath, [process.argv[1]!, 'simulate', '--registry-only', ...simArgs], { stdio: 'inherit' });
-        if (r.status !== 0) throw new Error('gridpulse simulate --registry-only failed');
+        // Quiet: the demo run below prints the city and its own incidents; this one only writes the registry.
+        const r = spawnSync(process.execPath, [process.argv[1]!, 'simulate', '--registry-only', ...simArgs], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+        if (r.status !== 0) throw new Error(`gridpulse simulate --registry-only failed:\n${r.stdout}${r.stderr}`);
         cfg = { ...cfg, registryFile: join(simDir, 'registry.json'), analytics: { ...cfg.analytics, clock: 'data' as const } };
       }
       const pipeline = await startPipeline(cfg, log);

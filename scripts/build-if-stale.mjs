@@ -1,0 +1,27 @@
+#!/usr/bin/env node
+// `npm start` / `npm run bench:*`: compile only when a source is newer than the last build, and say so.
+// (tsc itself, even incremental, takes seconds just to find that nothing changed.)
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const STAMP = 'dist/.build-stamp';
+const INPUTS = ['src', 'ingest', 'analytics', 'simulator', 'test', 'tsconfig.json', 'package.json'];
+
+function newest(path) {
+  if (!existsSync(path)) return 0;
+  const st = statSync(path);
+  if (!st.isDirectory()) return /\.(ts|json)$/.test(path) ? st.mtimeMs : 0;
+  let max = 0;
+  for (const e of readdirSync(path)) if (e !== 'node_modules') max = Math.max(max, newest(join(path, e)));
+  return max;
+}
+
+const built = existsSync(STAMP) ? statSync(STAMP).mtimeMs : 0;
+if (built > 0 && Math.max(...INPUTS.map(newest)) < built) process.exit(0);
+process.stderr.write(built > 0 ? 'gridpulse: sources changed, compiling TypeScript (tsc, a few seconds)…\n' : 'gridpulse: first start, compiling TypeScript (tsc, 15–30 s)…\n');
+const t0 = Date.now();
+const r = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--incremental', '--tsBuildInfoFile', 'dist/.tsbuildinfo'], { stdio: 'inherit' });
+if (r.status !== 0) process.exit(r.status ?? 1);
+writeFileSync(STAMP, `${new Date().toISOString()}\n`);
+process.stderr.write(`gridpulse: compiled in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
