@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
+import type { Logger } from 'pino';
 import { loadConfig, ConfigError } from '../config/index.js';
 import { createLogger } from '../log.js';
 import { startPipeline } from '../pipeline/index.js';
@@ -36,6 +38,7 @@ export function registerStart(program: Command): void {
         throw err;
       }
       const log = createLogger(cfg.logLevel);
+      if (cfg.registryFile) cfg = { ...cfg, registryFile: copyExampleRegistry(cfg.registryFile, cfg.dataDir, log) };
       const simDir = join(cfg.dataDir, 'sim');
       // The simulator runs as a child `gridpulse simulate`, the same command a user would run.
       const simArgs = ['--out', simDir, '--enterprises', String(o.simulateEnterprises), '--seed', '1'];
@@ -80,4 +83,21 @@ export function registerStart(program: Command): void {
       const { configMarkdownTable } = await import('../config/index.js');
       process.stdout.write(`${configMarkdownTable()}\n`);
     });
+}
+
+/**
+ * A registry under docs/examples/ is a tracked example: API edits would rewrite it. Copy it into the
+ * data folder (once: a copy already there, with its edits, is kept) and use the copy.
+ */
+export function copyExampleRegistry(file: string, dataDir: string, log: Logger): string {
+  if (!resolve(file).includes(`${sep}docs${sep}examples${sep}`)) return file;
+  const copy = join(resolve(dataDir), 'registry.json');
+  if (!existsSync(copy)) {
+    mkdirSync(resolve(dataDir), { recursive: true });
+    copyFileSync(file, copy);
+    log.info({ example: file, registryFile: copy }, 'example registry copied into the data folder: API edits go to the copy');
+  } else {
+    log.info({ example: file, registryFile: copy }, 'example registry: using the copy already in the data folder (API edits go there)');
+  }
+  return copy;
 }
