@@ -26,6 +26,9 @@ export type ReadingSink = (readings: EnrichedReading[]) => void;
  */
 export type ContactSink = (contacts: { meter: string; ts: number | undefined }[]) => void;
 
+/** Per message: how many readings were accepted, and the codes of those rejected (the pipeline watches for bulk rejects). */
+export type OutcomeSink = (gateway: string, accepted: number, rejectCodes: string[]) => void;
+
 export interface Ingest {
   listen(): Promise<BrokerListeners>;
   /** Start writing the spool to InfluxDB (the client may come later than the broker). */
@@ -43,9 +46,6 @@ export interface Ingest {
  * gateways → broker (auth, ACL, limits) → decode + validate → spool (durable; PUBACK) → InfluxDB,
  * with rejects published back to the gateway and kept in the dead-letter store.
  */
-/** Per message: how many readings were accepted, and the codes of those rejected (the pipeline watches for bulk rejects). */
-export type OutcomeSink = (gateway: string, accepted: number, rejectCodes: string[]) => void;
-
 export async function createIngest(cfg: Config, deps: { registry: Registry; metrics: Metrics; log: Logger; sink?: ReadingSink; heard?: ContactSink; outcome?: OutcomeSink }): Promise<Ingest> {
   const { registry, metrics, log } = deps;
   const spool = await Spool.open({ dir: join(cfg.dataDir, 'spool'), ...cfg.spool }, log.child({ stage: 'spool' }));

@@ -49,20 +49,24 @@ export function registerStart(program: Command): void {
         cfg = { ...cfg, registryFile: join(simDir, 'registry.json'), analytics: { ...cfg.analytics, clock: 'data' as const } };
       }
       const pipeline = await startPipeline(cfg, log);
+      let stopping = false;
       let sim: ChildProcess | undefined;
       let stopProgress: (() => void) | undefined;
       if (o.simulate) {
         // The analyzer learns from what InfluxDB holds when it connects: let that finish on an empty
         // database first, or it races the history the simulator is sending.
         await waitForWarmAnalyzer(pipeline, 60_000);
-        // History as fast as the pipeline acknowledges, then real time: never past the wall clock (docs/simulator.md#the-demo).
+        // History at DEMO.speed, then real time: never past the wall clock (docs/simulator.md#the-demo).
         const speed = o.simulateSpeed ? ['--speed', String(o.simulateSpeed)] : [];
         sim = spawn(process.execPath, [process.argv[1]!, 'simulate', '--demo', ...speed, '--url', `mqtt://127.0.0.1:${pipeline.ports.mqtt}`, '--no-progress', ...simArgs],
           { stdio: ['ignore', 'inherit', 'inherit'] });
-        log.info({ pid: sim.pid, simDir }, `simulator started: ${DEMO.historyDays} days of history as fast as acknowledged, then real time`);
+        log.info({ pid: sim.pid, simDir }, `simulator started: ${DEMO.historyDays} days of history at ${o.simulateSpeed ?? DEMO.speed}×, then real time`);
         stopProgress = startDemoProgress(pipeline);
+        sim.once('exit', (code, signal) => {
+          if (code === 0) log.info({ simDir }, 'simulator finished: the demo city has sent its last reading');
+          else if (!stopping) log.error({ code, signal }, 'simulator exited with an error (its message is above); the pipeline keeps running');
+        });
       }
-      let stopping = false;
       const stop = async (signal: string) => {
         if (stopping) return;
         stopping = true;
