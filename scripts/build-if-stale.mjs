@@ -17,7 +17,9 @@ function newest(path) {
   return max;
 }
 
-const built = existsSync(STAMP) ? statSync(STAMP).mtimeMs : 0;
+// The last build: this script's stamp, or tsc's build info (`npm run build` writes it).
+const mtime = (f) => (existsSync(f) ? statSync(f).mtimeMs : 0);
+const built = existsSync('dist/src/cli/main.js') ? Math.max(mtime(STAMP), mtime('dist/.tsbuildinfo')) : 0;
 if (built > 0 && Math.max(...INPUTS.map(newest)) < built) process.exit(0);
 process.stderr.write(built > 0 ? 'gridpulse: sources changed, compiling TypeScript (tsc, a few seconds)…\n' : 'gridpulse: first start, compiling TypeScript (tsc, 15–30 s)…\n');
 const t0 = Date.now();
