@@ -17,11 +17,13 @@ async function metric(httpPort: number, name: string): Promise<number> {
 }
 
 /**
- * `gridpulse start --simulate` as a newcomer runs it, with the wall clock of both processes (the
- * pipeline and its simulator child) running 240× real time: an hour of demo time is 15 s. The
- * history goes in fast, alerts appear while it does, and an hour after start — long past the point
- * where device time used to overtake the wall clock — readings are still accepted, none rejected
- * as out of range.
+ * `gridpulse start --simulate` as a newcomer runs it (its default pace; a 30-enterprise city), with
+ * the wall clock of both processes (the pipeline and its simulator child) running 240× real time:
+ * an hour of demo time is 15 s. The history goes in at its own pace (about 90 s: it is paced by
+ * elapsed time, not by the clock), alerts appear while it does, and an hour after start — long past
+ * the point where device time used to overtake the wall clock — readings are still accepted, none
+ * rejected as out of range. (A faster history would shorten the test, but the analyzer's data
+ * clock breaks down when the history arrives much faster: docs/simulator.md#the-demo.)
  */
 describe('the demo (gridpulse start --simulate) on an accelerated clock', () => {
   const dataDir = tempDir('gridpulse-demo-');
@@ -43,16 +45,16 @@ describe('the demo (gridpulse start --simulate) on an accelerated clock', () => 
       GRIDPULSE_DATA_DIR: dataDir, INFLUX_URL: influx.url, INFLUX_BUCKET: influx.db, INFLUX_API_VERSION: influx.apiVersion,
       ...(influx.token ? { INFLUX_TOKEN: influx.token } : {}),
       GRIDPULSE_FAST_CLOCK: `${anchor},${SPEED}`, NODE_OPTIONS: `--import=${FAST_CLOCK}`,
-    }, 40_000, ['--simulate', '--simulate-enterprises', '60', '--simulate-speed', '40000']);
+    }, 40_000, ['--simulate', '--simulate-enterprises', '30']);
     const http = g.ports.http;
 
     // Alerts while the history is sent: the demo prints each as it opens.
-    await waitFor(async () => /^demo: alert production_(halt|cut) /m.test(g!.log()), 90_000, 'a production alert');
+    await waitFor(async () => /^demo: alert production_(halt|cut) /m.test(g!.log()), 180_000, 'a production alert');
     const alertAfterS = (performance.now() - startedAt) / 1000;
     expect(alertAfterS).toBeLessThan(300);
 
     // An hour of demo time, caught up with the wall clock.
-    await waitFor(async () => demoNow() >= anchor + HOUR && /^demo: device time .* \(live\)/m.test(g!.log()), 90_000, 'an hour of demo time, live');
+    await waitFor(async () => demoNow() >= anchor + HOUR && /^demo: device time .* \(live\)/m.test(g!.log()), 120_000, 'an hour of demo time, live');
     const accepted = await metric(http, 'gridpulse_readings_accepted_total');
     // Two more 15-minute intervals of demo time (7.5 s): more readings accepted.
     await waitFor(async () => (await metric(http, 'gridpulse_readings_accepted_total')) > accepted, 30_000, 'readings accepted after an hour');
@@ -65,5 +67,5 @@ describe('the demo (gridpulse start --simulate) on an accelerated clock', () => 
     const ready = await fetch(`http://127.0.0.1:${http}/readyz`);
     expect(ready.status, await ready.text()).toBe(200);
     console.log(`demo test: first production alert after ${alertAfterS.toFixed(1)} s; ${accepted} readings accepted by an hour of demo time; newest reading ${((newest - anchor) / 60_000).toFixed(0)} demo minutes after start`);
-  }, 150_000);
+  }, 330_000);
 });
