@@ -219,7 +219,7 @@ export class Broker {
       const tls = createTlsServer({ cert: readFileSync(this.cfg.tlsCert), key: readFileSync(this.cfg.tlsKey) }, (c) => this.handle(c));
       await start(tls, this.cfg.tlsPort, 'tls');
     }
-    if (this.cfg.wsPort !== 0) {
+    if (this.cfg.wsPort !== 'off') {
       const ws = createAedesServer({ handle: this.handle } as unknown as Aedes, { ws: true }) as HttpServer;
       await start(ws, this.cfg.wsPort, 'ws');
     }

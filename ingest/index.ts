@@ -26,6 +26,9 @@ export type ReadingSink = (readings: EnrichedReading[]) => void;
  */
 export type ContactSink = (contacts: { meter: string; ts: number | undefined }[]) => void;
 
+/** Per message: how many readings were accepted, and the codes of those rejected (the pipeline watches for bulk rejects). */
+export type OutcomeSink = (gateway: string, accepted: number, rejectCodes: string[]) => void;
+
 export interface Ingest {
   listen(): Promise<BrokerListeners>;
   /** Start writing the spool to InfluxDB (the client may come later than the broker). */
@@ -43,7 +46,7 @@ export interface Ingest {
  * gateways → broker (auth, ACL, limits) → decode + validate → spool (durable; PUBACK) → InfluxDB,
  * with rejects published back to the gateway and kept in the dead-letter store.
  */
-export async function createIngest(cfg: Config, deps: { registry: Registry; metrics: Metrics; log: Logger; sink?: ReadingSink; heard?: ContactSink }): Promise<Ingest> {
+export async function createIngest(cfg: Config, deps: { registry: Registry; metrics: Metrics; log: Logger; sink?: ReadingSink; heard?: ContactSink; outcome?: OutcomeSink }): Promise<Ingest> {
   const { registry, metrics, log } = deps;
   const spool = await Spool.open({ dir: join(cfg.dataDir, 'spool'), ...cfg.spool }, log.child({ stage: 'spool' }));
   const dlDir = join(cfg.dataDir, 'dead-letter');
@@ -77,6 +80,7 @@ export async function createIngest(cfg: Config, deps: { registry: Registry; metr
     const d: Decoded = payload.length > cfg.mqtt.maxPayloadBytes
       ? { accepted: [], seriesKeys: [], unknown: [], rawByIndex: new Map(), rejects: [{ code: 'payload_too_large', message: `payload is ${payload.length} bytes; the limit is ${cfg.mqtt.maxPayloadBytes}` }] }
       : decodeReadings(payload, gateway, lookup, limits, now);
+    deps.outcome?.(gateway, d.accepted.length, d.rejects.map((r) => r.code));
 
     if (d.rejects.length > 0) {
       const at = new Date(now).toISOString();

@@ -6,6 +6,7 @@ import type { IncidentLabel } from '../src/schemas/incident.js';
 import { calibrate, formatCalibration } from './calibrate.js';
 import { buildCity } from './city.js';
 import { simulate } from './engine.js';
+import { DEMO, demoScenario } from './demo.js';
 import { FILES, writeCityFiles, writeReadingsFile } from './files.js';
 import { publish, type PublishProgress } from './publish.js';
 import { defaultScenario, loadScenario, parseInjectFlag, quietScenario, type Scenario } from './scenario.js';
@@ -43,7 +44,7 @@ interface SimulateFlags {
   scenario?: string; inject?: string; incidents: boolean; transportRate?: number; out: string;
   mode: 'realtime' | 'accelerated' | 'file'; speed: number; format: 'jsonl' | 'line'; url: string; qos: 0 | 1;
   single: boolean; batch: boolean; maxBatch: number; connections?: number; rate: number; registryOnly: boolean;
-  progress: boolean; json: boolean; calibrate: boolean; data?: string; plants: number; markdown: boolean;
+  catchUp: boolean; demo: boolean; progress: boolean; json: boolean; calibrate: boolean; data?: string; plants: number; markdown: boolean;
 }
 
 export function registerSimulate(program: Command): Command {
@@ -65,6 +66,8 @@ export function registerSimulate(program: Command): Command {
     .option('--out <dir>', `where ${FILES.registry}, ${FILES.credentials}, ${FILES.labels} (and file-mode readings) go`, d.out)
     .addOption(new Option('--mode <mode>', 'realtime | accelerated | file').choices(['realtime', 'accelerated', 'file']).default(d.mode))
     .option('--speed <factor>', 'accelerated mode: simulated seconds per wall second (0 = as fast as possible)', num('--speed', 0), d.speed)
+    .option('--catch-up', 'accelerated mode: never run past the wall clock (once device time reaches now, continue in real time)', false)
+    .option('--demo', `the demo of \`gridpulse start --simulate\`: ${DEMO.historyDays} days of history as fast as acknowledged, then real time for ${DEMO.futureDays} days (--catch-up), with incidents alerted in the first minutes`, false)
     .addOption(new Option('--format <format>', 'file mode: line (InfluxDB line protocol) | jsonl (MQTT messages)').choices(['line', 'jsonl']).default(d.format))
     .option('--url <url>', 'MQTT broker', d.url)
     .addOption(new Option('--qos <qos>', 'MQTT QoS').choices(['0', '1']).default(String(d.qos)).argParser((v) => Number(v) as 0 | 1))
@@ -87,19 +90,34 @@ Examples:
   gridpulse simulate --mode accelerated --speed 3600 --url mqtt://localhost:1883 --qos 1
   gridpulse simulate --mode realtime --interval 1 --enterprises 50000
   gridpulse simulate calibrate`)
-    .action(async (action: string, flags: SimulateFlags) => {
+    .action(async (action: string, flags: SimulateFlags, cmd: Command) => {
       if (action === 'calibrate' || flags.calibrate) {
         const r = calibrate({ data: flags.data, seed: flags.seed, plants: flags.plants });
         process.stdout.write(`${formatCalibration(r, flags.markdown)}\n`);
         return;
       }
       if (action !== 'run') throw new InvalidArgumentError(`unknown action '${action}' (run or calibrate)`);
-      await runSimulate(flags);
+      await runSimulate(flags.demo ? demoFlags(flags, cmd) : flags);
     });
 }
 
-function buildScenario(flags: SimulateFlags): Scenario {
-  let sc: Scenario = flags.scenario ? loadScenario(flags.scenario) : defaultScenario();
+/** --demo: start DEMO.historyDays back, as fast as acknowledged, then hold at the wall clock (flags given explicitly win). */
+function demoFlags(flags: SimulateFlags, cmd: Command): SimulateFlags {
+  const given = (k: string) => cmd.getOptionValueSource(k) === 'cli';
+  const intervalMs = flags.interval * 60_000;
+  const startMs = Math.floor((Date.now() - DEMO.historyDays * 86_400_000) / intervalMs) * intervalMs;
+  return {
+    ...flags,
+    mode: 'accelerated',
+    catchUp: true,
+    start: flags.start ?? new Date(startMs).toISOString(),
+    days: flags.days ?? DEMO.historyDays + DEMO.futureDays,
+    speed: given('speed') ? flags.speed : DEMO.speed,
+  };
+}
+
+function buildScenario(flags: SimulateFlags, startMs: number): Scenario {
+  let sc: Scenario = flags.scenario ? loadScenario(flags.scenario) : flags.demo ? demoScenario(startMs, Date.now(), flags.interval * 60_000) : defaultScenario();
   if (!flags.incidents) sc = quietScenario({ ...sc, counts: {}, incidents: [] });
   if (flags.inject) sc = { ...sc, counts: { ...sc.counts, ...parseInjectFlag(flags.inject) } };
   if (flags.transportRate !== undefined) sc = { ...sc, transportRate: Math.min(1, flags.transportRate) };
@@ -112,13 +130,13 @@ async function runSimulate(flags: SimulateFlags): Promise<void> {
   const start = flags.start ?? (flags.mode === 'realtime' ? new Date(Math.floor(Date.now() / intervalMs) * intervalMs).toISOString() : SIMULATE_DEFAULTS.start);
   if (Number.isNaN(Date.parse(start))) throw new InvalidArgumentError(`--start: not an ISO time: ${start}`);
   const days = flags.days ?? SIMULATE_DEFAULTS.daysByMode[flags.mode];
-  const scenario = buildScenario(flags);
+  const scenario = buildScenario(flags, Date.parse(start));
 
-  let t = Date.now();
+  let t = performance.now();
   const city = buildCity({ seed: flags.seed, enterprises: flags.enterprises, start, days: Math.max(days, 14), metersPerGateway: flags.metersPerGateway });
   const sim = simulate(city, { start, days, intervalMinutes: flags.interval, scenario, seed: flags.seed, maxBatch: flags.maxBatch });
   const written = writeCityFiles(city, flags.out, sim.labels);
-  err(`city: ${city.registry.enterprises.length} enterprises, ${city.registry.meters.length} meters, ${city.registry.gateways.length} gateways (seed ${flags.seed}) in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  err(`city: ${city.registry.enterprises.length} enterprises, ${city.registry.meters.length} meters, ${city.registry.gateways.length} gateways (seed ${flags.seed}) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   err(`wrote ${written.join(', ')}`);
   const incidents = countLabels(sim.labels);
   if (flags.registryOnly) {
@@ -136,7 +154,7 @@ async function runSimulate(flags: SimulateFlags): Promise<void> {
   }
   const summary = await publish(city, sim, {
     url: flags.url, qos: flags.qos, single: flags.single, connections: flags.connections, rate: flags.rate,
-    mode: flags.mode, speed: flags.speed, onProgress: (p) => bar.update(p), log: (l) => bar.log(l),
+    mode: flags.mode, speed: flags.speed, holdAtWallClock: flags.catchUp, onProgress: (p) => bar.update(p), log: (l) => bar.log(l),
   });
   bar.stop();
   const out = { mode: flags.mode, ...summary, generator: { ...sim.stats }, incidents };
@@ -186,7 +204,8 @@ function makeProgress(flags: SimulateFlags, steps: number): Progress {
       const now = Date.now();
       if (now - last < 5000 && p.step < p.steps) return;
       last = now;
-      process.stderr.write(`simulate: step ${p.step}/${p.steps} readings=${p.readingsSent} acked=${p.acked} rejected=${p.rejected} rate=${rate(p)}/s\n`);
+      const device = p.deviceTs ? ` device=${new Date(p.deviceTs).toISOString().slice(0, 16)}Z${p.live ? ' (live)' : ''}` : '';
+      process.stderr.write(`simulate: step ${p.step}/${p.steps}${device} readings=${p.readingsSent} acked=${p.acked} rejected=${p.rejected} rate=${rate(p)}/s\n`);
     },
     log: (l) => process.stderr.write(`${l}\n`),
     stop() {},

@@ -24,6 +24,10 @@ export interface PublishOptions {
   /** realtime: send each batch when the wall clock reaches its device time; accelerated: at `speed`× (0 = as fast as possible). */
   mode: 'realtime' | 'accelerated';
   speed: number;
+  /** Accelerated mode: never send a batch before the wall clock reaches its device time (catch up, then real time). */
+  holdAtWallClock?: boolean;
+  /** The wall clock (tests). */
+  now?: () => number;
   connectConcurrency?: number;
   maxInflight?: number;
   /** Base reconnect delay; each gateway adds its own jitter so a broker restart is not a thundering herd. */
@@ -42,6 +46,10 @@ export interface PublishProgress {
   acked: number;
   rejected: number;
   elapsedS: number;
+  /** Device time of the interval being sent (0 before the first). */
+  deviceTs?: number;
+  /** True once sending waits for the wall clock (real time). */
+  live?: boolean;
 }
 
 export interface PublishSummary {
@@ -78,12 +86,13 @@ export async function publish(city: City, sim: Simulation, opts: PublishOptions)
     url: opts.url, qos: opts.qos, gateways: gateways.length, connected: 0, connectFailed: 0, reconnects: 0, messages: 0, readingsSent: 0,
     readingsAcked: 0, messagesAcked: 0, rejected: 0, rejectsByCode: {}, skippedReadings: 0, publishErrors: 0, seconds: 0, readingsPerSecond: 0, messagesPerSecond: 0,
   };
+  const now = opts.now ?? Date.now;
   const clients = new Map<string, MqttClient>();
   /** Gateways whose first connect succeeded; a gateway that never got in (bad credentials) is skipped, not queued. */
   const everConnected = new Set<string>();
 
   // --- Connect, a bounded number at a time.
-  const t0 = Date.now();
+  const t0 = performance.now();
   const connectOne = (gw: string, i: number) => new Promise<void>((resolve) => {
     const client = mqtt.connect(opts.url, {
       clientId: gw, username: gw, password: city.credentials[gw],
@@ -116,29 +125,30 @@ export async function publish(city: City, sim: Simulation, opts: PublishOptions)
   const conc = Math.max(1, opts.connectConcurrency ?? 200);
   for (let i = 0; i < nConn; i += conc) {
     await Promise.all(gateways.slice(i, Math.min(nConn, i + conc)).map((gw, j) => connectOne(gw, i + j)));
-    opts.onProgress?.({ step: 0, steps: sim.steps, messages: 0, readingsSent: 0, acked: 0, rejected: 0, elapsedS: (Date.now() - t0) / 1000 });
+    opts.onProgress?.({ step: 0, steps: sim.steps, messages: 0, readingsSent: 0, acked: 0, rejected: 0, elapsedS: (performance.now() - t0) / 1000 });
   }
-  log(`connected ${s.connected}/${nConn} gateways in ${((Date.now() - t0) / 1000).toFixed(1)} s${s.connectFailed ? `, ${s.connectFailed} failed` : ''}`);
+  log(`connected ${s.connected}/${nConn} gateways in ${((performance.now() - t0) / 1000).toFixed(1)} s${s.connectFailed ? `, ${s.connectFailed} failed` : ''}`);
 
   // --- Publish, paced by device time, rate-limited, with a bound on messages in flight.
   let inflight = 0;
   let wake: (() => void) | null = null;
   const settle = () => { inflight--; if (wake && inflight <= maxInflight / 2) { const w = wake; wake = null; w(); } };
-  const pubStart = Date.now();
+  const pubStart = now();
+  const paceStart = performance.now();
   let tokens = 0, lastRefill = pubStart;
-  let lastTick = 0;
+  let lastTick = 0, deviceTs = 0, live = false;
   const progress = (step: number) => {
-    const now = Date.now();
-    if (now - lastTick < 250) return;
-    lastTick = now;
-    opts.onProgress?.({ step, steps: sim.steps, messages: s.messages, readingsSent: s.readingsSent, acked: s.readingsAcked, rejected: s.rejected, elapsedS: (now - pubStart) / 1000 });
+    const t = now();
+    if (t - lastTick < 250) return;
+    lastTick = t;
+    opts.onProgress?.({ step, steps: sim.steps, messages: s.messages, readingsSent: s.readingsSent, acked: s.readingsAcked, rejected: s.rejected, elapsedS: (t - pubStart) / 1000, deviceTs, live });
   };
   const send = async (b: SimBatch, payload: string, nReadings: number) => {
     if (opts.rate > 0) {
       for (;;) {
-        const now = Date.now();
-        tokens = Math.min(opts.rate, tokens + ((now - lastRefill) / 1000) * opts.rate);
-        lastRefill = now;
+        const t = now();
+        tokens = Math.min(opts.rate, tokens + ((t - lastRefill) / 1000) * opts.rate);
+        lastRefill = t;
         if (tokens >= 1) break;
         await sleep(Math.max(1, Math.ceil(((1 - tokens) / opts.rate) * 1000)));
       }
@@ -162,9 +172,19 @@ export async function publish(city: City, sim: Simulation, opts: PublishOptions)
     if (b.ts !== lastTs) {
       lastTs = b.ts;
       step++;
-      const target = opts.mode === 'realtime' ? b.ts : opts.speed > 0 ? pubStart + (b.ts - sim.startMs) / opts.speed : 0;
-      const wait = target - Date.now();
-      if (wait > 1) await sleep(wait);
+      deviceTs = b.ts;
+      // Pace by elapsed (monotonic) time; hold by the wall clock: a clock that jumps or runs fast never
+      // changes the pace, and device time never passes the wall clock.
+      const paceAt = opts.mode === 'accelerated' && opts.speed > 0 ? paceStart + (b.ts - sim.startMs) / opts.speed : 0;
+      const holdUntil = opts.mode === 'realtime' || opts.holdAtWallClock ? b.ts : -Infinity;
+      for (;;) {
+        const wait = Math.max(paceAt - performance.now(), holdUntil - now());
+        if (wait <= 1) break;
+        live = holdUntil - now() > 1;
+        // Short sleeps: timers may fire late, and a test's wall clock may run fast.
+        await sleep(Math.min(wait, 1000));
+        progress(step);
+      }
       progress(step);
     }
     if (!connectedSet.has(b.gateway) || !everConnected.has(b.gateway)) {
@@ -178,10 +198,10 @@ export async function publish(city: City, sim: Simulation, opts: PublishOptions)
     if (++sinceYield >= 200) { sinceYield = 0; await new Promise<void>((r) => setImmediate(r)); progress(step); }
   }
   // Wait for the last acks (bounded), then a moment for the last rejects.
-  const deadline = Date.now() + 30_000;
-  while (inflight > 0 && Date.now() < deadline) await sleep(20);
+  const deadline = performance.now() + 30_000;
+  while (inflight > 0 && performance.now() < deadline) await sleep(20);
   await sleep(Math.min(2000, 200 + inflight * 10));
-  s.seconds = (Date.now() - pubStart) / 1000;
+  s.seconds = (now() - pubStart) / 1000;
   s.readingsPerSecond = Math.round(s.readingsSent / Math.max(0.001, s.seconds));
   s.messagesPerSecond = Math.round(s.messages / Math.max(0.001, s.seconds));
   opts.onProgress?.({ step: sim.steps, steps: sim.steps, messages: s.messages, readingsSent: s.readingsSent, acked: s.readingsAcked, rejected: s.rejected, elapsedS: s.seconds });
@@ -189,3 +209,4 @@ export async function publish(city: City, sim: Simulation, opts: PublishOptions)
   for (let i = 0; i < all.length; i += conc) await Promise.all(all.slice(i, i + conc).map((c) => c.endAsync().catch(() => {})));
   return s;
 }
+

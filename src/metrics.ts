@@ -14,7 +14,7 @@ export interface MetricSources {
  */
 export function createMetrics() {
   const registry = new PromRegistry();
-  collectDefaultMetrics({ register: registry, prefix: 'gridpulse_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'gridpulse_' });
   const r = [registry];
   const sources: MetricSources = {};
   const spool = <K extends 'depthLines' | 'depthBytes' | 'diskBytes' | 'fsyncs'>(k: K) => function (this: Gauge) {

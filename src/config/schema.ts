@@ -7,6 +7,8 @@ import { z } from 'zod';
  * InfluxDB client convention (INFLUX_URL, INFLUX_TOKEN, ...).
  */
 const port = z.coerce.number().int().min(0).max(65535);
+/** A listener that can be turned off: a port (0 picks a free one, as everywhere) or "off". */
+const portOrOff = z.union([z.literal('off'), port], { error: 'expected a port (0–65535; 0 picks a free one) or "off"' });
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
   .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
 const bytes = z.coerce.number().int().positive();
@@ -34,7 +36,7 @@ export const configSchema = z.object({
     tlsPort: opt('mqtt.tlsPort', 'GRIDPULSE_MQTT_TLS_PORT', port, 8883, 'MQTT over TLS; used only when tlsCert and tlsKey are set.'),
     tlsCert: optional('mqtt.tlsCert', 'GRIDPULSE_MQTT_TLS_CERT', z.string(), 'PEM certificate file for MQTT over TLS.'),
     tlsKey: optional('mqtt.tlsKey', 'GRIDPULSE_MQTT_TLS_KEY', z.string(), 'PEM private key file for MQTT over TLS.'),
-    wsPort: opt('mqtt.wsPort', 'GRIDPULSE_MQTT_WS_PORT', port, 8083, 'MQTT over WebSocket; 0 disables it.'),
+    wsPort: opt('mqtt.wsPort', 'GRIDPULSE_MQTT_WS_PORT', portOrOff, 8083, 'MQTT over WebSocket; 0 picks a free port (logged as "gridpulse started"), `off` disables it.'),
     maxConnections: opt('mqtt.maxConnections', 'GRIDPULSE_MQTT_MAX_CONNECTIONS', z.coerce.number().int().positive(), 20000, 'Connections refused past this, per listener.'),
     maxPayloadBytes: opt('mqtt.maxPayloadBytes', 'GRIDPULSE_MQTT_MAX_PAYLOAD_BYTES', bytes, 1_048_576, 'Larger readings payloads are rejected (payload_too_large).'),
     maxPacketBytes: opt('mqtt.maxPacketBytes', 'GRIDPULSE_MQTT_MAX_PACKET_BYTES', bytes, 2 * 1_048_576, 'An MQTT packet announcing more bytes than this closes its connection before it is read (gridpulse_mqtt_oversized_packets_total); keep it above maxPayloadBytes.'),

@@ -16,6 +16,7 @@ import { calendarFromSpec, createAnalyzer, type Analyzer } from '../../analytics
 import type { AlertsStage } from '../../alerts/index.js';
 import { buildAlerts } from './alerts.js';
 import { DataClock } from './data-clock.js';
+import { RejectWatch, describe as describeBulkRejects } from './reject-watch.js';
 
 export interface Pipeline {
   readonly config: Config;
@@ -89,7 +90,8 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
   // (publish is only called on alert changes, once ingest exists.)
   // Built with the analyzer off too: it keeps the API tokens and the audit log.
   const alerts = buildAlerts(cfg, dataDir, { registry, metrics, log, publish: (topic, payload) => ingest.publish(topic, payload) });
-  const ingest = await createIngest(cfg, { registry, metrics, log, sink, heard });
+  const rejectWatch = new RejectWatch(log.child({ stage: 'ingest' }));
+  const ingest = await createIngest(cfg, { registry, metrics, log, sink, heard, outcome: (gw, n, codes) => rejectWatch.record(gw, n, codes) });
 
 
   // InfluxDB: configured, managed (a local influxd), or absent (readings wait in the spool).
@@ -173,10 +175,15 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
     if (spool.full) reasons.push(`spool at its cap (${spool.depthBytes} of ${cfg.spool.maxBytes} bytes unconfirmed): PUBACKs withheld until InfluxDB catches up`);
     const spoolErr = ingest.spoolError();
     if (spoolErr) reasons.push(`spool write failed: ${spoolErr.message}`);
+    // A gateway rejected in bulk is listed; the pipeline is unready only when every sender is.
+    const bulk = rejectWatch.check();
+    const allRejected = bulk.length > 0 && bulk.length === rejectWatch.senders();
+    const hard = reasons.length;
+    for (const b of bulk) reasons.push(`gateway ${b.gateway}: ${describeBulkRejects(b)}`);
     return {
-      ready: reasons.length === 0,
+      ready: hard === 0 && !allRejected,
       reasons,
-      checks: { broker: { listening: listeners }, influx: { url: influxUrl ?? null, connected: influx !== undefined, ...state }, spool },
+      checks: { broker: { listening: listeners }, influx: { url: influxUrl ?? null, connected: influx !== undefined, ...state }, spool, bulkRejects: bulk },
     };
   };
   metrics.sources.spool = () => ingest.spoolStats();

@@ -231,7 +231,7 @@ async function startPipelineChild(root: string, name: string, influxUrl: string,
   for (const [k, v] of Object.entries(process.env)) if (!/^(GRIDPULSE_|INFLUX_|NODE_OPTIONS$)/.test(k)) env[k] = v;
   Object.assign(env, {
     GRIDPULSE_DATA_DIR: dataDir, GRIDPULSE_REGISTRY: registryFile,
-    GRIDPULSE_MQTT_HOST: '127.0.0.1', GRIDPULSE_MQTT_PORT: String(mqttPort), GRIDPULSE_MQTT_WS_PORT: '0',
+    GRIDPULSE_MQTT_HOST: '127.0.0.1', GRIDPULSE_MQTT_PORT: String(mqttPort), GRIDPULSE_MQTT_WS_PORT: 'off',
     GRIDPULSE_HTTP_HOST: '127.0.0.1', GRIDPULSE_HTTP_PORT: String(httpPort),
     INFLUX_URL: influxUrl, INFLUX_BUCKET: db, INFLUX_API_VERSION: 'v1', GRIDPULSE_INFLUX_MANAGE: 'never',
     GRIDPULSE_LOG_LEVEL: 'warn', GRIDPULSE_ANALYTICS: opt.analytics ? 'true' : 'false',

@@ -132,7 +132,7 @@ describe('ingest: gateways → broker → spool → InfluxDB', () => {
     });
     it('refuses publishing under another gateway\'s prefix and closes the connection; nothing is stored', async () => {
       const client = await mqtt.connectAsync(p.mqttUrl, { clientId: 'gw0000-evil', username: 'gw0000', password: city.passwords.gw0000, reconnectPeriod: 0 });
-      const closed = new Promise((r) => client.once('close', r));
+      const closed = new Promise<void>((r) => client.once('close', () => r()));
       client.publish('gridpulse/v1/gw0001/readings', JSON.stringify({ meter: 'm0001003', ts: Date.now(), energyKwh: 1 }), { qos: 1 });
       await closed;
       client.end(true);
@@ -141,7 +141,7 @@ describe('ingest: gateways → broker → spool → InfluxDB', () => {
     });
     it('refuses publishing on an alert topic', async () => {
       const client = await mqtt.connectAsync(p.mqttUrl, { clientId: 'gw0000-alert', username: 'gw0000', password: city.passwords.gw0000, reconnectPeriod: 0 });
-      const closed = new Promise((r) => client.once('close', r));
+      const closed = new Promise<void>((r) => client.once('close', () => r()));
       client.publish('gridpulse/v1/alerts/production_halt', '{}', { qos: 1 });
       await closed;
       client.end(true);

@@ -18,7 +18,7 @@ describe('simulator publisher over MQTT', () => {
   let broker: Aedes;
   let server: Server;
   let url = '';
-  const seen = { valid: 0, rejected: 0, messages: 0, badAuth: 0, keys: new Set<string>() };
+  const seen = { valid: 0, rejected: 0, messages: 0, badAuth: 0, keys: new Set<string>(), clock: () => Date.now(), maxAheadMs: -Infinity };
 
   beforeAll(async () => {
     broker = await Aedes.createBroker({
@@ -41,7 +41,7 @@ describe('simulator publisher over MQTT', () => {
             if (!p.success) rejects.push({ code: 'invalid_reading', message: p.error.message.slice(0, 80), index });
             else if (!meterGw.has(p.data.meter)) rejects.push({ code: 'unknown_meter', message: p.data.meter, index });
             else if (meterGw.get(p.data.meter) !== gw) rejects.push({ code: 'meter_not_on_gateway', message: p.data.meter, index });
-            else { seen.valid++; seen.keys.add(`${p.data.meter}@${p.data.ts}`); }
+            else { seen.valid++; seen.keys.add(`${p.data.meter}@${p.data.ts}`); seen.maxAheadMs = Math.max(seen.maxAheadMs, p.data.ts - seen.clock()); }
           });
         }
         seen.rejected += rejects.length;
@@ -133,4 +133,28 @@ describe('simulator publisher over MQTT', () => {
     expect(summary.publishErrors).toBe(0);
     expect(keys.size).toBe(sim.stats.readings);
   }, 60_000);
+
+  it('--catch-up: sends the history at once, then holds at the wall clock: no reading ever ahead of it', async () => {
+    // A wall clock running 3,600× real time (an hour a second), shared by the publisher and the broker.
+    const t0 = Date.now();
+    const clockStart = Date.parse('2025-03-03T10:00:00+08:00');
+    const clock = () => clockStart + (Date.now() - t0) * 3600;
+    seen.clock = clock;
+    seen.maxAheadMs = -Infinity;
+    const sim = simulate(city, { start: '2025-03-03T08:00:00+08:00', days: 0.25, scenario: quietScenario() });
+    let liveAfterS: number | undefined;
+    const started = performance.now();
+    const summary = await publish(city, sim, {
+      url, qos: 1, single: false, rate: 0, mode: 'accelerated', speed: 0, holdAtWallClock: true, now: clock,
+      onProgress: (p) => { if (p.live && liveAfterS === undefined) liveAfterS = (performance.now() - started) / 1000; },
+    });
+    seen.clock = () => Date.now();
+    expect(summary.readingsAcked).toBe(summary.readingsSent);
+    expect(summary.readingsSent).toBe(sim.stats.readings);
+    // The 2 hours of history went at once; then it waited for the (fast) wall clock.
+    expect(liveAfterS).toBeDefined();
+    expect(liveAfterS!).toBeLessThan(1.5);
+    expect(seen.maxAheadMs).toBeLessThanOrEqual(0);
+    expect(seen.maxAheadMs).toBeGreaterThan(-15 * 60_000 * 2);
+  });
 });

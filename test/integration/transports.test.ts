@@ -71,7 +71,7 @@ describe('MQTT over TLS and WebSocket, and the broker limits', () => {
     const clients = await Promise.all([0, 1, 2].map((i) => mqtt.connectAsync(p.mqttUrl, { clientId: `gw0000-c${i}`, username: 'gw0000', password: city.passwords.gw0000 })));
     const extra = mqtt.connect(p.mqttUrl, { clientId: 'gw0000-c4', username: 'gw0000', password: city.passwords.gw0000, reconnectPeriod: 0, connectTimeout: 3000 });
     extra.on('error', () => undefined);
-    await new Promise((r) => extra.once('close', r));
+    await new Promise<void>((r) => extra.once('close', () => r()));
     expect(extra.connected).toBe(false);
     extra.end(true);
     await Promise.all(clients.map((c) => c.endAsync()));

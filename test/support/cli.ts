@@ -18,11 +18,11 @@ export interface SpawnedGridpulse {
  * test can lose a race for a port picked in advance; the ports come from its "gridpulse started"
  * log line. Fails at once, with the process's stderr, when it exits before starting.
  */
-export async function spawnGridpulse(env: Record<string, string>, timeoutMs = 40_000): Promise<SpawnedGridpulse> {
+export async function spawnGridpulse(env: Record<string, string>, timeoutMs = 40_000, args: string[] = []): Promise<SpawnedGridpulse> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (npm test does it first)`);
-  const child = spawn(process.execPath, [CLI, 'start'], {
+  const child = spawn(process.execPath, [CLI, 'start', ...args], {
     env: {
-      ...process.env, GRIDPULSE_MQTT_HOST: '127.0.0.1', GRIDPULSE_HTTP_HOST: '127.0.0.1', GRIDPULSE_MQTT_WS_PORT: '0',
+      ...process.env, GRIDPULSE_MQTT_HOST: '127.0.0.1', GRIDPULSE_HTTP_HOST: '127.0.0.1', GRIDPULSE_MQTT_WS_PORT: 'off',
       ...env, GRIDPULSE_MQTT_PORT: '0', GRIDPULSE_HTTP_PORT: '0', GRIDPULSE_LOG_LEVEL: 'info',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -81,7 +81,7 @@ export async function startTestPipeline(opts: {
     env: { GRIDPULSE_INFLUX_MANAGE: 'never', ...opts.env },
     overrides: {
       dataDir, registryFile,
-      'mqtt.host': '127.0.0.1', 'mqtt.port': 0, 'mqtt.wsPort': 0, 'http.host': '127.0.0.1', 'http.port': 0,
+      'mqtt.host': '127.0.0.1', 'mqtt.port': 0, 'mqtt.wsPort': 'off', 'http.host': '127.0.0.1', 'http.port': 0,
       'http.token': 'test-token-0123456789',
       'influx.url': influx?.url, 'influx.bucket': influx?.db, 'influx.apiVersion': influx?.apiVersion, 'influx.token': influx?.token,
       'spool.commitDelayMs': 0, logLevel: process.env.GRIDPULSE_TEST_LOG ?? 'silent',

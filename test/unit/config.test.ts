@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, ConfigError, configMarkdownTable } from '../../src/config/index.js';
+import { createMetrics } from '../../src/metrics.js';
 import { tempDir } from '../support/pipeline.js';
 
 describe('config', () => {
@@ -34,5 +35,19 @@ describe('config', () => {
     const t = configMarkdownTable();
     expect(t).toContain('`spool.maxBytes` | `GRIDPULSE_SPOOL_MAX_BYTES`');
     expect(t).toContain('`influx.url` | `INFLUX_URL`');
+  });
+
+  it('mqtt.wsPort: 0 picks a free port like every other port, "off" disables, anything else names the key', () => {
+    expect(loadConfig({ env: { GRIDPULSE_MQTT_WS_PORT: '0' } }).mqtt.wsPort).toBe(0);
+    expect(loadConfig({ env: { GRIDPULSE_MQTT_WS_PORT: 'off' } }).mqtt.wsPort).toBe('off');
+    expect(loadConfig({ env: {} }).mqtt.wsPort).toBe(8083);
+    expect(() => loadConfig({ env: { GRIDPULSE_MQTT_WS_PORT: 'none' } })).toThrow('invalid config mqtt.wsPort (GRIDPULSE_MQTT_WS_PORT)="none": expected a port (0–65535; 0 picks a free one) or "off"');
+  });
+
+  it('names the process metrics gridpulse_process_* and gridpulse_nodejs_* (one prefix, not two)', async () => {
+    const names = (await createMetrics().registry.getMetricsAsJSON()).map((m) => m.name);
+    expect(names).toContain('gridpulse_process_cpu_user_seconds_total');
+    expect(names).toContain('gridpulse_nodejs_eventloop_lag_p99_seconds');
+    expect(names.filter((n) => n.includes('process_process') || n.startsWith('gridpulse_process_nodejs'))).toEqual([]);
   });
 });

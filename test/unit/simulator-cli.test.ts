@@ -71,4 +71,21 @@ describe('gridpulse simulate (CLI)', () => {
     expect(out).toContain('| weekend / weekday ratio | 0.35 |');
     expect(out).toContain('lunch dip');
   });
+
+  it('ends every line it writes, on stdout and stderr (no "transport_duplicates=1city: …")', async () => {
+    const chunks: string[] = [];
+    const program = new Command().name('gridpulse').exitOverride();
+    registerSimulate(program);
+    const spyOut = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => { chunks.push(String(c)); return true; });
+    const spyErr = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => { chunks.push(String(c)); return true; });
+    try {
+      await program.parseAsync(['node', 'gridpulse', 'simulate', '--registry-only', '--enterprises', '30', '--out', join(dir, 'lines')]);
+    } finally {
+      spyOut.mockRestore();
+      spyErr.mockRestore();
+    }
+    expect(chunks.length).toBeGreaterThan(2);
+    for (const c of chunks) expect(c.endsWith('\n'), JSON.stringify(c)).toBe(true);
+    expect(chunks.join('')).toMatch(/^city: 30 enterprises/m);
+  });
 });
