@@ -139,7 +139,9 @@ export class DataClock {
   }
 
   private tickTo(low: number): void {
-    if (this.ticked === 0) this.ticked = low - this.I;
+    // The first interval with readings has no register before it: the analyzer's first tick comes one
+    // interval later, so the interval it would evaluate as all-silent ("input stalled") is never judged.
+    if (this.ticked === 0) this.ticked = low;
     for (let t = this.ticked + this.I; t <= low; t += this.I) {
       this.analyzer.tick(t);
       this.ticked = t;

@@ -138,3 +138,17 @@ describe('data clock: what the analyzer sees does not depend on arrival timing',
     expect(bursts.e3).toEqual(lockstep.e3);
   });
 });
+
+describe('data clock: the first interval', () => {
+  it('first ticks the analyzer one interval after the first readings, so the interval before them (no registers) is never judged', () => {
+    const f = fakeAnalyzer();
+    const clock = new DataClock(f.an);
+    clock.file([reading('g1', T0), reading('g2', T0, 1)]);
+    expect(f.ticks).toEqual([]);
+    clock.file([reading('g1', T0 + I), reading('g2', T0 + I, 1)]);
+    clock.advance();
+    // The analyzer's first tick only sets where it starts (analytics/engine.ts tick()); the first interval it
+    // evaluates is then (T0, T0 + I], whose registers at both ends are in.
+    expect(f.ticks).toEqual([T0 + I]);
+  });
+});
