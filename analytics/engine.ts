@@ -415,6 +415,8 @@ export class Engine {
     this.meterIndex.set(r.meter, m);
     this.meterIds[m] = r.meter;
     this.rings.reset(m);
+    const every = this.registry.readingInterval(r.meter);
+    if (every !== undefined) this.rings.declaredCoarse(r.meter, every, r.ts);
     this.mEnt[m] = e;
     this.mGw[m] = this.gatewayOf(r.gateway);
     this.mNext[m] = this.eHead[e]!;

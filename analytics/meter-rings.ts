@@ -79,6 +79,16 @@ export class MeterRings {
     this.mCoarse[m] = 0;
   }
 
+  /** The registry says meter m is read every spacingMs, coarser than the interval: listed at once (logged, counted). */
+  declaredCoarse(meter: string, spacingMs: number, ts: number): void {
+    if (spacingMs <= this.I || this.coarse.has(meter)) return;
+    const c: CoarseMeter = { meter, spacingMs, intervalMs: this.I, sinceTs: ts };
+    this.coarse.set(meter, c);
+    this.counters.coarseMeters++;
+    this.deps.logger?.warn(c, 'analytics: the registry reads this meter less often than the interval, its consumption cannot be judged: set analytics.intervalMinutes to its interval');
+    this.deps.onCoarseData?.(c);
+  }
+
   /** An evicted meter. */
   forget(meter: string): void {
     this.coarse.delete(meter);
@@ -183,7 +193,7 @@ export class MeterRings {
   private spacedReading(m: number, r: EnrichedReading, gap: number): void {
     const n = this.mCoarse[m]! & COARSE_COUNT;
     if (n < COARSE_COUNT) this.mCoarse[m] = (this.mCoarse[m]! & ENERGY_MODE) | (n + 1);
-    if (n + 1 !== COARSE_AFTER) return;
+    if (n + 1 !== COARSE_AFTER || this.coarse.has(r.meter)) return;
     const c: CoarseMeter = { meter: r.meter, spacingMs: gap * this.I, intervalMs: this.I, sinceTs: r.ts };
     this.coarse.set(r.meter, c);
     this.counters.coarseMeters++;
