@@ -60,7 +60,7 @@ export class DropDetector implements EnterpriseDetector {
   eQlo = new Float32Array(0);
   /** Relative noise per hour of working days (24 per enterprise), × 200 in a byte; other days use eNoise. */
   eHourNoise = new Uint8Array(0);
-  /** Relative noise of the judged hours of Saturdays and Sundays (2 per enterprise, × 200): a weekend worked some weeks only is irregular and opens nothing. */
+  /** Irregularity of Saturdays and Sundays (2 per enterprise, × 200; day-level, max-decayed, see closeWeekend): a weekend worked some weeks only opens nothing. */
   eWkNoise = new Uint8Array(0);
   ePeak = new Float32Array(0);
   // state, current (d*) + one snapshot per interval of the window (s*, for replay). Snapshots keep the

@@ -14,7 +14,8 @@ import { OfflineAlerts, type SilenceHost } from './silence.js';
 import type { IntervalDetector } from './detector.js';
 import { DropDetector, KIND_HALT, Step } from './drops.js';
 import { EnterpriseSeries } from './series.js';
-import { registerDelta, round2 } from './stats.js';
+import { round2 } from './stats.js';
+import { MeterRings, type CoarseMeter } from './meter-rings.js';
 import { grow } from './typed-arrays.js';
 import { fixedZone, ianaZone, type Zone } from './zone.js';
 import type { Alert, IndexPoint, RegistryLike } from './types.js';
@@ -23,15 +24,11 @@ import type { Alert, IndexPoint, RegistryLike } from './types.js';
  * The streaming analyzer's core: struct-of-arrays state indexed by dense meter and enterprise numbers
  * (one typed-array cell per entity per field, no object per meter), evaluated interval by interval.
  *
- * Interval b is the 15-minute interval that ENDS at b·I; a meter's consumption in it is
+ * Interval b is the interval that ENDS at b·I (I = intervalMs); a meter's consumption in it is
  * register(b) − register(b−1) × CT. Registers live in a ring of W boundaries per meter, so late readings
  * within W intervals fill their slot and the enterprise is re-evaluated from there.
  */
 
-/** Empty register slot (registers are stored as centi-kWh in an Int32Array). */
-const EMPTY = -0x80000000;
-/** A register judged stuck is kept (to recognise the next stuck reading) as −(r+1) − STUCK; deltas treat it as a gap. */
-const STUCK = 0x10000000;
 const NONE = -1;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -46,24 +43,7 @@ export interface EngineDeps {
   onCoarseData?: (c: CoarseMeter) => void;
 }
 
-/** A meter whose readings come less often than the analyzer's interval: its consumption cannot be split into intervals. */
-export interface CoarseMeter {
-  meter: string;
-  /** Spacing of its last readings (ms). */
-  spacingMs: number;
-  /** The analyzer's interval (ms): set analytics.intervalMinutes to the spacing (or finer data) to judge it. */
-  intervalMs: number;
-  /** Device time of the reading that showed it. */
-  sinceTs: number;
-}
-
-/** mCoarse: low 7 bits the run of coarse readings, the top bit set while the meter sends interval energy. */
-const COARSE_COUNT = 0x7f;
-const ENERGY_MODE = 0x80;
-/** Synthetic registers (interval energy chained) wrap like a DL/T 645 register: 999999.99 + 0.01 kWh in centi-kWh. */
-const WRAP_CENTS = 100_000_000;
-/** Readings in a row spaced wider than the interval before a meter counts as coarse (one hour of hourly data is not enough to tell a gap). */
-const COARSE_AFTER = 4;
+export type { CoarseMeter } from './meter-rings.js';
 
 export interface EngineCounters {
   readings: number;
@@ -85,7 +65,6 @@ export class Engine {
   readonly book: AlertBook;
   readonly counters: EngineCounters = { readings: 0, duplicates: 0, tooLate: 0, lateFilled: 0, resets: 0, reEvaluations: 0, evicted: 0, stuckRegister: 0, coarseMeters: 0, unusableEnergy: 0 };
   private readonly I: number;
-  private readonly intervalHours: number;
   /** Intervals in one hour (the interval divides the hour: options.ts). */
   private readonly perHour: number;
   private readonly W: number;
@@ -98,17 +77,11 @@ export class Engine {
   private readonly meterIndex = new Map<string, number>();
   private meterIds: (string | undefined)[] = [];
   private freeM: number[] = [];
-  private mReg = new Int32Array(0); // W per meter; register in centi-kWh (exact to 999999.99); EMPTY, −(r+1) provisional (quality 'estimated'), or −(r+1) − STUCK
-  private mLast = new Int32Array(0); // last boundary with data
-  private mHeard = new Int32Array(0); // last boundary it sent a reading the pipeline rejected (alive, no usable data)
   private mEnt = new Int32Array(0);
   private mGw = new Int32Array(0);
   private mNext = new Int32Array(0); // next meter of the same enterprise
-  private mCt = new Float32Array(0);
-  /** Readings in a row that came more than one interval after the previous one (saturating): coarse data. */
-  private mCoarse = new Uint8Array(0); // see COARSE_COUNT, ENERGY_MODE
-  /** Meters currently sending coarse data (few; bounded by the meters). */
-  private readonly coarse = new Map<string, CoarseMeter>();
+  /** Each meter's register ring, last boundaries heard, CT, coarse / interval-energy state (meter-rings.ts). */
+  private readonly rings: MeterRings;
   private readonly baselines: MeterBaselines;
 
   // ---- gateways ----
@@ -171,11 +144,11 @@ export class Engine {
   constructor(private readonly o: ResolvedOptions, private readonly deps: EngineDeps) {
     this.I = o.intervalMs;
     this.perHour = HOUR_MS / o.intervalMs;
-    this.intervalHours = o.intervalMs / 3_600_000;
     this.W = o.windowIntervals;
     this.zone = o.tzOffsetMinutes !== undefined ? fixedZone(o.tzOffsetMinutes) : ianaZone(o.timeZone);
     this.book = new AlertBook(o.maxRecentAlerts);
     this.baselines = new MeterBaselines(o);
+    this.rings = new MeterRings(o, this.counters, deps);
     this.series = new EnterpriseSeries(this.W, this.perHour);
     this.drops = new DropDetector(o, this.series, {
       learning: (e) => this.learning(e),
@@ -238,8 +211,8 @@ export class Engine {
       meterSlots: () => this.mHigh,
       meterCount: () => this.meterIndex.size,
       meterId: (m) => this.meterIds[m],
-      lastBin: (m) => this.mLast[m]!,
-      heardBin: (m) => this.mHeard[m]!,
+      lastBin: (m) => this.rings.mLast[m]!,
+      heardBin: (m) => this.rings.mHeard[m]!,
       gatewayOf: (m) => this.mGw[m]!,
       gatewayCount: () => this.gwIds.length,
       gatewayId: (g) => this.gwIds[g]!,
@@ -262,7 +235,7 @@ export class Engine {
       meterSlots: () => this.mHigh,
       meterId: (m) => this.meterIds[m],
       gatewayOf: (m) => this.mGw[m]!,
-      lastBin: (m) => this.mLast[m]!,
+      lastBin: (m) => this.rings.mLast[m]!,
       // A grid outage explains what happens under it (cross-detector rules): the drop detector starts afresh
       // after it, and the enterprise and meter alerts it explains are withdrawn.
       setOutage: (e, on) => {
@@ -425,14 +398,10 @@ export class Engine {
   }
 
   private growMeters(n = this.mCap * 2): void {
-    this.mReg = grow(this.mReg, n * this.W, EMPTY);
-    this.mLast = grow(this.mLast, n, NONE);
-    this.mHeard = grow(this.mHeard, n, NONE);
+    this.rings.grow(n);
     this.mEnt = grow(this.mEnt, n, NONE);
     this.mGw = grow(this.mGw, n, NONE);
     this.mNext = grow(this.mNext, n, NONE);
-    this.mCt = grow(this.mCt, n, 1);
-    this.mCoarse = grow(this.mCoarse, n);
     this.baselines.grow(n);
     this.mCap = n;
   }
@@ -445,10 +414,9 @@ export class Engine {
     const e = this.enterpriseOf(r.enterprise, r.county, r.chain);
     this.meterIndex.set(r.meter, m);
     this.meterIds[m] = r.meter;
-    this.mReg.fill(EMPTY, m * this.W, m * this.W + this.W);
-    this.mLast[m] = NONE;
-    this.mHeard[m] = NONE;
-    this.mCoarse[m] = 0;
+    this.rings.reset(m);
+    const every = this.registry.readingInterval(r.meter);
+    if (every !== undefined) this.rings.declaredCoarse(r.meter, every, r.ts);
     this.mEnt[m] = e;
     this.mGw[m] = this.gatewayOf(r.gateway);
     this.mNext[m] = this.eHead[e]!;
@@ -459,62 +427,13 @@ export class Engine {
 
   // ------------------------------------------------------------------ hot path
 
-  /** Files readings into the per-meter register rings. O(1) per reading, no allocation for known meters. */
+  /** Files readings into the per-meter register rings (meter-rings.ts). O(1) per reading, no allocation for known meters. */
   ingest(rs: readonly EnrichedReading[]): void {
-    const I = this.I, W = this.W;
     for (let i = 0; i < rs.length; i++) {
       const r = rs[i]!;
       const m = this.meterOf(r);
-      this.mCt[m] = r.ctMultiplier;
-      const k = Math.round(r.ts / I);
-      const last = this.mLast[m]!;
-      const base = m * W;
-      const provisional = r.quality !== undefined && r.quality.includes('estimated');
-      this.counters.readings++;
-      // Interval energy (kWh over the period ending at ts) is chained onto the meter's register ring as a
-      // synthetic register: the period must be whole intervals, shorter than the window.
-      const energy = r.energyKwh === undefined;
-      const span = energy ? ((r.intervalMinutes ?? 0) * 60_000) / I : 0;
-      if (energy && (!Number.isInteger(span) || span < 1 || span >= W)) { this.unusableEnergy(r); continue; }
-      const cents = Math.round((energy ? r.intervalEnergyKwh! : r.energyKwh!) * 100);
-      let v = provisional ? -cents - 1 : cents;
-      // Power as a cross-check of the register: a register that has not moved over an interval while the
-      // meter reports load at its end is stuck (a meter fault), not a stop. Its value is not used (a gap:
-      // nothing is invented), so the fault cannot read as a halt.
-      if (!energy && !provisional && r.powerKw !== undefined && r.powerKw * this.intervalHours >= this.o.stuckRegisterMinKwh && k - 1 > last - W && k - 1 <= last) {
-        const p = this.mReg[base + ((k - 1) % W)]!;
-        const prev = p >= 0 ? p : p < -STUCK && p !== EMPTY ? -p - 1 - STUCK : -1;
-        if (prev === cents) { v = -cents - 1 - STUCK; this.counters.stuckRegister++; }
-      }
-      if (k > last) {
-        const gap = last === NONE ? W : k - last;
-        if (gap > 1 && gap < W) this.spacedReading(m, r, gap);
-        else if (gap === 1 && (this.mCoarse[m]! & COARSE_COUNT) !== 0) this.fineReading(m, r.meter);
-        const wasEnergy = (this.mCoarse[m]! & ENERGY_MODE) !== 0;
-        // Back from interval energy to a register: the register is not the synthetic one, start afresh (a gap, nothing invented).
-        if (gap >= W || (wasEnergy && !energy)) this.mReg.fill(EMPTY, base, base + W);
-        else for (let j = last + 1; j < k; j++) this.mReg[base + (j % W)] = EMPTY;
-        if (wasEnergy !== energy) this.mCoarse[m] = (this.mCoarse[m]! & COARSE_COUNT) | (energy ? ENERGY_MODE : 0);
-        if (energy) v = this.chainEnergy(base, k, span, cents, provisional, true);
-        this.mReg[base + (k % W)] = v;
-        this.mLast[m] = k;
-        if (k <= this.evalBin) this.markDirty(this.mEnt[m]!, k);
-      } else if (k <= last - W) {
-        this.counters.tooLate++;
-      } else {
-        const cur = this.mReg[base + (k % W)]!;
-        // First real value wins; a real value replaces a provisional (estimated) one.
-        if (cur === EMPTY || (cur < 0 && !provisional)) {
-          if (energy) {
-            if (k - span <= last - W || (this.mCoarse[m]! & ENERGY_MODE) === 0) { this.counters.duplicates++; continue; }
-            v = this.chainEnergy(base, k, span, cents, provisional, false);
-            if (v === EMPTY) { this.counters.duplicates++; continue; }
-          }
-          this.mReg[base + (k % W)] = v;
-          this.counters.lateFilled++;
-          if (k <= this.evalBin) this.markDirty(this.mEnt[m]!, k);
-        } else this.counters.duplicates++;
-      }
+      const k = this.rings.file(m, r, this.evalBin);
+      if (k !== NONE) this.markDirty(this.mEnt[m]!, k);
     }
   }
 
@@ -524,89 +443,22 @@ export class Engine {
    */
   heard(contacts: readonly { meter: string; ts: number }[]): void {
     for (let i = 0; i < contacts.length; i++) {
-      const c = contacts[i]!;
-      const m = this.meterIndex.get(c.meter);
-      if (m === undefined) continue;
-      const k = Math.round(c.ts / this.I);
-      // Not beyond the window ahead of evaluation: a clock far off must not keep a meter "alive".
-      if (k > this.mHeard[m]! && (this.evalBin === NONE || k <= this.evalBin + this.W)) this.mHeard[m] = k;
+      const m = this.meterIndex.get(contacts[i]!.meter);
+      if (m !== undefined) this.rings.heard(m, contacts[i]!.ts, this.evalBin);
     }
-  }
-
-  /**
-   * The synthetic register at boundary k: the one at k − span plus the period's energy (wrapping like a
-   * DL/T 645 register). With no register at k − span, a live reading starts a chain there at 0; a late one
-   * is not used (EMPTY): an out-of-order period is a gap, never invented.
-   */
-  private chainEnergy(base: number, k: number, span: number, cents: number, provisional: boolean, start: boolean): number {
-    const j = base + ((k - span) % this.W);
-    let p = this.mReg[j]!;
-    if (p === EMPTY || p < -STUCK) {
-      if (!start) return EMPTY;
-      p = 0;
-      this.mReg[j] = 0;
-    } else if (p < 0) p = -p - 1;
-    const s = (p + cents) % WRAP_CENTS;
-    return provisional ? -s - 1 : s;
-  }
-
-  /** Interval energy over a period that is not whole intervals (or longer than the window): counted, logged once per meter. */
-  private unusableEnergy(r: EnrichedReading): void {
-    this.counters.unusableEnergy++;
-    if (this.unusableWarned.has(r.meter) || this.unusableWarned.size > 10_000) return;
-    this.unusableWarned.add(r.meter);
-    this.deps.logger?.warn({ meter: r.meter, intervalMinutes: r.intervalMinutes, analyzerIntervalMinutes: this.I / 60_000 }, 'analytics: interval energy over a period that is not a whole number of analyzer intervals (shorter than its window): not used');
-  }
-  private readonly unusableWarned = new Set<string>();
-  private readonly pair: [number, number] = [0, 0];
-
-  /**
-   * A reading more than one interval after the previous one. Several in a row (hourly data at 15 minutes):
-   * no interval has both its registers, so nothing can be judged. Said once per meter, never silently.
-   */
-  private spacedReading(m: number, r: EnrichedReading, gap: number): void {
-    const n = this.mCoarse[m]! & COARSE_COUNT;
-    if (n < COARSE_COUNT) this.mCoarse[m] = (this.mCoarse[m]! & ENERGY_MODE) | (n + 1);
-    if (n + 1 !== COARSE_AFTER) return;
-    const c: CoarseMeter = { meter: r.meter, spacingMs: gap * this.I, intervalMs: this.I, sinceTs: r.ts };
-    this.coarse.set(r.meter, c);
-    this.counters.coarseMeters++;
-    this.deps.logger?.warn(c, 'analytics: meter data coarser than the interval, its consumption cannot be judged: set analytics.intervalMinutes (or the meter\'s intervalMinutes) to its spacing');
-    this.deps.onCoarseData?.(c);
-  }
-
-  private fineReading(m: number, meter: string): void {
-    this.mCoarse[m] &= ENERGY_MODE;
-    if (this.coarse.delete(meter)) this.deps.logger?.info({ meter }, 'analytics: meter data at the interval again');
   }
 
   /** Meters whose data is coarser than the interval (for the API and /readyz). */
   coarseMeters(): CoarseMeter[] {
-    return [...this.coarse.values()];
+    return this.rings.coarseMeters();
   }
+
+  private readonly pair: [number, number] = [0, 0];
 
   private markDirty(e: number, k: number): void {
     const d = this.eDirty[e]!;
     if (d === NONE || k < d) this.eDirty[e] = k;
     this.dirty.add(e);
-  }
-
-  /** Consumption (primary kWh) of meter m in interval b, NaN when it cannot be claimed. */
-  private meterDelta(m: number, b: number): number {
-    const W = this.W;
-    const last = this.mLast[m]!;
-    if (b > last || b - 1 <= last - W) return Number.NaN;
-    let r1 = this.mReg[m * W + (b % W)]!;
-    let r0 = this.mReg[m * W + ((b - 1) % W)]!;
-    if (r1 < -STUCK || r0 < -STUCK) return Number.NaN; // missing or stuck
-    if (r1 < 0) r1 = -r1 - 1;
-    if (r0 < 0) r0 = -r0 - 1;
-    const d = r1 >= r0 ? (r1 - r0) / 100 : registerDelta(r0 / 100, r1 / 100);
-    if (Number.isNaN(d)) {
-      this.counters.resets++;
-      return d;
-    }
-    return d * this.mCt[m]!;
   }
 
   // ------------------------------------------------------------------ calendar
@@ -696,7 +548,7 @@ export class Engine {
     const noise = drops.noise(e);
     let A = 0, E = 0, n = 0, any = false;
     for (let m = this.eHead[e]!; m !== NONE; m = this.mNext[m]!) {
-      const c = this.meterDelta(m, b);
+      const c = this.rings.delta(m, b);
       if (Number.isNaN(c)) continue;
       any = true;
       const ex = this.baselines.expected(m, slot, pattern, q);
@@ -936,13 +788,13 @@ export class Engine {
     const limit = this.evalBin - Math.ceil(this.o.evictAfterMs / this.I);
     for (let m = 0; m < this.mHigh; m++) {
       const id = this.meterIds[m];
-      if (id === undefined || this.mLast[m]! === NONE || this.mLast[m]! >= limit) continue;
+      if (id === undefined || this.rings.mLast[m]! === NONE || this.rings.mLast[m]! >= limit) continue;
       const e = this.mEnt[m]!;
       // unlink from the enterprise's meter list
       if (this.eHead[e] === m) this.eHead[e] = this.mNext[m]!;
       else for (let p = this.eHead[e]!; p !== NONE; p = this.mNext[p]!) if (this.mNext[p] === m) { this.mNext[p] = this.mNext[m]!; break; }
       this.offline.evicted(m, this.nowMs);
-      this.coarse.delete(id);
+      this.rings.forget(id);
       this.meterIndex.delete(id);
       this.meterIds[m] = undefined;
       this.freeM.push(m);
@@ -999,19 +851,19 @@ export class Engine {
       evalBin: this.evalBin, curHour: this.curHour, curDay: this.curDay, nowMs: this.nowMs,
       meterIds: this.meterIds, entIds: this.entIds, gwIds: this.gwIds, chainIds: this.chainIds,
       counties: this.county.toJSON(),
-      typed: encodeTyped([this, this.baselines, this.series, this.drops] as unknown as Record<string, ArrayBufferView>[]), alerts: this.book.snapshot(),
+      typed: encodeTyped([this, this.rings, this.baselines, this.series, this.drops] as unknown as Record<string, ArrayBufferView>[]), alerts: this.book.snapshot(),
       eAlert: this.eAlert.map((a) => (a && a.status === 'open' ? a.id : null)), eDecl: this.decline.toJSON(),
       gwAlerts: this.offline.gatewaysJSON(), meterAlerts: this.offline.metersJSON(),
       chains: this.chains.toJSON(), inEpisode: [...this.inEpisode],
       recentEp: [...this.recentEp], ...this.index.toJSON(),
       outages: this.outages.toJSON(this.countyIndex.size),
-      coarse: [...this.coarse.values()],
+      coarse: this.rings.coarseMeters(),
     };
   }
 
   load(s: any): void {
     checkFormat(s, this.I, this.W);
-    decodeTyped([this, this.baselines, this.series, this.drops] as unknown as Record<string, unknown>[], s.typed);
+    decodeTyped([this, this.rings, this.baselines, this.series, this.drops] as unknown as Record<string, unknown>[], s.typed);
     this.mCap = s.mCap; this.mHigh = s.mHigh; this.eCap = s.eCap; this.eHigh = s.eHigh;
     this.evalBin = s.evalBin; this.curHour = s.curHour; this.curDay = s.curDay; this.nowMs = s.nowMs;
     this.meterIds = s.meterIds.map((x: string | null) => x ?? undefined);
@@ -1037,8 +889,7 @@ export class Engine {
     for (const [e, ep] of s.recentEp) this.recentEp.set(e, ep);
     this.index.load(s.chainIdx, s.countyIdx);
     this.outages.load(s.outages, byId);
-    this.coarse.clear();
-    for (const c of s.coarse as CoarseMeter[]) this.coarse.set(c.meter, c);
+    this.rings.loadCoarse(s.coarse as CoarseMeter[]);
     for (let e = 0; e < this.eHigh; e++) if (this.entIds[e] !== undefined) this.county.join(this.eCounty[e]!);
   }
 }

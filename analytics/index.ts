@@ -120,25 +120,29 @@ export function createAnalyzer(options: AnalyzerOptions, deps: AnalyzerDeps): An
       try {
         for (let t = end - historyMs; t < end; t += chunkMs) {
           const t1 = Math.min(end, t + chunkMs);
-          // InfluxQL (1.x/2.x v1 API/3.x): first register reading of each interval per meter.
-          const q = `SELECT first(register_kwh) AS register_kwh, last(ct) AS ct FROM reading WHERE time >= ${t}ms AND time < ${t1}ms GROUP BY time(${o.intervalMs / 60_000}m), meter, enterprise, chain, county, gateway fill(none)`;
+          // InfluxQL (1.x/2.x v1 API/3.x): first register reading of each interval per meter, or the
+          // interval energy stored there (primary kWh, summed).
+          const q = `SELECT first(register_kwh) AS register_kwh, sum(interval_kwh) AS interval_kwh, last(ct) AS ct FROM reading WHERE time >= ${t}ms AND time < ${t1}ms GROUP BY time(${o.intervalMs / 60_000}m), meter, enterprise, chain, county, gateway fill(none)`;
           const rows = await query(q);
           queries++;
           const batch: EnrichedReading[] = [];
           for (const r of rows) {
             const meter = String(r['meter'] ?? '');
-            const reg = Number(r['register_kwh']);
-            if (!meter || !Number.isFinite(reg)) continue;
+            const reg = r['register_kwh'] === null || r['register_kwh'] === undefined ? Number.NaN : Number(r['register_kwh']);
+            const iv = r['interval_kwh'] === null || r['interval_kwh'] === undefined ? Number.NaN : Number(r['interval_kwh']);
+            if (!meter || (!Number.isFinite(reg) && !Number.isFinite(iv))) continue;
             const ts = typeof r['time'] === 'number' ? (r['time'] as number) : Date.parse(String(r['time']));
             const m = meters.get(meter);
             const enterprise = String(r['enterprise'] ?? m?.enterprise ?? '');
             const e = ents.get(enterprise);
+            const ct = Number(r['ct'] ?? m?.ctMultiplier ?? 1) || 1;
+            const form = Number.isFinite(reg) ? { energyKwh: reg } : { intervalEnergyKwh: Math.round((iv / ct) * 1000) / 1000, intervalMinutes: o.intervalMs / 60_000 };
             batch.push({
-              meter, ts, energyKwh: reg, enterprise,
+              meter, ts, ...form, enterprise,
               gateway: String(r['gateway'] ?? m?.gateway ?? ''),
               county: String(r['county'] ?? e?.county ?? ''),
               chain: String(r['chain'] ?? e?.chains?.[0] ?? ''),
-              ctMultiplier: Number(r['ct'] ?? m?.ctMultiplier ?? 1) || 1,
+              ctMultiplier: ct,
             });
           }
           batch.sort((a, b) => a.ts - b.ts);

@@ -146,7 +146,7 @@ export const analyzerOptionsSchema = z.object({
   maxIndexPoints: z.number().int().positive().default(50_000),
   /** Initial capacity of the dense per-meter and per-enterprise arrays (they grow by doubling). */
   initialCapacity: z.number().int().positive().default(1024),
-});
+}).strict(); // an unknown (or retired, e.g. learnIntervals → learnDays) key is an error naming it, not silently ignored
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;

@@ -16,6 +16,8 @@ export class RegistryView {
   /** Enterprises with a calendar of their own; specs loaded once each (a file that fails is logged, the default used). */
   private calendars = new Map<string, Calendar>();
   private readonly specs = new Map<string, Calendar | null>();
+  /** Meters whose reading interval the registry states (ms). */
+  private readEvery = new Map<string, number>();
 
   constructor(
     private readonly o: Pick<ResolvedOptions, 'plannedBeforeMs' | 'plannedAfterMs' | 'springFestivalBeforeDays' | 'springFestivalAfterDays'>,
@@ -28,6 +30,8 @@ export class RegistryView {
     this.shutdowns = new Map();
     this.leaders = new Set();
     this.calendars = new Map();
+    this.readEvery = new Map();
+    for (const m of r.meters ?? []) if (m.intervalMinutes !== undefined) this.readEvery.set(m.id, m.intervalMinutes * 60_000);
     const direct = new Map<string, Set<string>>(); // supplier → customers
     const up = new Map<string, Set<string>>(); // customer → suppliers
     for (const e of r.enterprises) {
@@ -72,6 +76,11 @@ export class RegistryView {
     }
     this.specs.set(spec, c);
     return c;
+  }
+
+  /** The meter's reading interval from the registry (ms), when stated. */
+  readingInterval(meter: string): number | undefined {
+    return this.readEvery.get(meter);
   }
 
   /** Any enterprise with a calendar of its own: the hot path skips the lookup when there is none. */

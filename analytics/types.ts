@@ -97,7 +97,7 @@ export interface RegistryLike {
     /** The enterprise's own working calendar (cn, none or a holiday file), else the analyzer's. */
     calendar?: string;
   }>;
-  meters?: ReadonlyArray<{ id: string; enterprise: string; gateway: string; ctMultiplier?: number }>;
+  meters?: ReadonlyArray<{ id: string; enterprise: string; gateway: string; ctMultiplier?: number; intervalMinutes?: number }>;
 }
 
 /** Runs one InfluxQL statement and returns its rows as plain objects (`time` in ms or ISO, tags and fields by name). */

@@ -65,6 +65,8 @@ export const meterSchema = z.object({
   gateway: id,
   /** CT (× PT) multiplier, 倍率: primary energy = register difference × ctMultiplier. */
   ctMultiplier: z.number().positive().max(100_000).default(1),
+  /** How often the meter is read (minutes), when known: data coarser than analytics.intervalMinutes is listed as coarse from its first reading. */
+  intervalMinutes: z.number().int().min(1).max(1440).optional(),
 });
 
 export const registrySchema = z.object({

@@ -12,7 +12,7 @@ import { testInflux } from '../support/pipeline.js';
  * cold analyzer is still in its learning phase and stays silent.
  */
 describe('analyzer warm-up from InfluxDB history', () => {
-  it('learns from three weeks of stored readings and then detects a halt a cold analyzer misses', async () => {
+  it.each(['registers', 'interval energy'] as const)('learns from three weeks of stored readings (%s) and then detects a halt a cold analyzer misses', async (form) => {
     const start = '2026-09-01T00:00:00+08:00';
     const city = buildCity({ seed: 5, enterprises: 8, start, metersPerGateway: 10 });
     const registry = new Registry(city.registry);
@@ -24,16 +24,26 @@ describe('analyzer warm-up from InfluxDB history', () => {
     });
     const split = Date.parse('2026-09-22T00:00:00+08:00');
     const history: string[] = [];
+    const lastReg = new Map<string, number>();
     const live: EnrichedReading[][] = [];
     for (const b of sim.batches()) {
       const rs = b.readings.map((r) => {
         const t = registry.tagsFor(r.meter)!;
         return { ...r, ts: typeof r.ts === 'number' ? r.ts : Date.parse(r.ts), gateway: t.gateway, enterprise: t.enterprise, county: t.county, chain: t.chain, ctMultiplier: t.ctMultiplier } as EnrichedReading;
       });
-      if (rs[0]!.ts < split) history.push(...rs.map((r) => readingToLine(r)));
+      // Interval energy: what each meter consumed since its previous reading (secondary kWh, 15 minutes).
+      const stored = form === 'registers' ? rs : rs.flatMap((r): EnrichedReading[] => {
+        const prev = lastReg.get(r.meter);
+        lastReg.set(r.meter, r.energyKwh!);
+        if (prev === undefined || r.energyKwh! < prev) return [];
+        const { energyKwh: _, ...rest } = r;
+        return [{ ...rest, intervalEnergyKwh: Math.round((r.energyKwh! - prev) * 100) / 100, intervalMinutes: 15 }];
+      });
+      if (rs[0]!.ts < split) history.push(...stored.map((r) => readingToLine(r)));
       else live.push(rs);
     }
     const { client } = testInflux();
+    const field = form === 'registers' ? 'register_kwh' : 'interval_kwh';
     await client.ensureDatabase();
     const w = client.writeApi({ batchSize: 5001, gzipThreshold: 1000 });
     for (let i = 0; i < history.length; i += 5000) {
@@ -41,7 +51,7 @@ describe('analyzer warm-up from InfluxDB history', () => {
       await w.flush();
     }
     await w.close();
-    expect(Number((await client.query('SELECT count(register_kwh) FROM reading'))[0]!.count)).toBe(history.length);
+    expect(Number((await client.query(`SELECT count(${field}) FROM reading`))[0]!.count)).toBe(history.length);
 
     const intervalMs = 15 * 60_000;
     const run = async (warm: boolean) => {

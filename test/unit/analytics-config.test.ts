@@ -24,5 +24,7 @@ describe('analytics config keys', () => {
     expect(resolveOptions({ sensitivity: 'high', cusumH: 5 }).cusumH).toBe(5);
     expect(resolveOptions({}).qloMargin).toBe(SENSITIVITY.normal.qloMargin);
     expect(() => resolveOptions({ sensitivity: 'max' as never })).toThrow(/sensitivity/);
+    // options counted in intervals are retired for their time-unit forms: passing one is an error naming it
+    expect(() => resolveOptions({ learnIntervals: 96 } as never)).toThrow(/learnIntervals/);
   });
 });

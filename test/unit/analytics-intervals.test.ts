@@ -67,6 +67,16 @@ describe('any interval', () => {
     expect(warned.filter((w) => 'spacingMs' in w).length).toBe(ms.length);
   });
 
+  it('a meter the registry says is read hourly is listed as coarse from its first reading, once', () => {
+    const registry = { enterprises: [{ id: 'E0', county: 'nanhu' }], meters: [{ id: 'M0', enterprise: 'E0', gateway: 'G0', intervalMinutes: 60 }] };
+    const an = createAnalyzer({ graceMs: 0 }, { registry: () => registry });
+    const base = { gateway: 'G0', enterprise: 'E0', county: 'nanhu', chain: 'fasteners', ctMultiplier: 1 };
+    an.ingest([{ meter: 'M0', ts: START, energyKwh: 10, ...base }]);
+    expect(an.coarseMeters()).toEqual([{ meter: 'M0', spacingMs: H, intervalMs: 900_000, sinceTs: START }]);
+    for (let k = 1; k <= 6; k++) an.ingest([{ meter: 'M0', ts: START + k * H, energyKwh: 10 + k, ...base }]);
+    expect(an.counters().coarseMeters).toBe(1);
+  });
+
   it('intervals that do not divide the hour, or a learning period past the counter, stop start-up naming the key', () => {
     expect(() => resolveOptions({ intervalMs: 7 * 60_000 })).toThrow(/intervalMs/);
     expect(() => resolveOptions({ intervalMs: 5 * 60_000, learnDays: 300 })).toThrow(/learnDays/);
