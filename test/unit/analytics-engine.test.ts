@@ -30,6 +30,12 @@ function meters(n: number, o: { county?: (i: number) => string; chain?: (i: numb
   return out;
 }
 
+/** The synthetic meters send registers; a reading without one would make the scenario meaningless. */
+function registerOf(r: EnrichedReading): number {
+  if (r.energyKwh === undefined) throw new Error(`synthetic reading of ${r.meter} has no register`);
+  return r.energyKwh;
+}
+
 interface RunOpts {
   ms: SynthMeter[];
   days: number;
@@ -269,7 +275,7 @@ describe('late data is re-evaluated', () => {
       ms: meters(8), days: 21,
       deliver: (ts, rs) => rs.flatMap((r) => {
         if (r.meter !== 'M4_0') return [r];
-        if (ts <= T0) { last.set(r.meter, r.energyKwh); return [r]; }
+        if (ts <= T0) { last.set(r.meter, registerOf(r)); return [r]; }
         if (ts <= T0 + 4 * I) {
           // The concentrator could not read the meter and sent a flat estimate, flagged as such.
           real.push(r);
@@ -294,8 +300,8 @@ describe('interval deltas do not invent consumption', () => {
       ms, days: 21,
       deliver: (ts, rs) => rs.flatMap((r) => {
         if (r.meter === 'M1_0') return [r, { ...r }]; // every reading twice
-        if (r.meter === 'M2_0') return [{ ...r, energyKwh: (r.energyKwh + 999_000) % 1_000_000 }]; // wraps during the run
-        if (r.meter === 'M3_0' && ts >= T0) return [{ ...r, energyKwh: r.energyKwh - 2_000 }]; // replaced: register restarts lower
+        if (r.meter === 'M2_0') return [{ ...r, energyKwh: (registerOf(r) + 999_000) % 1_000_000 }]; // wraps during the run
+        if (r.meter === 'M3_0' && ts >= T0) return [{ ...r, energyKwh: registerOf(r) - 2_000 }]; // replaced: register restarts lower
         return [r];
       }),
     });
