@@ -46,6 +46,8 @@ export interface AlertsDeps {
   publish?: (topic: string, payload: string) => void;
   onSseDrop?: (reason: 'buffer' | 'stall') => void;
   onDelivered?: (channel: string, createdAt: number) => void;
+  /** A delivery attempt failed (it is retried). */
+  onDeliveryFailed?: (channel: string) => void;
   clock?: Clock;
 }
 
@@ -96,7 +98,7 @@ export function createAlerts(o: AlertsOptions, deps: AlertsDeps): AlertsStage {
   const store = new AlertStore(o.file);
   const clock = deps.clock ?? realClock;
   const sse = new SseHub({ maxBufferedBytes: o.sse.maxBufferedBytes, maxStallMs: o.sse.maxStallMs, heartbeatMs: o.sse.heartbeatMs ?? 15_000, ...(deps.onSseDrop ? { onDrop: deps.onSseDrop } : {}) });
-  const outbox = new Outbox(store, channels, { baseDelayMs: o.retryBaseMs, maxDelayMs: o.retryMaxMs, keepDeliveredMs: 7 * 86_400_000 }, log, clock, deps.onDelivered);
+  const outbox = new Outbox(store, channels, { baseDelayMs: o.retryBaseMs, maxDelayMs: o.retryMaxMs, keepDeliveredMs: 7 * 86_400_000 }, log, clock, deps.onDelivered, deps.onDeliveryFailed);
 
   const committed = (e: AlertEvent) => {
     const msg = eventMessage(e);

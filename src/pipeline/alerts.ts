@@ -51,5 +51,6 @@ export function buildAlerts(cfg: Config, dataDir: string, deps: { registry: Regi
       deps.metrics.alertDelivered.inc({ channel });
       deps.metrics.alertDeliveryDelay.observe({ channel }, (Date.now() - createdAt) / 1000);
     },
+    onDeliveryFailed: (channel) => deps.metrics.alertDeliveryFailures.inc({ channel }),
   });
 }
