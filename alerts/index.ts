@@ -9,7 +9,7 @@ import { webhookChannel } from './channels/webhook.js';
 import type { Channel } from './channels/types.js';
 import type { Locale } from './templates.js';
 import type { Alert, AlertEvent, AlertLocation, AlertUpdate } from './types.js';
-import { indexPointToLine, type IndexPoint } from '../analytics/index.js';
+import { expectedPointToLine, indexPointToLine, type EnterpriseTags, type ExpectedPoint, type IndexPoint } from '../analytics/index.js';
 
 export type { AlertEvent, StoredAlert, AlertState, Severity, Suppression, AlertFilter, AlertChange, Handled, AlertLocation } from './types.js';
 export { ALERT_STATES, SEVERITIES } from './types.js';
@@ -40,10 +40,14 @@ export interface AlertsDeps {
   log?: Logger;
   /** Where an alert is (registry lookups). */
   locate: (a: Alert) => AlertLocation;
+  /** County, chain and stage of an enterprise (registry lookups), for the `enterprise_expected` points. */
+  enterpriseTags?: (enterprise: string) => EnterpriseTags | undefined;
   /** MQTT fan-out (ingest.publish). */
   publish?: (topic: string, payload: string) => void;
   onSseDrop?: (reason: 'buffer' | 'stall') => void;
   onDelivered?: (channel: string, createdAt: number) => void;
+  /** A delivery attempt failed (it is retried). */
+  onDeliveryFailed?: (channel: string) => void;
   clock?: Clock;
 }
 
@@ -51,8 +55,10 @@ export interface AlertsDeps {
 export interface AlertSource {
   on(event: 'alertUpdate', fn: (u: AlertUpdate) => void): unknown;
   on(event: 'index', fn: (p: IndexPoint) => void): unknown;
+  on(event: 'expected', fn: (ps: ExpectedPoint[]) => void): unknown;
   off(event: 'alertUpdate', fn: (u: AlertUpdate) => void): unknown;
   off(event: 'index', fn: (p: IndexPoint) => void): unknown;
+  off(event: 'expected', fn: (ps: ExpectedPoint[]) => void): unknown;
 }
 
 export interface AlertsStage {
@@ -60,7 +66,7 @@ export interface AlertsStage {
   readonly lifecycle: Lifecycle;
   readonly sse: SseHub;
   readonly outbox: Outbox;
-  /** Feeds the stage from the analyzer: alert changes and production-index points. */
+  /** Feeds the stage from the analyzer: alert changes, production-index points and the judged expected values. */
   attach(source: AlertSource): void;
   channels(): ChannelState[];
   start(): void;
@@ -92,7 +98,7 @@ export function createAlerts(o: AlertsOptions, deps: AlertsDeps): AlertsStage {
   const store = new AlertStore(o.file);
   const clock = deps.clock ?? realClock;
   const sse = new SseHub({ maxBufferedBytes: o.sse.maxBufferedBytes, maxStallMs: o.sse.maxStallMs, heartbeatMs: o.sse.heartbeatMs ?? 15_000, ...(deps.onSseDrop ? { onDrop: deps.onSseDrop } : {}) });
-  const outbox = new Outbox(store, channels, { baseDelayMs: o.retryBaseMs, maxDelayMs: o.retryMaxMs, keepDeliveredMs: 7 * 86_400_000 }, log, clock, deps.onDelivered);
+  const outbox = new Outbox(store, channels, { baseDelayMs: o.retryBaseMs, maxDelayMs: o.retryMaxMs, keepDeliveredMs: 7 * 86_400_000 }, log, clock, deps.onDelivered, deps.onDeliveryFailed);
 
   const committed = (e: AlertEvent) => {
     const msg = eventMessage(e);
@@ -123,12 +129,22 @@ export function createAlerts(o: AlertsOptions, deps: AlertsDeps): AlertsStage {
       log?.error({ err: (err as Error).message }, 'production index point not recorded');
     }
   };
+  const tagsOf = deps.enterpriseTags ?? (() => undefined);
+  const onExpected = (ps: ExpectedPoint[]) => {
+    try {
+      // An enterprise the registry no longer knows keeps its point, under county `unknown`.
+      store.addPoints(ps.map((p) => expectedPointToLine(p, tagsOf(p.enterprise) ?? { county: 'unknown' })));
+    } catch (err) {
+      log?.error({ err: (err as Error).message, points: ps.length }, 'expected-value points not recorded');
+    }
+  };
 
   return {
     store, lifecycle, sse, outbox,
     attach(source) {
       source.on('alertUpdate', onUpdate);
       source.on('index', onIndex);
+      source.on('expected', onExpected);
     },
     channels: () => outbox.states(),
     start: () => outbox.start(),

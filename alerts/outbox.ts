@@ -57,7 +57,7 @@ export class Outbox {
   private wakers = new Map<string, () => void>();
   private readonly state = new Map<string, { failingSince: number | null; lastError: string | null; lastDeliveredAt: number | null }>();
 
-  constructor(private readonly store: AlertStore, readonly channels: readonly Channel[], private readonly o: OutboxOptions, private readonly log: Logger | undefined, private readonly clock: Clock = realClock, private readonly onDelivered?: (channel: string, createdAt: number) => void) {
+  constructor(private readonly store: AlertStore, readonly channels: readonly Channel[], private readonly o: OutboxOptions, private readonly log: Logger | undefined, private readonly clock: Clock = realClock, private readonly onDelivered?: (channel: string, createdAt: number) => void, private readonly onFailed?: (channel: string) => void) {
     for (const c of channels) this.state.set(c.name, { failingSince: null, lastError: null, lastDeliveredAt: null });
   }
 
@@ -130,6 +130,7 @@ export class Outbox {
     if (st.failingSince === null) this.log?.warn({ channel: c.name, err: msg }, 'alert delivery failing; retrying with backoff');
     st.failingSince ??= at;
     st.lastError = msg;
+    this.onFailed?.(c.name);
     const next = at + backoff(rows[0]!.attempts, this.o);
     for (const r of rows) this.store.markFailed(r.id, msg, next);
   }

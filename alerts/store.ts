@@ -235,9 +235,10 @@ export class AlertStore {
 
   // ------------------------------------------------------------------ points for InfluxDB
 
+  /** One transaction per call: a batch is queued whole or not at all (and one fsync, not one per line). */
   addPoints(lines: readonly string[]): void {
     const ins = this.db.prepare('INSERT INTO influx_points (line) VALUES (?)');
-    for (const l of lines) ins.run(l);
+    this.db.transaction(() => { for (const l of lines) ins.run(l); })();
   }
 
   takePoints(limit: number): { lastId: number; lines: string[] } {

@@ -506,10 +506,12 @@ export class Engine {
     this.county.clear(b);
     const qod = this.quarterOfDay(b);
     this.deferOpen = true;
+    this.index.openInterval();
     for (let e = 0; e < this.eHigh; e++) {
       if (this.entIds[e] === undefined) continue;
       this.evalEnterprise(e, b, code, hour, qod, true);
     }
+    this.index.closeInterval();
     this.evalBin = b;
     for (const [, d] of this.afterEnterprises) d.step(b, this.nowMs);
   }
@@ -583,6 +585,7 @@ export class Engine {
     }
     if (first && n > 0 && !planned) {
       this.index.add(this.eChain[e]!, this.eCounty[e]!, A, E);
+      if (this.index.collecting) this.index.judge(this.entIds[e]!, startMs, A, E);
       // Daily ratios for the slow-decline test: working-day patterns only (weekend work is optional).
       if (pattern >= 1 && pattern <= 5 && (code & SF_WINDOW) === 0 && !this.learning(e)) {
         this.eDayA[e]! += A;

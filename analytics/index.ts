@@ -11,11 +11,11 @@ import type { Alert, AlertUpdate, AnalyzerEvents, IndexPoint, InfluxQueryFn, Reg
 export type { AnalyzerOptions, ResolvedOptions } from './options.js';
 export type { CoarseMeter, EngineCounters } from './engine.js';
 export { analyzerOptionsSchema, resolveOptions, SENSITIVITY } from './options.js';
-export type { Alert, AlertUpdate, AlertScope, AlertStatus, AlertChange, AlertEvidence, Contributor, IndexPoint, InfluxQueryFn, RegistryLike, AnalyzerEvents } from './types.js';
+export type { Alert, AlertUpdate, AlertScope, AlertStatus, AlertChange, AlertEvidence, Contributor, IndexPoint, ExpectedPoint, InfluxQueryFn, RegistryLike, AnalyzerEvents } from './types.js';
 export { createChineseCalendar, createListCalendar, KOREA_2018_HOLIDAYS, type Calendar } from './calendar.js';
 export { calendarFromSpec, createNoneCalendar, parseHolidayIcs, parseHolidayJson } from './holiday-file.js';
 export { checkTimeZone } from './zone.js';
-export { toLineProtocol, indexPointToLine, alertToLine, INDEX_MEASUREMENT, ALERT_MEASUREMENT } from './line-protocol.js';
+export { toLineProtocol, indexPointToLine, alertToLine, expectedPointToLine, INDEX_MEASUREMENT, ALERT_MEASUREMENT, EXPECTED_MEASUREMENT, type EnterpriseTags } from './line-protocol.js';
 
 export interface AnalyzerDeps {
   /** Current registry (leaders, suppliers, planned shutdowns). Called on every tick; a new object is re-read. */

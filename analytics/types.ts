@@ -79,10 +79,22 @@ export interface IndexPoint {
   index: number;
 }
 
+/** What the detector compared for one enterprise and interval (the Grafana `enterprise_expected` points). */
+export interface ExpectedPoint {
+  enterprise: string;
+  /** Start of the interval (ms). */
+  ts: number;
+  /** kWh of the enterprise's meters that have an expected value, as judged. */
+  actualKwh: number;
+  expectedKwh: number;
+}
+
 export interface AnalyzerEvents {
   alert: (a: Alert) => void;
   alertUpdate: (u: AlertUpdate) => void;
   index: (p: IndexPoint) => void;
+  /** Once per evaluated interval: every enterprise with an expected value (planned shutdowns excepted). Emitted only while someone listens. */
+  expected: (points: ExpectedPoint[]) => void;
 }
 
 /** Minimal registry view the analyzer needs (src/registry/schema.ts RegistryFile satisfies it). */

@@ -52,6 +52,10 @@ export function createMetrics() {
     alertFailing: new Gauge({ name: 'gridpulse_alert_channel_failing', help: '1 while the last delivery attempt of a channel failed', labelNames: ['channel'] as const, registers: r, collect() {
       for (const c of sources.channels?.() ?? []) this.set({ channel: c.name }, c.failingSince === null ? 0 : 1);
     } }),
+    alertFailingSince: new Gauge({ name: 'gridpulse_alert_channel_failing_since_seconds', help: 'Unix time the current failure streak of a channel began, 0 while it delivers', labelNames: ['channel'] as const, registers: r, collect() {
+      for (const c of sources.channels?.() ?? []) this.set({ channel: c.name }, c.failingSince === null ? 0 : Math.floor(c.failingSince / 1000));
+    } }),
+    alertDeliveryFailures: new Counter({ name: 'gridpulse_alert_delivery_failures_total', help: 'Failed alert delivery attempts (retried with backoff), by channel', labelNames: ['channel'] as const, registers: r }),
     alertDelivered: new Counter({ name: 'gridpulse_alert_deliveries_total', help: 'Alert deliveries confirmed by the receiver, by channel', labelNames: ['channel'] as const, registers: r }),
     alertDeliveryDelay: new Histogram({ name: 'gridpulse_alert_delivery_delay_seconds', help: 'From the alert change to its confirmed delivery, retries included', labelNames: ['channel'] as const, buckets: [0.05, 0.1, 0.25, 0.5, 1, 5, 30, 60, 300, 1800, 3600, 14400], registers: r }),
     sseClients: new Gauge({ name: 'gridpulse_sse_clients', help: 'Connected alert stream (SSE) clients', registers: r, collect() { this.set(sources.sseClients?.() ?? 0); } }),

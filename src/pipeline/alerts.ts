@@ -38,6 +38,10 @@ export function buildAlerts(cfg: Config, dataDir: string, deps: { registry: Regi
   }, {
     log: deps.log,
     locate: locator(deps.registry),
+    enterpriseTags: (id) => {
+      const e = deps.registry.enterprise(id);
+      return e ? { county: e.county, ...(e.chains[0] ? { chain: e.chains[0] } : {}), ...(e.stage ? { stage: e.stage } : {}) } : undefined;
+    },
     publish: deps.publish,
     onSseDrop: (reason) => {
       deps.metrics.sseDropped.inc({ reason });
@@ -47,5 +51,6 @@ export function buildAlerts(cfg: Config, dataDir: string, deps: { registry: Regi
       deps.metrics.alertDelivered.inc({ channel });
       deps.metrics.alertDeliveryDelay.observe({ channel }, (Date.now() - createdAt) / 1000);
     },
+    onDeliveryFailed: (channel) => deps.metrics.alertDeliveryFailures.inc({ channel }),
   });
 }

@@ -7,11 +7,12 @@ import { factoryLoad } from '../../analytics/eval/synth.js';
 import type { EnrichedReading } from '../../src/schemas/reading.js';
 
 /**
- * `npm run bench:analytics [-- --sizes 10000,100000 --days 2 --no-write]`
+ * `npm run bench:analytics [-- --sizes 10000,100000 --days 2 --no-write --listen-expected]`
  * Readings per second through the analyzer alone (one core: this process) and bytes of state per meter,
  * at 10,000 and 100,000 meters of 15-minute data (2 meters per enterprise, 7 counties, 12 chains), plus a
  * churn run showing that state does not grow with new tag values. Appends/updates the "Analytics engine"
- * section of docs/benchmarks.md.
+ * section of docs/benchmarks.md. --listen-expected attaches an `expected` listener, as the pipeline does
+ * (the per-enterprise points of every interval are then built; without a listener they are not).
  */
 setFlagsFromString('--expose_gc');
 const gc = runInNewContext('gc') as () => void;
@@ -22,6 +23,7 @@ function arg(name: string, def: string): string {
 }
 const sizes = arg('sizes', '10000,100000').split(',').map(Number);
 const days = Number(arg('days', '2'));
+const listenExpected = process.argv.includes('--listen-expected');
 const I = 900_000;
 const START = Date.parse('2025-03-02T16:00:00Z');
 const COUNTIES = ['nanhu', 'xiuzhou', 'jiashan', 'haiyan', 'haining', 'pinghu', 'tongxiang'];
@@ -59,6 +61,8 @@ function bench(n: number): Row {
   const batch = 500;
   const before = mem();
   const an = createAnalyzer({ graceMs: 0, initialCapacity: n / 2 }, { registry: () => undefined });
+  let expectedPoints = 0;
+  if (listenExpected) an.on('expected', (ps) => { expectedPoints += ps.length; });
   const intervals = days * 96;
   let ingestNs = 0n, tickNs = 0n, count = 0;
   for (let k = 0; k <= intervals; k++) {
@@ -83,6 +87,7 @@ function bench(n: number): Row {
     bytesPerMeter: Math.round((after - before) / n),
   };
   if (an.alerts().length > n) throw new Error('unexpected alert flood');
+  if (listenExpected) console.error(`${n} meters: ${expectedPoints.toLocaleString('en')} expected points emitted`);
   return row;
 }
 

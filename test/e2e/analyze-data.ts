@@ -6,7 +6,7 @@ import { factoryLoad } from '../../analytics/eval/synth.js';
 
 /** Test data for `gridpulse analyze`: a synthetic plant (analytics/eval/synth.ts shape) with a stop. */
 export interface PlantOptions {
-  meters: string[];
+  meters: readonly string[];
   /** First interval start, ISO with offset. */
   start: string;
   days: number;

@@ -55,7 +55,14 @@ describe('gridpulse analyze = the pipeline with the data clock', () => {
     for (const c of clients.values()) await c.endAsync();
     const last = all[all.length - 1]!.ts;
     await waitFor(async () => p!.pipeline.dataClock!.stats().clockMs >= last - 15 * 60_000 && p!.pipeline.analyzer!.counters().readings >= all.length, 30_000, 'the pipeline analyzer to catch up with the data');
-    const live = (await (await fetch(`${p.httpUrl}/api/v1/alerts`)).json()) as { kind: string; scope: string; entity: string; status: string; since: number; openedAt: number; dropPct: number }[];
+    // The alerts API pages the store; each entry carries the analyzer's latest view of the episode.
+    type Episode = { kind: string; scope: string; entity: string; status: string; since: number; openedAt: number; dropPct: number };
+    const live: Episode[] = [];
+    for (let cursor: string | null = ''; cursor !== null;) {
+      const page = (await (await fetch(`${p.httpUrl}/api/v1/alerts?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)).json()) as { alerts: { alert: Episode }[]; next: string | null };
+      live.push(...page.alerts.map((s) => s.alert));
+      cursor = page.next;
+    }
     const key = (a: { kind: string; scope: string; entity: string; since: number; openedAt: number; dropPct: number }) => `${a.kind} ${a.scope} ${a.entity} since ${a.since} raised ${a.openedAt} drop ${a.dropPct}`;
     const liveKeys = live.map(key).sort();
     expect(live.length).toBeGreaterThan(0);

@@ -17,8 +17,8 @@ import { countPoints, makeCity, startTestPipeline, tempDir, testInflux, waitFor,
  */
 const QUARTER = 15 * 60_000;
 const end = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
-/** Alert-delivery metrics (issue 10's alerts stage): their panels are empty until alerts are delivered. */
-const DELIVERY = /gridpulse_alert_delivery_/;
+/** Alert-delivery metrics (the alerts stage, per channel): their panels are empty until alerts are delivered. */
+const DELIVERY = /gridpulse_alert_(channel_|deliver)/;
 
 const healthDash = () => byUid('gridpulse-pipeline-health');
 const hasBinary = (cmd: string) => spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0;
@@ -67,10 +67,10 @@ describe('pipeline health dashboard on the real pipeline\'s /metrics', () => {
     expect(metrics).toMatch(/^gridpulse_readings_rejected_total\{reason="timestamp_out_of_range"\} 1$/m);
   });
 
-  // The names this dashboard expects from issue 10's alerts stage (delivery from a durable outbox): queued, delivered, failures, failing since, by channel.
+  // The alerts stage's delivery state (durable outbox), by channel: queued, delivered, failed attempts, failing since.
   it('reads the alert-delivery metrics of every channel from /metrics (issue 10)', () => {
-    const used = new Set(allPanels(healthDash().panels).flatMap((p) => (p.targets ?? []).flatMap((t) => [...(t.expr ?? '').matchAll(/\bgridpulse_alert_delivery_[a-z0-9_]+/g)].map((m) => m[0]))));
-    expect([...used].sort()).toEqual(['gridpulse_alert_delivery_delivered_total', 'gridpulse_alert_delivery_failing_since_seconds', 'gridpulse_alert_delivery_failures_total', 'gridpulse_alert_delivery_queued']);
+    const used = new Set(allPanels(healthDash().panels).flatMap((p) => (p.targets ?? []).flatMap((t) => [...(t.expr ?? '').matchAll(/\bgridpulse_alert_(?:channel|deliver)[a-z0-9_]*/g)].map((m) => m[0]))));
+    expect([...used].sort()).toEqual(['gridpulse_alert_channel_failing_since_seconds', 'gridpulse_alert_channel_queued', 'gridpulse_alert_deliveries_total', 'gridpulse_alert_delivery_failures_total']);
     const exported = new Set([...metrics.matchAll(/^# TYPE (\S+) /gm)].map(([, name]) => name!));
     const missing = [...used].filter((n) => !exported.has(n));
     expect(missing, `not exported by this pipeline's /metrics yet: ${missing.join(', ')}`).toEqual([]);

@@ -112,18 +112,30 @@ describe('simulator → pipeline → InfluxDB and analyzer', () => {
     expect(sseText).toMatch(/^: gridpulse alerts/);
     sse.kill();
 
-    // Grafana's panels read what the pipeline wrote (nothing here writes points): the production index
-    // and the alert annotations, through the dashboard's own queries.
-    const dash = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'grafana', 'dashboards', 'gridpulse-load.json'), 'utf8')) as { panels: { targets?: { query?: string }[]; panels?: { targets?: { query?: string }[] }[] }[]; annotations: { list: { query?: string; target?: { query?: string } }[] } };
-    const queries = [...dash.panels, ...dash.panels.flatMap((x) => x.panels ?? [])].flatMap((x) => x.targets ?? []).map((t) => t.query ?? '');
-    const range = `time >= ${Date.parse(start)}ms and time <= ${Date.parse(start) + 30 * 86_400_000}ms`;
-    const grafana = (q: string) => q.replaceAll('$timeFilter', range).replaceAll("'$resolution'", "'hour'").replaceAll('$__interval', '1h').replace(/\/\^\$\w+\$\//g, '/^.*$/');
+    // Grafana's panels read what the pipeline wrote (nothing here writes points): the production index,
+    // the enterprise's judged actual against expected, and the alert annotations, through the dashboards' own queries.
+    type Dash = { panels: { targets?: { query?: string }[]; panels?: { targets?: { query?: string }[] }[] }[]; annotations: { list: { query?: string; target?: { query?: string } }[] } };
+    const dashboard = (file: string) => JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'grafana', 'dashboards', file), 'utf8')) as Dash;
+    const queriesOf = (d: Dash) => [...d.panels, ...d.panels.flatMap((x) => x.panels ?? [])].flatMap((x) => x.targets ?? []).map((t) => t.query ?? '');
+    const dash = dashboard('gridpulse-city.json');
+    const queries = queriesOf(dash);
+    const haltFrom = Date.parse(halt.start);
+    const range = (from: number, to: number) => `time >= ${from}ms and time <= ${to}ms`;
+    const grafana = (q: string, from = Date.parse(start), to = Date.parse(start) + 30 * 86_400_000) => q.replaceAll('$timeFilter', range(from, to)).replaceAll("'$resolution'", "'hour'")
+      .replaceAll('$__interval_ms', '3600000').replaceAll('$__interval', '1h').replaceAll(`/^$enterprise$/`, `/^${target}$/`).replace(/\/\^\$\w+\$\//g, '/^.*$/');
     const chainIndex = queries.find((q) => q.includes('production_index') && q.includes("'chain'"))!;
     const rows = await waitFor(async () => {
       const r = await influx.client.query(grafana(chainIndex));
       return r.length > 0 ? r : undefined;
     }, 20_000, 'production index points in InfluxDB');
-    expect(rows.some((r) => typeof r.mean === 'number')).toBe(true);
+    expect(rows.some((r) => typeof r.index === 'number')).toBe(true);
+    // The enterprise dashboard's "actual vs expected": during the halt the analyzer judged a fraction of what it expected.
+    const judged = queriesOf(dashboard('gridpulse-enterprise.json')).find((q) => q.includes('"judged_kw"'))!;
+    const during = await waitFor(async () => {
+      const r = await influx.client.query(grafana(judged, haltFrom + 3_600_000, haltFrom + 5 * 3_600_000));
+      return r.length >= 3 ? r : undefined;
+    }, 20_000, 'enterprise_expected points of the halted enterprise in InfluxDB');
+    for (const r of during) expect(Number(r.judged_kw)).toBeLessThan(0.2 * Number(r.expected_kw));
     const annotation = dash.annotations.list.map((a) => a.target?.query ?? a.query).find((q) => q?.includes('FROM "alert"'))!;
     const notes = await waitFor(async () => {
       const r = await influx.client.query(grafana(annotation));

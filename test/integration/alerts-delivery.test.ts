@@ -68,6 +68,9 @@ describe('alert delivery (webhooks, WeCom, DingTalk)', () => {
     const metrics = await (await fetch(`${p.httpUrl}/metrics`)).text();
     expect(metrics).toMatch(/gridpulse_alert_channel_failing\{channel="ops"\} 1/);
     expect(metrics).toMatch(/gridpulse_alert_channel_queued\{channel="ops"\} 4/);
+    const since = Number(/^gridpulse_alert_channel_failing_since_seconds\{channel="ops"\} (\d+)$/m.exec(metrics)?.[1]);
+    expect(since).toBe(Math.floor(failing.find((c) => c.name === 'ops')!.failingSince! / 1000));
+    expect(Number(/^gridpulse_alert_delivery_failures_total\{channel="ops"\} (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
 
     // Up again; the first request to /ops is answered 500 after being received, so that one is redelivered.
     let failedOnce = false;
@@ -92,6 +95,7 @@ describe('alert delivery (webhooks, WeCom, DingTalk)', () => {
 
     const states = await (await fetch(`${p.httpUrl}/api/v1/channels`)).json() as { name: string; queued: number; delivered: number; failingSince: number | null }[];
     expect(states.find((c) => c.name === 'ops')).toMatchObject({ queued: 0, delivered: 4, failingSince: null });
+    expect(await (await fetch(`${p.httpUrl}/metrics`)).text()).toMatch(/^gridpulse_alert_channel_failing_since_seconds\{channel="ops"\} 0$/m);
   });
 
   it('sends WeCom and DingTalk robots Markdown in their shapes, DingTalk signed, Chinese by default', async () => {

@@ -24,7 +24,7 @@ describe('broker: an error in one client\'s handler', () => {
       const url = `mqtt://127.0.0.1:${tcp}`;
       const bad = await mqtt.connectAsync(url, { clientId: 'gw1', username: 'gw1', password: 'pw-123456', reconnectPeriod: 0 });
       const good = await mqtt.connectAsync(url, { clientId: 'gw2', username: 'gw2', password: 'pw-123456', reconnectPeriod: 0 });
-      const closed = new Promise((r) => bad.once('close', r));
+      const closed = new Promise<void>((r) => bad.once('close', () => r()));
       bad.publish('gridpulse/v1/gw1/readings', 'boom', { qos: 1 });
       await closed;
       bad.end(true);

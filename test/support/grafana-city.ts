@@ -50,8 +50,11 @@ export async function runCity(settleMs = Number(process.env.GRIDPULSE_GRAFANA_SE
 
   const query = (q: string) => influxQuery(influx, q);
   const present = new Set<string>();
-  // The analyzer's outputs reach InfluxDB on their own path: wait for every measurement, up to a deadline.
+  // The analyzer's outputs reach InfluxDB on their own path (the alert store's point queue): wait until
+  // the analyzer judged the last interval and the queue is empty, then for every measurement, up to a deadline.
+  const lastTs = Date.parse(START) + DAYS * 86_400_000 - 15 * 60_000;
   await waitFor(async () => {
+    if (p.pipeline.dataClock!.stats().clockMs < lastTs - 15 * 60_000 || p.pipeline.alerts.store.pointsDepth() > 0) return false;
     for (const m of MEASUREMENTS) if (!present.has(m) && (await query(`SELECT * FROM "${m}" LIMIT 1`)).length > 0) present.add(m);
     return present.size === MEASUREMENTS.length;
   }, settleMs, 'the pipeline\'s measurements').catch(() => undefined);

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createAnalyzer, type Alert, type AlertUpdate, type RegistryLike } from '../../analytics/index.js';
+import { createAnalyzer, type Alert, type AlertUpdate, type ExpectedPoint, type RegistryLike } from '../../analytics/index.js';
 import { synthBatches, type SynthMeter } from '../../analytics/eval/synth.js';
 import type { EnrichedReading } from '../../src/schemas/reading.js';
 
@@ -28,6 +28,12 @@ function meters(n: number, o: { county?: (i: number) => string; chain?: (i: numb
     }
   }
   return out;
+}
+
+/** The synthetic meters send registers; a reading without one would make the scenario meaningless. */
+function registerOf(r: EnrichedReading): number {
+  if (r.energyKwh === undefined) throw new Error(`synthetic reading of ${r.meter} has no register`);
+  return r.energyKwh;
 }
 
 interface RunOpts {
@@ -269,7 +275,7 @@ describe('late data is re-evaluated', () => {
       ms: meters(8), days: 21,
       deliver: (ts, rs) => rs.flatMap((r) => {
         if (r.meter !== 'M4_0') return [r];
-        if (ts <= T0) { last.set(r.meter, r.energyKwh); return [r]; }
+        if (ts <= T0) { last.set(r.meter, registerOf(r)); return [r]; }
         if (ts <= T0 + 4 * I) {
           // The concentrator could not read the meter and sent a flat estimate, flagged as such.
           real.push(r);
@@ -294,8 +300,8 @@ describe('interval deltas do not invent consumption', () => {
       ms, days: 21,
       deliver: (ts, rs) => rs.flatMap((r) => {
         if (r.meter === 'M1_0') return [r, { ...r }]; // every reading twice
-        if (r.meter === 'M2_0') return [{ ...r, energyKwh: (r.energyKwh + 999_000) % 1_000_000 }]; // wraps during the run
-        if (r.meter === 'M3_0' && ts >= T0) return [{ ...r, energyKwh: r.energyKwh - 2_000 }]; // replaced: register restarts lower
+        if (r.meter === 'M2_0') return [{ ...r, energyKwh: (registerOf(r) + 999_000) % 1_000_000 }]; // wraps during the run
+        if (r.meter === 'M3_0' && ts >= T0) return [{ ...r, energyKwh: registerOf(r) - 2_000 }]; // replaced: register restarts lower
         return [r];
       }),
     });
@@ -342,6 +348,33 @@ describe('production index', () => {
     for (const p of daily) expect(p.index).toBeGreaterThan(80);
     const hourly = pts.filter((p) => p.resolution === 'hour' && p.scope === 'chain');
     expect(hourly.length).toBeGreaterThan(100);
+  });
+
+  it('keeps only the latest maxIndexPoints points, oldest first', () => {
+    const full = run({ ms: meters(8), days: 16 }).an.productionIndex();
+    const bounded = run({ ms: meters(8), days: 16, analyzer: createAnalyzer({ graceMs: 0, springFestivalAfterDays: 21, maxIndexPoints: 50 }, { registry: () => undefined }) }).an.productionIndex();
+    expect(full.length).toBeGreaterThan(200);
+    expect(bounded).toEqual(full.slice(-50));
+  });
+
+  it('emits, per interval, what it judged each enterprise against; the index sums the same values', () => {
+    const an = createAnalyzer({ graceMs: 0, springFestivalAfterDays: 21 }, { registry: () => undefined });
+    const batches: ExpectedPoint[][] = [];
+    an.on('expected', (ps) => batches.push(ps));
+    run({ ms: meters(12), days: 22, analyzer: an, shape: (m, t) => (m.enterprise === 'E3' && t >= T0 && t < T0 + 6 * H ? 0.02 : 1) });
+    expect(batches.length).toBeGreaterThan(14 * 96);
+    for (const b of batches) expect(new Set(b.map((p) => p.ts)).size).toBe(1); // one interval per batch
+    const pts = batches.flat();
+    for (const p of pts) expect(p.ts % I).toBe(0);
+    const e3 = (t: number) => pts.find((p) => p.enterprise === 'E3' && p.ts === t);
+    // During the halt E3 delivers a few percent of what was expected; the week before, about all of it.
+    expect(e3(T0 + 2 * H)!.actualKwh).toBeLessThan(0.1 * e3(T0 + 2 * H)!.expectedKwh);
+    expect(e3(T0 - 7 * 24 * H + 2 * H)!.actualKwh).toBeGreaterThan(0.8 * e3(T0 - 7 * 24 * H + 2 * H)!.expectedKwh);
+    // The county index of an hour is the sum of its enterprises' points in that hour.
+    const hourPt = an.productionIndex().find((p) => p.scope === 'county' && p.resolution === 'hour' && p.ts === T0 + 2 * H)!;
+    const inHour = pts.filter((p) => p.ts >= T0 + 2 * H && p.ts < T0 + 3 * H);
+    expect(inHour.reduce((s, p) => s + p.expectedKwh, 0)).toBeCloseTo(hourPt.expectedKwh, 0);
+    expect(inHour.reduce((s, p) => s + p.actualKwh, 0)).toBeCloseTo(hourPt.actualKwh, 0);
   });
 });
 

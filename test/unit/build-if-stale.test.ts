@@ -16,11 +16,17 @@ describe('npm start: compile only when stale', () => {
   it('skips tsc when the build is newer than every source, and compiles (saying so) when one changed', () => {
     mkdirSync(join(dir, 'src'), { recursive: true });
     mkdirSync(join(dir, 'dist/src/cli'), { recursive: true });
+    mkdirSync(join(dir, 'dist/console'), { recursive: true });
+    mkdirSync(join(dir, 'console'), { recursive: true });
     writeFileSync(join(dir, 'src/a.ts'), 'export {};\n');
     writeFileSync(join(dir, 'tsconfig.json'), '{}\n');
     writeFileSync(join(dir, 'dist/src/cli/main.js'), '\n');
     writeFileSync(join(dir, 'dist/.build-stamp'), 'x\n');
+    writeFileSync(join(dir, 'console/main.ts'), 'export {};\n');
+    writeFileSync(join(dir, 'dist/console/index.html'), '\n');
     at('src/a.ts', 1_000_000);
+    at('console/main.ts', 1_000_000);
+    at('dist/console/index.html', 2_000_000);
     at('tsconfig.json', 1_000_000);
     at('dist/.build-stamp', 2_000_000);
     const fresh = run();
@@ -32,5 +38,13 @@ describe('npm start: compile only when stale', () => {
     const stale = run();
     expect(stale.stderr).toContain('gridpulse: sources changed, compiling TypeScript');
     expect(stale.status).not.toBe(0);
+    expect(stale.stderr).not.toContain('analyst console');
+
+    // The console is built on its own clock: a console source newer than its page rebuilds it first.
+    at('src/a.ts', 1_000_000);
+    at('console/main.ts', 3_000_000);
+    const page = run();
+    expect(page.stderr).toContain('gridpulse: building the analyst console');
+    expect(page.status).not.toBe(0);
   });
 });
