@@ -39,6 +39,16 @@ const num = (name: string, min: number) => (v: string) => {
   return n;
 };
 
+/**
+ * A number, default included: commander passes a default through untouched, and mqtt.js treats a
+ * string '1' as QoS 0 for its callback (fired on the socket write, not the PUBACK), which removed
+ * all backpressure from publishing (docs/simulator.md#the-demo).
+ */
+export const parseQos = (v: string): 0 | 1 => {
+  if (v !== '0' && v !== '1') throw new InvalidArgumentError('--qos must be 0 or 1');
+  return v === '1' ? 1 : 0;
+};
+
 interface SimulateFlags {
   seed: number; enterprises: number; metersPerGateway: number; start?: string; days?: number; interval: number;
   scenario?: string; inject?: string; incidents: boolean; transportRate?: number; out: string;
@@ -70,7 +80,7 @@ export function registerSimulate(program: Command): Command {
     .option('--demo', `the demo of \`gridpulse start --simulate\`: ${DEMO.historyDays} days of history as fast as acknowledged, then real time for ${DEMO.futureDays} days (--catch-up), with incidents alerted in the first minutes`, false)
     .addOption(new Option('--format <format>', 'file mode: line (InfluxDB line protocol) | jsonl (MQTT messages)').choices(['line', 'jsonl']).default(d.format))
     .option('--url <url>', 'MQTT broker', d.url)
-    .addOption(new Option('--qos <qos>', 'MQTT QoS').choices(['0', '1']).default(String(d.qos)).argParser((v) => Number(v) as 0 | 1))
+    .addOption(new Option('--qos <qos>', 'MQTT QoS (0 or 1)').default(d.qos).argParser(parseQos))
     .option('--batch', 'batched payloads {"readings":[…]} (default)', true)
     .option('--single', 'one reading per message', false)
     .option('--max-batch <n>', 'readings per batched message (the contract allows 1,000)', int('--max-batch', 1), 1000)

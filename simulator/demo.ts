@@ -12,9 +12,8 @@ export const DEMO = {
   /** Days of history before now: the analyzer's 14 learning days plus room for incidents to alert on. */
   historyDays: 21,
   /**
-   * Device seconds per second while catching up (21 days in about 90 s). Not 0, as fast as
-   * acknowledged: the analyzer's data clock then evaluates intervals before most gateways' readings
-   * are in (spurious offline alerts, missed halts; see the report in docs/simulator.md#the-demo).
+   * Device seconds per second while catching up (21 days in about 90 s): paced so that alerts
+   * appear while the history is sent. `--speed 0` works as well (docs/simulator.md#the-demo).
    */
   speed: 20_000,
   /** Days after now the demo keeps publishing in real time. */

@@ -77,6 +77,8 @@ const TOPIC = (gw: string, kind: 'readings' | 'rejects') => `gridpulse/v1/${gw}/
 
 export async function publish(city: City, sim: Simulation, opts: PublishOptions): Promise<PublishSummary> {
   const log = opts.log ?? (() => {});
+  // mqtt.js only waits for the PUBACK of a number 1: anything else would silently drop backpressure.
+  if (opts.qos !== 0 && opts.qos !== 1) throw new Error(`publish: qos must be the number 0 or 1, got ${JSON.stringify(opts.qos)}`);
   const gateways = city.registry.gateways.map((g) => g.id);
   const nConn = Math.min(gateways.length, opts.connections ?? gateways.length);
   // A couple of messages per gateway: enough to keep every connection busy, and it keeps gateways

@@ -9,7 +9,7 @@ import { HandError, StoreError, type AlertsStage } from '../../alerts/index.js';
 import type { IndexPoint } from '../../analytics/index.js';
 import { authHook, staticTokenVerifier, ROLES, type Role, type TokenVerifier } from './auth.js';
 import { healthRoutes, type ReadinessCheck } from './health.js';
-import { registryRoutes } from './registry.js';
+import { registryRoutes, type MeterDataView } from './registry.js';
 import { alertRoutes } from './alerts.js';
 import { productionIndexRoutes } from './production-index.js';
 import { consolePlugin, type ConsoleDeps } from './console.js';
@@ -25,6 +25,8 @@ export interface ApiDeps {
   token?: string;
   alerts?: AlertsStage;
   productionIndex?: () => IndexPoint[];
+  /** The analyzer's view of a meter's data: its interval, and whether (and how) its data is coarser. */
+  meterData?: MeterDataView;
   bodyLimitBytes?: number;
   /** GET /api/... needs a viewer token too. */
   authReads?: boolean;
@@ -94,7 +96,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(healthRoutes, { readiness: deps.readiness, metrics: deps.metrics });
-  await app.register(registryRoutes, { registry: deps.registry });
+  await app.register(registryRoutes, { registry: deps.registry, ...(deps.meterData ? { meterData: deps.meterData } : {}) });
   if (deps.alerts) await app.register(alertRoutes, { alerts: deps.alerts });
   await app.register(productionIndexRoutes, { points: deps.productionIndex ?? (() => []) });
   if (deps.console) await app.register(consolePlugin, { ...deps.console, registry: deps.registry, metrics: deps.metrics, readiness: deps.readiness, token: deps.token });

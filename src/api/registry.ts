@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { enterpriseSchema, meterSchema, hashPassword, type Registry } from '../registry/index.js';
 import { errorSchema, idParams, secured, toSchema } from './schemas.js';
+import type { CoarseMeter } from '../../analytics/index.js';
 
 const gatewayBody = z.object({ password: z.string().min(8).max(256), enterprise: z.string().max(128).optional(), role: z.enum(['gateway', 'consumer']).optional() }).strict();
 const notFound = (what: string, id: string) => ({ code: 'not_found', message: `${what} ${id} not found` });
@@ -9,7 +10,24 @@ const admin = { role: 'admin' as const };
 const tags = ['registry'];
 
 /** The meter registry: enterprises, gateways, meters. Reads open (or viewer), writes admin. */
-export const registryRoutes: FastifyPluginAsync<{ registry: Registry }> = async (app, { registry: reg }) => {
+/** What the analyzer sees of a meter's data (absent when the analyzer is off). */
+export type MeterDataView = (meter: string) => { intervalMs: number; coarse?: CoarseMeter };
+
+/** A meter's `analytics` entry: the interval it is judged at, and, when its data is coarser, its spacing and since when. */
+function analyticsEntry(view: ReturnType<MeterDataView>) {
+  const { intervalMs, coarse } = view;
+  return {
+    intervalMinutes: intervalMs / 60_000,
+    coarse: coarse !== undefined,
+    ...(coarse ? {
+      spacingMinutes: coarse.spacingMs / 60_000,
+      coarseSince: new Date(coarse.sinceTs).toISOString(),
+      note: `readings every ${coarse.spacingMs / 60_000} min, coarser than the analyzer's ${intervalMs / 60_000}-minute interval: consumption not judged; set analytics.intervalMinutes (or this meter's intervalMinutes) to its spacing`,
+    } : {}),
+  };
+}
+
+export const registryRoutes: FastifyPluginAsync<{ registry: Registry; meterData?: MeterDataView }> = async (app, { registry: reg, meterData }) => {
   app.get('/api/v1/registry', { schema: { summary: 'Registry counts', tags } }, async () => reg.counts());
   app.get('/api/v1/registry/export', { config: admin, schema: { summary: 'The whole registry (password hashes included)', tags, security: secured } }, async () => reg.snapshot());
 
@@ -43,11 +61,11 @@ export const registryRoutes: FastifyPluginAsync<{ registry: Registry }> = async 
     return reply.code(204).send();
   });
 
-  app.get('/api/v1/meters/:id', { schema: { summary: 'One meter and the tags its readings are stored under', tags, params: idParams, response: { 404: errorSchema } } }, async (req, reply) => {
+  app.get('/api/v1/meters/:id', { schema: { summary: "One meter, the tags its readings are stored under and, with the analyzer on, `analytics`: the interval it is judged at and whether its data is coarser (spacing, since when)", tags, params: idParams, response: { 404: errorSchema } } }, async (req, reply) => {
     const { id } = req.params as { id: string };
     const t = reg.tagsFor(id);
     if (!t) return reply.code(404).send(notFound('meter', id));
-    return t;
+    return meterData ? { ...t, analytics: analyticsEntry(meterData(id)) } : t;
   });
   app.put('/api/v1/meters/:id', { config: admin, schema: { summary: 'Create or replace a meter', tags, params: idParams, body: toSchema(meterSchema.omit({ id: true })), security: secured } }, async (req) => {
     const { id } = req.params as { id: string };

@@ -17,6 +17,7 @@ import type { AlertsStage } from '../../alerts/index.js';
 import { buildAlerts } from './alerts.js';
 import { DataClock } from './data-clock.js';
 import { RejectWatch, describe as describeBulkRejects } from './reject-watch.js';
+import { describeCoarse, meterData } from './coarse.js';
 
 export interface Pipeline {
   readonly config: Config;
@@ -62,7 +63,7 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
   let restored = false;
   if (cfg.analytics.enabled) {
     const { intervalMinutes, sensitivity, timeZone, judgeWeekends, calendar } = cfg.analytics;
-    analyzer = createAnalyzer({ intervalMs: intervalMinutes * 60_000, sensitivity, timeZone, judgeWeekends }, { registry: () => registry.snapshot(), logger: log, calendar: calendarFromSpec(calendar, 'analytics.calendar') });
+    analyzer = createAnalyzer({ intervalMs: intervalMinutes * 60_000, sensitivity, timeZone, judgeWeekends }, { registry: () => registry.snapshot(), logger: log, calendar: calendarFromSpec(calendar, 'analytics.calendar'), onCoarseData: () => metrics.analyticsCoarseFound.inc() });
     if (existsSync(checkpointFile)) {
       restored = await analyzer.restore(checkpointFile).then(() => true, (err: Error) => {
         log.warn({ err: err.message, checkpointFile }, 'analyzer checkpoint unreadable; warming up from InfluxDB instead');
@@ -151,6 +152,7 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
   metrics.sources.channels = () => alerts.channels();
   metrics.sources.sseClients = () => alerts.sse.size;
   metrics.sources.pointsQueued = () => alerts.store.pointsDepth();
+  if (analyzer) metrics.sources.coarseMeters = () => analyzer!.coarseMeters().length;
   if (analyzer) {
     analyzer.on('alertUpdate', (u) => {
       if (u.change === 'opened') metrics.alerts.inc({ kind: u.alert.kind });
@@ -180,10 +182,13 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
     const allRejected = bulk.length > 0 && bulk.length === rejectWatch.senders();
     const hard = reasons.length;
     for (const b of bulk) reasons.push(`gateway ${b.gateway}: ${describeBulkRejects(b)}`);
+    // Coarse meters are listed, never unready: the rest of the fleet is judged as usual.
+    const coarse = analyzer?.coarseMeters() ?? [];
+    if (coarse.length > 0) reasons.push(describeCoarse(coarse, cfg.analytics.intervalMinutes));
     return {
       ready: hard === 0 && !allRejected,
       reasons,
-      checks: { broker: { listening: listeners }, influx: { url: influxUrl ?? null, connected: influx !== undefined, ...state }, spool, bulkRejects: bulk },
+      checks: { broker: { listening: listeners }, influx: { url: influxUrl ?? null, connected: influx !== undefined, ...state }, spool, bulkRejects: bulk, coarseMeters: { count: coarse.length, meters: coarse.slice(0, 20) } },
     };
   };
   metrics.sources.spool = () => ingest.spoolStats();
@@ -191,7 +196,7 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
   const app = await buildApp({
     registry, metrics, readiness, token: cfg.http.token, logger: log, bodyLimitBytes: cfg.http.bodyLimitBytes, authReads: cfg.http.authReads,
     console: { influx: () => influx, timeZone: cfg.http.timeZone, intervalMs: cfg.analytics.intervalMinutes * 60_000 },
-    alerts, ...(analyzer ? { productionIndex: () => analyzer!.productionIndex() } : {}),
+    alerts, ...(analyzer ? { productionIndex: () => analyzer!.productionIndex(), meterData: (m: string) => meterData(analyzer!, m) } : {}),
   });
   await app.listen({ host: cfg.http.host, port: cfg.http.port });
   const httpPort = (app.server.address() as { port: number }).port;
