@@ -107,14 +107,14 @@ export async function consolePlugin(app: FastifyInstance, o: ConsolePluginOption
     return { role, canWrite: role !== 'viewer' };
   });
 
-  app.get('/api/v1/console/series', { schema: { summary: 'Interval consumption of an entity from InfluxDB, with the median of the same slot in the 3 weeks before as expected', querystring: { type: 'object', properties: { scope: { type: 'string', enum: [...SERIES_SCOPES] }, entity: { type: 'string' }, from: { type: 'integer' }, to: { type: 'integer' }, spanMs: { type: 'integer' }, stepMs: { type: 'integer' } }, required: ['scope', 'entity'] } } }, async (req, reply) => {
+  app.get('/api/v1/console/series', { schema: { summary: "Interval consumption of an entity from InfluxDB and the expected line: for an enterprise, the analyzer's judged values (enterprise_expected) where it has them, else the median of the same slot in the 3 weeks before (expectedBasis says which)", querystring: { type: 'object', properties: { scope: { type: 'string', enum: [...SERIES_SCOPES] }, entity: { type: 'string' }, from: { type: 'integer' }, to: { type: 'integer' }, spanMs: { type: 'integer' }, stepMs: { type: 'integer' } }, required: ['scope', 'entity'] } } }, async (req, reply) => {
     const q = seriesQuery.safeParse(req.query);
     if (!q.success) return bad(reply, q.error);
     const influx = influxOr503(reply);
     if (!influx) return reply;
     const to = q.data.to ?? (await lastReadingTs(influx, q.data.scope, q.data.entity)) ?? Date.now();
     const from = q.data.from ?? to - q.data.spanMs;
-    return readSeries(influx, { scope: q.data.scope, entity: q.data.entity, from, to: q.data.to ?? to + q.data.stepMs, stepMs: q.data.stepMs });
+    return readSeries(influx, { scope: q.data.scope, entity: q.data.entity, from, to: q.data.to ?? to + q.data.stepMs, stepMs: q.data.stepMs, intervalMs: o.intervalMs });
   });
 
   app.get('/api/v1/console/enterprises/:id/completeness', { schema: { summary: "Readings stored per meter over the last day of the enterprise's data, against one per interval" } }, async (req, reply) => {

@@ -12,6 +12,7 @@ const TOKEN = 'console-test-token-0123';
 const STEP = 15 * 60_000;
 const WEEK = 7 * 86_400_000;
 const T = Date.parse('2026-03-02T00:00:00Z');
+const JUDGED = T + 3 * WEEK + 2 * 86_400_000;
 
 /**
  * The console plugin's own routes against a real InfluxDB: the consumption series (register
@@ -37,6 +38,9 @@ describe('console routes', () => {
       reg.m2 += ts < T ? 0 : 1;
       for (const m of ['m1', 'm2'] as const) lines.push(`reading,chain=fasteners,county=nanhu,enterprise=e1,gateway=g1,meter=${m} energy_kwh=${reg[m]} ${ts / 1000}`);
     }
+    // The analyzer judged 8 intervals of e1 on day 2 of week 3 (starting one interval before JUDGED):
+    // it compared 10.5 kWh against 20 expected in each.
+    for (let k = 0; k < 8; k++) lines.push(`enterprise_expected,chain=fasteners,county=nanhu,enterprise=e1 actual_kwh=10.5,expected_kwh=20 ${(JUDGED - STEP + k * STEP) / 1000}`);
     const write = influx.client.writeApi({ batchSize: 5000 });
     write.writeRecords(lines);
     await write.close();
@@ -76,7 +80,24 @@ describe('console routes', () => {
     const chain = await get(`/api/v1/console/series?scope=chain&entity=fasteners&from=${from}&to=${from + STEP}`);
     expect((chain.body.points as { actualKwh: number }[])[0]!.actualKwh).toBe(11);
     const none = await get(`/api/v1/console/series?scope=county&entity=jiashan&from=${from}&to=${from + STEP}`);
-    expect(none.body.points).toEqual([{ ts: from, actualKwh: null, expectedKwh: null }]);
+    expect(none.body.points).toEqual([{ ts: from, actualKwh: null, expectedKwh: null, expectedBasis: null }]);
+    expect(points.every((p) => (p as { expectedBasis?: string }).expectedBasis === 'median')).toBe(true);
+  });
+
+  it("shows the analyzer's judged actual and expected where it has them, the median elsewhere", async () => {
+    type P = { ts: number; actualKwh: number | null; expectedKwh: number | null; expectedBasis: string | null };
+    // Per interval: the interval starting at s is the energy the register read at s + STEP shows.
+    const q = await get(`/api/v1/console/series?scope=enterprise&entity=e1&from=${JUDGED}&to=${JUDGED + 4 * 3_600_000}`);
+    const points = q.body.points as P[];
+    expect(points).toHaveLength(16);
+    expect(points.slice(0, 8)).toEqual(Array.from({ length: 8 }, (_, k) => ({ ts: JUDGED + k * STEP, actualKwh: 10.5, expectedKwh: 20, expectedBasis: 'judged' })));
+    for (const p of points.slice(8)) expect(p).toMatchObject({ actualKwh: 11, expectedKwh: 3, expectedBasis: 'median' });
+    // Hourly: the judged intervals are summed per hour; hours it did not judge fall back to the median.
+    const hourly = (await get(`/api/v1/console/series?scope=enterprise&entity=e1&from=${JUDGED}&to=${JUDGED + 4 * 3_600_000}&stepMs=3600000`)).body.points as P[];
+    expect(hourly.map((p) => [p.actualKwh, p.expectedKwh, p.expectedBasis])).toEqual([[42, 80, 'judged'], [42, 80, 'judged'], [44, 12, 'median'], [44, 12, 'median']]);
+    // The judged values are an enterprise's: a chain keeps the median.
+    const chain = (await get(`/api/v1/console/series?scope=chain&entity=fasteners&from=${JUDGED}&to=${JUDGED + STEP}`)).body.points as P[];
+    expect(chain).toEqual([{ ts: JUDGED, actualKwh: 11, expectedKwh: 3, expectedBasis: 'median' }]);
   });
 
   it('reports completeness per registered meter over the last day of data', async () => {
