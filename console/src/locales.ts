@@ -17,7 +17,7 @@ const zh = {
     col: { kind: '类型', entity: '对象', drop: '降幅', since: '开始', state: '状态', updated: '更新' },
   },
   detail: {
-    title: '预警详情', back: '返回预警列表', chart: '实际与预期用电', actual: '实际用电', expected: '预期用电', missing: '缺失电量',
+    title: '预警详情', back: '返回预警列表', chart: '实际与预期用电', actual: '实际用电', expected: '预期用电（研判）', expectedMedian: '参考值（前三周同时段中位数）', missing: '缺失电量',
     evidence: '依据', contributors: '主要贡献企业', share: '占比', missingKwh: '缺失电量', history: '状态记录',
     ack: '确认', resolve: '处理完毕', suppress: '设置屏蔽时段', comment: '备注', who: '处理人', acked: '{{who}} 于 {{at}} 确认',
     notOffered: '该操作需要告警管理接口（第 10 号需求），当前版本尚未提供', noData: '暂无数据', enterprise: '企业页面', chain: '产业链',
@@ -62,7 +62,7 @@ const en: Shape<Messages> = {
     col: { kind: 'Kind', entity: 'Entity', drop: 'Drop', since: 'Since', state: 'State', updated: 'Updated' },
   },
   detail: {
-    title: 'Alert', back: 'Back to alerts', chart: 'Actual vs expected consumption', actual: 'Actual', expected: 'Expected', missing: 'Missing energy',
+    title: 'Alert', back: 'Back to alerts', chart: 'Actual vs expected consumption', actual: 'Actual', expected: 'Expected (as judged)', expectedMedian: 'Reference (median of the same slot, 3 weeks before)', missing: 'Missing energy',
     evidence: 'Evidence', contributors: 'Contributors', share: 'Share', missingKwh: 'Missing energy', history: 'State history',
     ack: 'Acknowledge', resolve: 'Resolve', suppress: 'Create suppression window', comment: 'Comment', who: 'Handled by', acked: 'acknowledged by {{who}} at {{at}}',
     notOffered: 'needs the alert lifecycle API (issue 10), not offered by this version', noData: 'no data', enterprise: 'Enterprise page', chain: 'Chain',

@@ -9,7 +9,12 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../support/browser.js';
 import { ackBody, normalizeList } from '../../console/src/normalize.js';
 
 const TOKEN = 'test-token-0123456789';
-const DOCS = join(import.meta.dirname, '../../docs');
+/** Where the screenshots go (npm run console:screenshots sets docs/); unset, none are written, so a test run leaves docs/ alone. */
+const SHOTS = process.env.GRIDPULSE_SCREENSHOTS_OUT;
+
+async function shot(page: Page, name: string, fullPage = false): Promise<void> {
+  if (SHOTS) await page.screenshot({ path: join(SHOTS, name), fullPage });
+}
 
 /** Every console error, uncaught exception, failed request and HTTP error of a page, as text. */
 function watch(page: Page): { problems: string[]; stop(): void } {
@@ -46,7 +51,7 @@ async function signIn(page: Page, url: string, token: string): Promise<void> {
  * MQTT: a production halt appears in an open inbox without a reload, its detail chart draws
  * InfluxDB data, an analyst acknowledges it by a click, a viewer gets no write buttons, the
  * language switch relabels the page, and the economy view lists every chain. Screenshots of
- * each page (zh-CN) are written to docs/.
+ * each page (zh-CN) are written only where GRIDPULSE_SCREENSHOTS_OUT names a folder (npm run console:screenshots).
  */
 describe('analyst console in Chromium', () => {
   let p: TestPipeline | undefined;
@@ -65,7 +70,7 @@ describe('analyst console in Chromium', () => {
       overrides: { 'analytics.clock': 'data', 'mqtt.maxMessagesPerSecond': 100_000 },
     });
     browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
-    mkdirSync(DOCS, { recursive: true });
+    if (SHOTS) mkdirSync(SHOTS, { recursive: true });
   });
   afterAll(async () => {
     for (const c of contexts) await c.close();
@@ -102,7 +107,7 @@ describe('analyst console in Chromium', () => {
     await row.waitFor({ timeout: 30_000 });
     expect(await page.evaluate('window.marker')).toBe(42);
     expect(await page.locator('[data-kind-count=production_halt]').textContent()).toMatch(/停产 \d+/);
-    await page.screenshot({ path: join(DOCS, 'console-inbox.png') });
+    await shot(page, 'console-inbox.png');
     // Filters narrow the list, and clearing them brings the alert back.
     await page.selectOption('select[name=kind]', 'meter_offline');
     await page.locator('[data-testid=alert-list] .empty').waitFor();
@@ -117,14 +122,21 @@ describe('analyst console in Chromium', () => {
     for (const sel of ['select[name=kind]', 'select[name=county]']) await page.selectOption(sel, '');
     await page.fill('input[name=minDrop]', '');
 
-    // Detail: the chart has data points from InfluxDB.
+    // Detail: the chart has data points from InfluxDB, and its expected line is what the analyzer
+    // judged (enterprise_expected, written by the pipeline's point queue) around the halt.
     const alertId = await row.getAttribute('data-alert-id');
+    const haltTs = Date.parse(halt.start);
+    await waitFor(async () => {
+      const s = await (await fetch(`${p!.httpUrl}/api/v1/console/series?scope=enterprise&entity=${target}&from=${haltTs - 86_400_000}&to=${haltTs + 3_600_000}`)).json() as { points: { expectedBasis: string | null }[] };
+      return s.points.some((x) => x.expectedBasis === 'judged');
+    }, 30_000, 'judged points of the halted enterprise in InfluxDB');
     await row.click();
     const chartEl = page.locator('[data-testid=detail-chart][data-points]');
     await chartEl.waitFor();
     expect(Number(await chartEl.getAttribute('data-points'))).toBeGreaterThan(20);
+    expect(Number(await chartEl.getAttribute('data-judged'))).toBeGreaterThan(20);
     expect(await page.locator('[data-testid=detail-chart] canvas').count()).toBeGreaterThan(0);
-    await page.screenshot({ path: join(DOCS, 'console-alert.png'), fullPage: true });
+    await shot(page, 'console-alert.png', true);
 
     // An analyst acknowledges it by a click; the API shows the new state.
     await page.fill('[data-testid=actions] input[name=by]', '张分析');
@@ -159,20 +171,20 @@ describe('analyst console in Chromium', () => {
     expect(chains.length).toBeGreaterThan(1);
     for (const c of chains) expect(await page.locator(`[data-testid=heat] tr[data-chain="${c}"]`).count()).toBe(1);
     await waitFor(async () => (await page.locator('[data-testid=heat] tbody td.num').allTextContents()).some((v) => /\d/.test(v)), 10_000, 'index values in the heat table');
-    await page.screenshot({ path: join(DOCS, 'console-economy.png'), fullPage: true });
+    await shot(page, 'console-economy.png', true);
 
     // Enterprise page: meters with completeness, the load chart, its alert.
     await page.goto(`${p!.httpUrl}/#/enterprise/${target}`);
     await page.waitForSelector('[data-testid=meters] tbody tr');
     expect(await page.locator('[data-testid=meters] tbody tr').count()).toBe(city.registry.meters.filter((m) => m.enterprise === target).length);
     await page.waitForSelector('[data-testid=enterprise-chart][data-points]');
-    await page.screenshot({ path: join(DOCS, 'console-enterprise.png'), fullPage: true });
+    await shot(page, 'console-enterprise.png', true);
 
     // Pipeline status.
     await page.click('[data-nav=status]');
     await page.waitForSelector('[data-testid=influx]');
     expect(await page.textContent('[data-testid=influx]')).toContain('正常');
-    await page.screenshot({ path: join(DOCS, 'console-status.png'), fullPage: true });
+    await shot(page, 'console-status.png', true);
 
     // The language switch relabels the page, and back.
     await page.click('[data-action=lang]');
@@ -189,7 +201,7 @@ describe('analyst console in Chromium', () => {
     await signIn(pp, p!.httpUrl, TOKEN);
     await pp.locator('.alert-row').first().waitFor();
     expect(await pp.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
-    await pp.screenshot({ path: join(DOCS, 'console-inbox-phone.png') });
+    await shot(pp, 'console-inbox-phone.png');
 
     // A viewer (no token) sees the alert and no button that writes.
     const viewer = await browser!.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN' });

@@ -8,20 +8,28 @@ import { entityLabel } from './inbox.js';
 
 const HOUR = 3_600_000;
 
-/** Actual and expected per interval, with the gap between them shaded as the missing energy. */
+/**
+ * Actual and expected per interval, with the gap between them shaded as the missing energy. Where
+ * the analyzer judged the interval, expected is what it compared (so the shade is what the detector
+ * found missing); elsewhere the 3-week median, drawn and labelled apart. A series from an older
+ * API without expectedBasis counts as median.
+ */
 export async function consumptionChart(el: HTMLElement, s: Series, markTs?: number): Promise<void> {
   const { chart } = await import('../charts.js');
   const pts = s.points;
   const xs = pts.map((p) => p.ts);
   const actual = pts.map((p) => p.actualKwh);
-  const expected = pts.map((p) => p.expectedKwh);
+  const judged = pts.map((p) => (p.expectedBasis === 'judged' ? p.expectedKwh : null));
+  const median = pts.map((p) => (p.expectedBasis === 'judged' ? null : p.expectedKwh));
+  const hasMedian = median.some((v) => v !== null);
+  el.dataset.judged = String(judged.filter((v) => v !== null).length);
   const floor = pts.map((p) => (p.actualKwh === null || p.expectedKwh === null ? null : Math.min(p.actualKwh, p.expectedKwh)));
   const gap = pts.map((p) => (p.actualKwh === null || p.expectedKwh === null ? null : Math.max(0, p.expectedKwh - p.actualKwh)));
   el.dataset.points = String(actual.filter((v) => v !== null).length);
   chart(el, {
     animation: false,
     grid: { left: 56, right: 16, top: 36, bottom: 48 },
-    legend: { data: [t('detail.actual'), t('detail.expected'), t('detail.missing')], top: 0 },
+    legend: { type: 'scroll', data: [t('detail.actual'), t('detail.expected'), ...(hasMedian ? [t('detail.expectedMedian')] : []), t('detail.missing')], top: 0 },
     tooltip: { trigger: 'axis', valueFormatter: (v) => (typeof v === 'number' ? `${fmtNum(v, 1)} kWh` : '—') },
     xAxis: { type: 'category', data: xs.map((x) => fmtDateTime(x)), axisLabel: { hideOverlap: true } },
     yAxis: { type: 'value', name: 'kWh' },
@@ -29,7 +37,8 @@ export async function consumptionChart(el: HTMLElement, s: Series, markTs?: numb
     series: [
       { name: 'floor', type: 'line', data: floor, stack: 'gap', symbol: 'none', lineStyle: { opacity: 0 }, tooltip: { show: false }, silent: true },
       { name: t('detail.missing'), type: 'line', data: gap, stack: 'gap', symbol: 'none', lineStyle: { opacity: 0 }, areaStyle: { color: COLORS.missing }, itemStyle: { color: COLORS.missing } },
-      { name: t('detail.expected'), type: 'line', data: expected, symbol: 'none', lineStyle: { type: 'dashed', color: COLORS.expected }, itemStyle: { color: COLORS.expected } },
+      { name: t('detail.expected'), type: 'line', data: judged, symbol: 'none', lineStyle: { type: 'dashed', color: COLORS.expected }, itemStyle: { color: COLORS.expected } },
+      { name: t('detail.expectedMedian'), type: 'line', data: median, symbol: 'none', lineStyle: { type: 'dotted', color: COLORS.expected, opacity: 0.7 }, itemStyle: { color: COLORS.expected } },
       { name: t('detail.actual'), type: 'line', data: actual, symbol: 'none', lineStyle: { color: COLORS.actual, width: 2 }, itemStyle: { color: COLORS.actual },
         ...(markTs !== undefined ? { markLine: { symbol: 'none', silent: true, data: [{ xAxis: fmtDateTime(Math.floor(markTs / s.stepMs) * s.stepMs) }], lineStyle: { color: '#999' }, label: { show: false } } } : {}) },
     ],
