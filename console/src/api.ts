@@ -13,7 +13,8 @@ export type AlertEventMsg = ReturnType<typeof normalizeEvent>;
 /** Most alerts the inbox reads (v2 pages of 500). */
 const MAX_ALERTS = 5000;
 
-export interface SeriesPoint { ts: number; actualKwh: number | null; expectedKwh: number | null }
+/** expectedBasis: the analyzer's judged value (enterprise_expected) or the 3-week median where it judged nothing. */
+export interface SeriesPoint { ts: number; actualKwh: number | null; expectedKwh: number | null; expectedBasis?: 'judged' | 'median' | null }
 export interface Series { scope: string; entity: string; from: number; to: number; stepMs: number; points: SeriesPoint[] }
 
 export interface Enterprise {
@@ -111,18 +112,57 @@ export function createClient(token: string | undefined, base = ''): Client {
     },
     channels: () => get('/api/v1/channels'),
     stream(onUpdate, onReconnect, onState) {
-      // EventSource reconnects by itself and sends Last-Event-ID when the server numbers events (v2
-      // replays what was missed); v1 does not, so a reconnect re-reads the list (onReconnect).
-      const es = new EventSource(`${base}/api/v1/alerts/stream`);
-      let opened = false;
-      es.addEventListener('open', () => {
-        onState(true);
-        if (opened) onReconnect();
-        opened = true;
-      });
-      es.addEventListener('error', () => onState(false));
-      es.addEventListener('alert', (e) => onUpdate(normalizeEvent(JSON.parse((e as MessageEvent<string>).data))));
-      return () => es.close();
+      // Without a token, EventSource reconnects by itself and sends Last-Event-ID when the server
+      // numbers events (v2 replays what was missed); v1 does not, so a reconnect re-reads the list.
+      // With a token (needed when reads need one), each connection opens with a fresh one-use
+      // ticket in the URL, as EventSource cannot send the header: on an error the console closes
+      // the stream and reconnects itself with a new ticket and ?lastEventId=.
+      let es: EventSource | undefined;
+      let opened = false, stopped = false, lastId = '', delay = 1000;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const retry = () => {
+        if (stopped) return;
+        timer = setTimeout(() => void connect(), delay);
+        delay = Math.min(15_000, delay * 2);
+      };
+      const connect = async () => {
+        const params = new URLSearchParams();
+        if (token) {
+          try {
+            params.set('ticket', (await post<{ ticket: string }>('/api/v1/console/stream-ticket', {})).ticket);
+          } catch (err) {
+            // An API without tickets (404) takes the stream as before; anything else: try again later.
+            if (!(err instanceof ApiError && err.status === 404)) { onState(false); retry(); return; }
+          }
+          if (lastId) params.set('lastEventId', lastId);
+        }
+        if (stopped) return;
+        const q = params.toString();
+        const source = es = new EventSource(`${base}/api/v1/alerts/stream${q ? `?${q}` : ''}`);
+        source.addEventListener('open', () => {
+          delay = 1000;
+          onState(true);
+          if (opened) onReconnect();
+          opened = true;
+        });
+        source.addEventListener('error', () => {
+          onState(false);
+          if (!token) return;
+          source.close();
+          retry();
+        });
+        source.addEventListener('alert', (e) => {
+          const m = e as MessageEvent<string>;
+          if (m.lastEventId) lastId = m.lastEventId;
+          onUpdate(normalizeEvent(JSON.parse(m.data)));
+        });
+      };
+      void connect();
+      return () => {
+        stopped = true;
+        clearTimeout(timer);
+        es?.close();
+      };
     },
     series: (scope, entity, r) => get(`/api/v1/console/series?${qs({ scope, entity, ...r })}`),
     enterprises: () => get('/api/v1/enterprises'),

@@ -60,9 +60,10 @@ export const alertRoutes: FastifyPluginAsync<{ alerts: AlertsStage }> = async (a
   });
 
   app.get('/api/v1/alerts/stream', {
+    config: { ticket: true },
     schema: {
       summary: 'Alert events as Server-Sent Events; each has `id:` = its sequence. Reconnect with Last-Event-ID (or ?lastEventId=) to get exactly the events missed (more than 10,000: one page, then the stream ends and the client resumes from its last id).',
-      tags, querystring: { type: 'object', properties: { lastEventId: { type: 'integer', minimum: 0 } } }, headers: { type: 'object', properties: { 'last-event-id': { type: 'string', pattern: '^\\d{1,15}$' } } },
+      tags, querystring: { type: 'object', properties: { lastEventId: { type: 'integer', minimum: 0 }, ticket: { type: 'string', description: 'one-use stream ticket (POST /api/v1/console/stream-ticket) in place of the Authorization header' } } }, headers: { type: 'object', properties: { 'last-event-id': { type: 'string', pattern: '^\\d{1,15}$' } } },
     },
   }, (req, reply) => {
     const h = req.headers['last-event-id'];

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { StreamTickets } from './stream-tickets.js';
 
 export const ROLES = ['viewer', 'analyst', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -17,6 +18,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Least role a route needs; absent: open to anyone. */
     role?: Role;
+    /** The route also takes a one-use stream ticket as ?ticket= (EventSource cannot send a header). */
+    ticket?: boolean;
   }
   interface FastifyRequest {
     principal?: Principal;
@@ -36,7 +39,7 @@ export function staticTokenVerifier(token: string | undefined): TokenVerifier {
  * onRequest hook: runs before fastify reads or parses a body, so an unauthenticated client cannot
  * make the server buffer or validate anything. Routes declare `config: { role }`.
  */
-export function authHook(verifiers: TokenVerifier[], opts: { readRole?: Role }) {
+export function authHook(verifiers: TokenVerifier[], opts: { readRole?: Role; tickets?: StreamTickets }) {
   return async (req: FastifyRequest, reply: FastifyReply) => {
     const header = req.headers.authorization;
     if (header?.startsWith('Bearer ')) {
@@ -48,6 +51,10 @@ export function authHook(verifiers: TokenVerifier[], opts: { readRole?: Role }) 
           break;
         }
       }
+    }
+    if (!req.principal && opts.tickets && req.routeOptions.config?.ticket) {
+      const ticket = (req.query as { ticket?: unknown }).ticket;
+      if (typeof ticket === 'string') req.principal = opts.tickets.redeem(ticket);
     }
     let need = req.routeOptions.config?.role;
     if (!need && opts.readRole && req.url.startsWith('/api/')) need = opts.readRole;

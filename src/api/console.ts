@@ -9,6 +9,7 @@ import type { Metrics } from '../metrics.js';
 import type { Registry } from '../registry/index.js';
 import type { InfluxClient } from '../storage/influx.js';
 import type { ReadinessCheck } from './index.js';
+import type { StreamTickets } from './stream-tickets.js';
 import { MAX_SERIES_SPAN_MS, SERIES_SCOPES, lastReadingTs, readCompleteness, readSeries } from './console-series.js';
 
 export type ConsoleRole = 'viewer' | 'analyst' | 'admin';
@@ -30,6 +31,8 @@ export interface ConsolePluginOptions extends ConsoleDeps {
   metrics: Metrics;
   readiness: () => ReadinessCheck;
   token?: string;
+  /** Where stream tickets are kept (the auth hook redeems them). */
+  tickets?: StreamTickets;
 }
 
 /** dist/console from either src/api (tsx) or dist/src/api (built). */
@@ -106,6 +109,18 @@ export async function consolePlugin(app: FastifyInstance, o: ConsolePluginOption
     if (role === 'invalid') return reply.code(401).send({ code: 'unauthorized', message: 'unknown token' });
     return { role, canWrite: role !== 'viewer' };
   });
+
+  if (o.tickets) {
+    const tickets = o.tickets;
+    app.post('/api/v1/console/stream-ticket', {
+      config: { role: 'viewer' },
+      schema: { summary: 'A one-use ticket (30 s) that opens GET /api/v1/alerts/stream?ticket=… as the bearer: EventSource cannot send the Authorization header', security: [{ bearer: [] }] },
+    }, async (req, reply) => {
+      const t = tickets.issue(req.principal!);
+      if (!t) return reply.code(503).send({ code: 'too_many_tickets', message: 'too many stream tickets waiting; retry in a few seconds' });
+      return t;
+    });
+  }
 
   app.get('/api/v1/console/series', { schema: { summary: "Interval consumption of an entity from InfluxDB and the expected line: for an enterprise, the analyzer's judged values (enterprise_expected) where it has them, else the median of the same slot in the 3 weeks before (expectedBasis says which)", querystring: { type: 'object', properties: { scope: { type: 'string', enum: [...SERIES_SCOPES] }, entity: { type: 'string' }, from: { type: 'integer' }, to: { type: 'integer' }, spanMs: { type: 'integer' }, stepMs: { type: 'integer' } }, required: ['scope', 'entity'] } } }, async (req, reply) => {
     const q = seriesQuery.safeParse(req.query);

@@ -13,6 +13,7 @@ import { registryRoutes, type MeterDataView } from './registry.js';
 import { alertRoutes } from './alerts.js';
 import { productionIndexRoutes } from './production-index.js';
 import { consolePlugin, type ConsoleDeps } from './console.js';
+import { StreamTickets } from './stream-tickets.js';
 
 export type { ReadinessCheck } from './health.js';
 export { ROLES, type Role, type Principal } from './auth.js';
@@ -67,7 +68,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       return p && (ROLES as readonly string[]).includes(p.role) ? { name: p.name, role: p.role as Role } : undefined;
     });
   }
-  app.addHook('onRequest', authHook(verifiers, deps.authReads ? { readRole: 'viewer' } : {}));
+  const tickets = new StreamTickets();
+  app.addHook('onRequest', authHook(verifiers, { ...(deps.authReads ? { readRole: 'viewer' as const } : {}), tickets }));
   if (store) {
     // Every write is audited: who (token name), what, and the answer it got.
     app.addHook('onResponse', async (req, reply) => {
@@ -99,6 +101,6 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(registryRoutes, { registry: deps.registry, ...(deps.meterData ? { meterData: deps.meterData } : {}) });
   if (deps.alerts) await app.register(alertRoutes, { alerts: deps.alerts });
   await app.register(productionIndexRoutes, { points: deps.productionIndex ?? (() => []) });
-  if (deps.console) await app.register(consolePlugin, { ...deps.console, registry: deps.registry, metrics: deps.metrics, readiness: deps.readiness, token: deps.token });
+  if (deps.console) await app.register(consolePlugin, { ...deps.console, registry: deps.registry, metrics: deps.metrics, readiness: deps.readiness, token: deps.token, tickets });
   return app;
 }

@@ -5,7 +5,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { buildCity, simulate, quietScenario } from '../../simulator/index.js';
 import { publish } from '../../simulator/publish.js';
 import { startTestPipeline, testInflux, waitFor, type TestPipeline } from '../support/pipeline.js';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../support/browser.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, signIn, watch } from '../support/browser.js';
 import { ackBody, normalizeList } from '../../console/src/normalize.js';
 
 const TOKEN = 'test-token-0123456789';
@@ -14,36 +14,6 @@ const SHOTS = process.env.GRIDPULSE_SCREENSHOTS_OUT;
 
 async function shot(page: Page, name: string, fullPage = false): Promise<void> {
   if (SHOTS) await page.screenshot({ path: join(SHOTS, name), fullPage });
-}
-
-/** Every console error, uncaught exception, failed request and HTTP error of a page, as text. */
-function watch(page: Page): { problems: string[]; stop(): void } {
-  const problems: string[] = [];
-  const onConsole = (m: { type(): string; text(): string }) => void (m.type() === 'error' && problems.push(`console: ${m.text()}`));
-  const onError = (e: Error) => void problems.push(`pageerror: ${e.message}`);
-  const onFailed = (r: { url(): string; failure(): { errorText: string } | null }) => void problems.push(`requestfailed: ${r.url()} ${r.failure()?.errorText}`);
-  const onResponse = (r: { url(): string; status(): number }) => void (r.status() >= 400 && problems.push(`HTTP ${r.status()}: ${r.url()}`));
-  page.on('console', onConsole);
-  page.on('pageerror', onError);
-  page.on('requestfailed', onFailed);
-  page.on('response', onResponse);
-  return {
-    problems,
-    // Closing a page aborts its event stream: not a failure of the console.
-    stop() {
-      page.off('console', onConsole);
-      page.off('pageerror', onError);
-      page.off('requestfailed', onFailed);
-      page.off('response', onResponse);
-    },
-  };
-}
-
-async function signIn(page: Page, url: string, token: string): Promise<void> {
-  await page.goto(url);
-  await page.fill('input[name=token]', token);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('header.top [data-live=true]');
 }
 
 /**
