@@ -18,7 +18,8 @@ async function shot(page: Page, name: string, fullPage = false): Promise<void> {
 
 /**
  * The console in real headless Chromium against the real pipeline, fed by the simulator over
- * MQTT: a production halt appears in an open inbox without a reload, its detail chart draws
+ * MQTT: a production halt and a chain disruption (its members folded under it) appear in an open
+ * inbox without a reload, the halt's detail chart draws
  * InfluxDB data, an analyst acknowledges it by a click, a viewer gets no write buttons, the
  * language switch relabels the page, and the economy view lists every chain. Screenshots of
  * each page (zh-CN) are written only where GRIDPULSE_SCREENSHOTS_OUT names a folder (npm run console:screenshots).
@@ -31,6 +32,10 @@ describe('analyst console in Chromium', () => {
   const city = buildCity({ seed: 11, enterprises: 8, start, days: 24, metersPerGateway: 2 });
   const target = city.registry.enterprises[0]!.id;
   const halt = { kind: 'production_halt' as const, target, start: '2026-09-22T10:00:00+08:00', hours: 30 };
+  // The leader of the chain with the most members stops: its suppliers and customers cut back.
+  const members = (c: string | undefined) => city.registry.enterprises.filter((e) => e.chains[0] === c).length;
+  const leader = city.registry.enterprises.filter((e) => e.leader && e.id !== target).sort((a, b) => members(b.chains[0]) - members(a.chains[0]))[0]!;
+  const disruption = { kind: 'chain_disruption' as const, target: leader.id, start: '2026-09-19T09:00:00+08:00', hours: 60 };
 
   beforeAll(async () => {
     const influx = testInflux();
@@ -68,7 +73,7 @@ describe('analyst console in Chromium', () => {
     await page.evaluate('window.marker = 42');
 
     // The data ends inside the halt, so the alert is still open when the analyst acknowledges it.
-    const sim = simulate(city, { start, days: 22, scenario: quietScenario({ incidents: [halt], springFestival: false, plannedShutdowns: false, ordinaryVariation: false }), seed: 11 });
+    const sim = simulate(city, { start, days: 22, scenario: quietScenario({ incidents: [disruption, halt], springFestival: false, plannedShutdowns: false, ordinaryVariation: false }), seed: 11 });
     const summary = await publish(city, sim, { url: p!.mqttUrl, qos: 1, single: false, rate: 0, mode: 'accelerated', speed: 0, maxInflight: 16 });
     expect(summary.readingsAcked).toBe(summary.readingsSent);
     await p!.pipeline.ingest.drained();
@@ -77,6 +82,18 @@ describe('analyst console in Chromium', () => {
     await row.waitFor({ timeout: 30_000 });
     expect(await page.evaluate('window.marker')).toBe(42);
     expect(await page.locator('[data-kind-count=production_halt]').textContent()).toMatch(/停产 \d+/);
+    // The chain disruption arrives live too, its member enterprises folded under it (closed), as the API links them.
+    const parent = page.locator('.alert.parent', { has: page.locator(`:scope > .alert-row[data-kind=chain_disruption]`) }).first();
+    await parent.waitFor({ timeout: 30_000 });
+    const parentId = await parent.locator(':scope > .alert-row').getAttribute('data-alert-id');
+    const memberRows = parent.locator(':scope > details.members > .alert > .alert-row');
+    const memberIds = await memberRows.evaluateAll((els) => els.map((e) => e.getAttribute('data-alert-id')!));
+    expect(memberIds.length).toBeGreaterThan(0);
+    expect(await memberRows.first().isVisible()).toBe(false);
+    await parent.locator(':scope > details.members > summary').click();
+    expect(await memberRows.first().isVisible()).toBe(true);
+    const linked = normalizeList(await (await fetch(`${p!.httpUrl}/api/v1/alerts?limit=500`)).json()).alerts.filter((a) => a.parentId === parentId).map((a) => a.id);
+    expect(memberIds.sort()).toEqual(linked.sort());
     await shot(page, 'console-inbox.png');
     // Filters narrow the list, and clearing them brings the alert back.
     await page.selectOption('select[name=kind]', 'meter_offline');
