@@ -1,13 +1,13 @@
+import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse';
 import Papa from 'papaparse';
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import { analyze, parseSettings } from '../../src/analyze/index.js';
 import { kst, quarterEnd, STEEL_CSV, steelQuarters } from './analyze-data.js';
 
@@ -104,6 +104,22 @@ async function cli(file: string): Promise<{ wall: number; peakMiB: number | unde
   return { wall: (performance.now() - t) / 1000, peakMiB: peak, summary: stderr };
 }
 
+/** The in-process timing in a child with the CLI's young generation, so its CPU seconds are known. */
+async function innerWithYoungGeneration(file: string): Promise<Timed> {
+  const child = spawn(process.execPath, ['--max-semi-space-size=64', fileURLToPath(import.meta.url), '--inner', file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (b) => (out += b));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`inner bench exited ${code}`);
+  return JSON.parse(out) as Timed;
+}
+
+const inner = process.argv.indexOf('--inner');
+if (inner >= 0) {
+  process.stdout.write(JSON.stringify(await inProcess(process.argv[inner + 1]!, { analyze, parseSettings })));
+  process.exit(0);
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'gridpulse-analyze-bench-'));
 try {
   const file = join(dir, 'readings.csv');
@@ -126,6 +142,7 @@ try {
   const mem = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
   const here = await inProcess(file, { analyze, parseSettings });
   clearInterval(mem);
+  const young = await innerWithYoungGeneration(file);
   const child = await cli(file);
   const rate = (n: number, s: number) => Math.round(n / s).toLocaleString('en-US');
   const timed = (x: Timed) => `${rate(x.rows, x.wall)} rows/s (${rate(x.rows, x.cpu)} rows per CPU-second)`;
@@ -135,13 +152,14 @@ try {
     ['baseline: Papa Parse alone (the parser `analyze` uses), same file', `${rate(papaRows, papaS)} rows/s`, `${papaS.toFixed(1)} s`],
     ...(before ? [[`before: \`analyze\` of ${compareDir} in this process`, timed(before), cond(before)]] : []),
     ['`analyze` in this process (Node\'s default young generation)', timed(here), `${cond(here)}, peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB`],
+    ['`analyze` in a child process with the CLI\'s young generation (`--max-semi-space-size=64`)', timed(young), cond(young)],
     ['`gridpulse analyze` end to end: the CLI in a child process, as users run it (64 MiB semi-space)', `${rate(here.rows, child.wall)} rows/s`, `${child.wall.toFixed(1)} s wall including start-up${child.peakMiB ? `, peak RSS ${child.peakMiB.toFixed(0)} MiB` : ''}`],
   ];
   const table = ['| figure | result | conditions |', '|---|---|---|', ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
   console.log(table);
   if (!process.argv.includes('--no-write')) {
     const doc = 'docs/benchmarks.md';
-    const body = `<!-- analyze:start -->\n## \`gridpulse analyze\`\n\nRun ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC: \`npm run bench:analytics\` (\`node dist/test/bench/analyze.js --rows ${ROWS} --meters ${METERS}\`). Machine: ${cpus()[0]?.model ?? '?'}, ${cpus().length} cores shared with other work (load average ${loadavg()[0]!.toFixed(1)} at the end of the run); Node ${process.version}; one process.\n\nFile: ${ROWS.toLocaleString('en-US')} rows of 15-minute interval energy (the steel plant tiled over ${METERS} meters), ${mb.toFixed(0)} MiB.\n\n${table}\n<!-- analyze:end -->`;
+    const body = `<!-- analyze:start -->\n## \`gridpulse analyze\`\n\nRun ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC: \`npm run bench:analytics\` (\`node dist/test/bench/analyze.js --rows ${ROWS} --meters ${METERS}${compareDir ? ` --compare ${compareDir}` : ''}\`). Machine: ${cpus()[0]?.model ?? '?'}, ${cpus().length} cores shared with other work (load average ${loadavg()[0]!.toFixed(1)} at the end of the run); Node ${process.version}; one process at a time (the CLI row: the command and the child it starts).\n\nFile: ${ROWS.toLocaleString('en-US')} rows of 15-minute interval energy (the steel plant tiled over ${METERS} meters), ${mb.toFixed(0)} MiB.\n\n${table}\n<!-- analyze:end -->`;
     const cur = existsSync(doc) ? readFileSync(doc, 'utf8') : '';
     const re = /<!-- analyze:start -->[\s\S]*<!-- analyze:end -->/;
     writeFileSync(doc, re.test(cur) ? cur.replace(re, body) : `${cur.trimEnd()}\n\n${body}\n`);
