@@ -96,9 +96,12 @@ export class CountySlowdown {
     const o = this.o, I = this.host.intervalMs;
     for (let c = 0; c < this.counties.length; c++) {
       const cs = this.counties[c]!;
+      // The cheap tests first: a county too small to judge (one per meter in `gridpulse analyze`
+      // without a registry) skips the day's sums.
+      if (cs.members < o.countyMinEnterprises || this.host.countyInOutage(c)) { cs.lowRun = 0; continue; }
       let A = 0, E = 0;
       for (let k = 0; k < this.ring; k++) { A += cs.ringA[k]!; E += cs.ringE[k]!; }
-      if (E <= 0 || this.host.countyInOutage(c) || cs.members < o.countyMinEnterprises) { cs.lowRun = 0; continue; }
+      if (E <= 0) { cs.lowRun = 0; continue; }
       const r = A / E;
       if (cs.slow) {
         this.book.update(cs.slow, now, { baselineKwh: E, actualKwh: A }, false);

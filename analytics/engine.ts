@@ -41,6 +41,8 @@ export interface EngineDeps {
   logger?: { info: (o: object, m?: string) => void; warn: (o: object, m?: string) => void };
   /** Metric hook: a meter's readings are spaced wider than the interval (see coarseMeters()). */
   onCoarseData?: (c: CoarseMeter) => void;
+  /** Calendars per county id, below an enterprise's own (registry-view.ts). */
+  countyCalendars?: ReadonlyMap<string, Calendar>;
 }
 
 export type { CoarseMeter } from './meter-rings.js';
@@ -160,7 +162,7 @@ export class Engine {
     // Typed arrays start empty and grow to the initial capacity: one place says each one's size and fill.
     this.growMeters(o.initialCapacity);
     this.growEnterprises(o.initialCapacity);
-    this.registry = new RegistryView(o, (x, msg) => this.deps.logger?.warn(x, msg));
+    this.registry = new RegistryView(o, (x, msg) => this.deps.logger?.warn(x, msg), this.deps.countyCalendars);
     this.chains = new ChainRollup(o, this.chainHost(), this.book);
     this.offline = new OfflineAlerts(o, this.silenceHost(), this.book);
     this.outages = new OutageDetector(o, this.outageHost(), this.book);

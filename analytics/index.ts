@@ -25,6 +25,8 @@ export interface AnalyzerDeps {
   now?: () => number;
   /** Working calendar (default: mainland China, chinese-days, Spring Festival window from the options). */
   calendar?: Calendar;
+  /** Calendars per county id (config analytics.countyCalendars): an enterprise's own registry calendar wins, then its county's, then `calendar`. */
+  countyCalendars?: ReadonlyMap<string, Calendar>;
   /** Metric hook: called once when a meter is found sending data coarser than the interval. */
   onCoarseData?: (c: CoarseMeter) => void;
 }
@@ -69,7 +71,7 @@ export function createAnalyzer(options: AnalyzerOptions, deps: AnalyzerDeps): An
   const log = deps.logger?.child({ stage: 'analytics' });
   const now = deps.now ?? Date.now;
   const calendar = deps.calendar ?? createChineseCalendar({ springFestivalBeforeDays: o.springFestivalBeforeDays, springFestivalAfterDays: o.springFestivalAfterDays });
-  let engine = new Engine(o, { calendar, registry: deps.registry, ...(log ? { logger: log } : {}), ...(deps.onCoarseData ? { onCoarseData: deps.onCoarseData } : {}) });
+  let engine = new Engine(o, { calendar, registry: deps.registry, ...(log ? { logger: log } : {}), ...(deps.onCoarseData ? { onCoarseData: deps.onCoarseData } : {}), ...(deps.countyCalendars ? { countyCalendars: deps.countyCalendars } : {}) });
   const listeners: Array<[string, (...a: any[]) => void]> = [];
 
   const api: Analyzer = {
@@ -102,7 +104,7 @@ export function createAnalyzer(options: AnalyzerOptions, deps: AnalyzerDeps): An
     },
     async restore(path) {
       const s = JSON.parse(await readFile(path, 'utf8'));
-      const fresh = new Engine(o, { calendar, registry: deps.registry, ...(log ? { logger: log } : {}), ...(deps.onCoarseData ? { onCoarseData: deps.onCoarseData } : {}) });
+      const fresh = new Engine(o, { calendar, registry: deps.registry, ...(log ? { logger: log } : {}), ...(deps.onCoarseData ? { onCoarseData: deps.onCoarseData } : {}), ...(deps.countyCalendars ? { countyCalendars: deps.countyCalendars } : {}) });
       fresh.load(s);
       for (const [ev, fn] of listeners) fresh.book.on(ev as 'alert', fn);
       engine = fresh;

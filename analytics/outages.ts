@@ -43,6 +43,9 @@ export interface OutageHost {
 
 type OutageOptions = Pick<ResolvedOptions, 'minExpectedKwh' | 'outageDeadRatio' | 'outageMinEnterprises' | 'outageMinReporting' | 'outageMinSilentGateways' | 'outageMinChains'>;
 
+/** Shared, never written: deadPrev of a county with no dead enterprise. */
+const NO_ENTERPRISES: readonly number[] = Object.freeze([]);
+
 interface CountyOutage {
   alert: Alert;
   members: Set<number>;
@@ -58,7 +61,7 @@ interface CountyOutage {
 export class OutageDetector {
   private readonly open: (CountyOutage | undefined)[] = [];
   /** Enterprises of each county that went dead in the previous interval. */
-  private deadPrev: number[][] = [];
+  private deadPrev: (readonly number[])[] = [];
   private stallLogged = false;
 
   constructor(private readonly o: OutageOptions, private readonly host: OutageHost, private readonly book: AlertBook) {}
@@ -70,7 +73,8 @@ export class OutageDetector {
   step(b: number, now: number): void {
     const o = this.o, h = this.host;
     const nc = h.counties();
-    const deadNow: number[][] = Array.from({ length: nc }, () => []);
+    // Arrays only for counties with a dead enterprise: most intervals have none (no allocation per county).
+    const deadNow: (number[] | undefined)[] = new Array<number[] | undefined>(nc);
     // Most of the city silent at once is our own input stalling (pipeline, end of data), not an outage.
     // Transformers are suspended and plants stop together over the Spring Festival (domain.md §3): only
     // enterprises already back at work (judged against their ordinary week) can show an outage there.
@@ -96,21 +100,24 @@ export class OutageDetector {
         }
         continue;
       }
-      if (deadNowE && wasAlive) deadNow[c]!.push(e);
+      if (deadNowE && wasAlive) (deadNow[c] ??= []).push(e);
     }
     for (let c = 0; c < nc; c++) {
       if (this.open[c]) {
         this.maybeEnd(c, b, now);
-        this.deadPrev[c] = [];
+        this.deadPrev[c] = NO_ENTERPRISES;
         continue;
       }
       // "Within minutes": dead in this interval or the previous one, and still dead now.
-      const cand = new Set<number>(deadNow[c]);
-      for (const e of this.deadPrev[c] ?? []) {
+      const dead = deadNow[c] ?? NO_ENTERPRISES, prev = this.deadPrev[c] ?? NO_ENTERPRISES;
+      this.deadPrev[c] = dead;
+      // Fewer candidates than an outage needs, whatever the previous ones read now.
+      if (dead.length + prev.length < o.outageMinEnterprises) continue;
+      const cand = new Set<number>(dead);
+      for (const e of prev) {
         const a = h.actual(e, b), x = h.expected(e, b);
         if (Number.isNaN(a) || (!Number.isNaN(x) && a < o.outageDeadRatio * x)) cand.add(e);
       }
-      this.deadPrev[c] = deadNow[c]!;
       if (cand.size < o.outageMinEnterprises) continue;
       // Silence alone is a communication fault (a concentrator carries many enterprises): an outage needs
       // enterprises that still report and read ~0.

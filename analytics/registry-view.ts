@@ -13,7 +13,10 @@ export class RegistryView {
   private shutdowns = new Map<string, Array<[number, number]>>();
   private leaders = new Set<string>();
   private customers = new Map<string, Set<string>>(); // leader → downstream (two hops)
-  /** Enterprises with a calendar of their own; specs loaded once each (a file that fails is logged, the default used). */
+  /**
+   * Enterprises whose calendar is not the analyzer's: their own (registry `calendar`; specs loaded once
+   * each, a file that fails is logged and passed over), else their county's (countyCalendars).
+   */
   private calendars = new Map<string, Calendar>();
   private readonly specs = new Map<string, Calendar | null>();
   /** Meters whose reading interval the registry states (ms). */
@@ -22,6 +25,8 @@ export class RegistryView {
   constructor(
     private readonly o: Pick<ResolvedOptions, 'plannedBeforeMs' | 'plannedAfterMs' | 'springFestivalBeforeDays' | 'springFestivalAfterDays'>,
     private readonly warn: (o: object, msg: string) => void = () => {},
+    /** Calendars per county id, loaded and checked at start-up (config analytics.countyCalendars). */
+    private readonly countyCalendars: ReadonlyMap<string, Calendar> = new Map(),
   ) {}
 
   refresh(r: RegistryLike | undefined): void {
@@ -39,10 +44,9 @@ export class RegistryView {
         this.shutdowns.set(e.id, e.plannedShutdowns.map((w) => [Date.parse(w.start), Date.parse(w.end)]));
       }
       if (e.leader) this.leaders.add(e.id);
-      if (e.calendar) {
-        const cal = this.calendar(e.calendar, e.id);
-        if (cal) this.calendars.set(e.id, cal);
-      }
+      // Precedence: the enterprise's own calendar, then its county's, then the analyzer's.
+      const cal = (e.calendar ? this.calendar(e.calendar, e.id) : null) ?? this.countyCalendars.get(e.county);
+      if (cal) this.calendars.set(e.id, cal);
       for (const s of e.suppliers ?? []) {
         let set = direct.get(s);
         if (!set) direct.set(s, (set = new Set()));
@@ -71,7 +75,7 @@ export class RegistryView {
       c = calendarFromSpec(spec, `registry enterprises[${enterprise}].calendar`, { springFestivalBeforeDays: this.o.springFestivalBeforeDays, springFestivalAfterDays: this.o.springFestivalAfterDays });
     } catch (err) {
       // The registry can change at run time (API edits): a bad file must not stop the analyzer.
-      this.warn({ err: (err as Error).message, enterprise }, 'analytics: enterprise calendar unusable; the default calendar is used');
+      this.warn({ err: (err as Error).message, enterprise }, 'analytics: enterprise calendar unusable; its county\'s or the default calendar is used');
       c = null;
     }
     this.specs.set(spec, c);

@@ -69,7 +69,7 @@ export async function readCsv(input: OpenedInput, parseTime: ReturnType<typeof c
     if (bad !== undefined) return rejects.add('malformed_line', where(), bad);
     if (rec.length !== layout.width) return rejects.add('wrong_column_count', where(), `${rec.length} instead of ${layout.width}`);
     const meter = rec[layout.meter]!.trim();
-    const t = parseTime(rec[layout.ts]!.trim(), lastTsOf(meter));
+    const t = parseTime(rec[layout.ts]!.trim(), lastTsOf, meter);
     if (typeof t !== 'number') return rejects.add(t, where(), rec[layout.ts]);
     const value = num(rec[layout.value]);
     if (Number.isNaN(value)) return rejects.add('bad_number', where(), `${layout.kind === 'energy' ? CSV_COLUMNS.energy : CSV_COLUMNS.register}="${rec[layout.value]}"`);

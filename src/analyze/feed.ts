@@ -64,7 +64,9 @@ export class Feed {
   private readonly meters = new Map<string, MeterState>();
   private readonly clock: DataClock;
   private readonly I: number;
-  private pending: EnrichedReading[] = [];
+  /** The current instant's readings: pending[0..n) are in use; the objects are reused for the next instant. */
+  private readonly pending: EnrichedReading[] = [];
+  private n = 0;
   private pendingTs = Number.NaN;
   private newest = -Infinity;
   private readonly horizonMs: number;
@@ -73,7 +75,17 @@ export class Feed {
   private curTags: MeterTags | undefined;
   private readonly file = (ts: number, registerKwh: number): void => {
     const r = this.cur!, t = this.curTags!;
-    this.pending.push({ meter: r.meter, ts, energyKwh: registerKwh, powerKw: r.powerKw, gateway: t.gateway, enterprise: t.enterprise, county: t.county, chain: t.chain, ctMultiplier: t.ctMultiplier });
+    // The engine and the clock copy what they keep (ingest is allocation-free), so a reading object
+    // lives until the flush: reusing them spares the garbage collector one object per row.
+    let x = this.pending[this.n];
+    if (x === undefined) {
+      x = { meter: r.meter, ts, energyKwh: registerKwh, powerKw: r.powerKw, gateway: t.gateway, enterprise: t.enterprise, county: t.county, chain: t.chain, ctMultiplier: t.ctMultiplier };
+      this.pending.push(x);
+    } else {
+      x.meter = r.meter; x.ts = ts; x.energyKwh = registerKwh; x.powerKw = r.powerKw; x.gateway = t.gateway;
+      x.enterprise = t.enterprise; x.county = t.county; x.chain = t.chain; x.ctMultiplier = t.ctMultiplier;
+    }
+    this.n++;
   };
   readonly stats: FeedStats = { readings: 0, meters: 0, firstTs: Infinity, lastTs: -Infinity, skippedAfterTo: 0, late: 0 };
 
@@ -123,9 +135,10 @@ export class Feed {
 
   /** Files the readings of the current instant, one batch per gateway, and advances the clock. */
   private flush(): void {
-    const rs = this.pending;
-    if (rs.length === 0) return;
-    this.pending = [];
+    if (this.n === 0) return;
+    // The batch is a view of the first n reused objects (one small array per instant, not per row).
+    const rs = this.n === this.pending.length ? this.pending : this.pending.slice(0, this.n);
+    this.n = 0;
     let one = true;
     for (let i = 1; i < rs.length && one; i++) one = rs[i]!.gateway === rs[0]!.gateway;
     if (one) this.clock.file(rs);

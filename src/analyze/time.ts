@@ -52,15 +52,19 @@ export function localToUtc(offset: OffsetFn, local: number): number[] {
 
 export type ParsedTime = number | 'bad_timestamp' | 'nonexistent_local_time';
 
+/** The meter's previous instant, or how to look it up by key: asked only for an ambiguous local time. */
+export type After = number | ((key: string) => number | undefined) | undefined;
+
 /**
- * A timestamp parser for one zone. `after`: the meter's previous instant, so that the second pass
- * through a fall-back hour maps to the later of its two instants.
+ * A timestamp parser for one zone. `after`: the meter's previous instant (or a lookup of it by `key`,
+ * so that the hot path pays no lookup for unambiguous times), so that the second pass through a
+ * fall-back hour maps to the later of its two instants.
  */
-export function createTimeParser(zone: string): (s: string, after?: number) => ParsedTime {
+export function createTimeParser(zone: string): (s: string, after?: After, key?: string) => ParsedTime {
   const offset = zoneOffset(zone);
   let lastText: string | undefined, lastNaive: number[] | number = 0;
-  return (s, after) => {
-    if (s === lastText) return pick(lastNaive, after);
+  return (s, after, key) => {
+    if (s === lastText) return pick(lastNaive, after, key);
     const m = ISO.exec(s) ?? DATE_ONLY.exec(s);
     let res: number[] | number;
     if (m) {
@@ -79,15 +83,16 @@ export function createTimeParser(zone: string): (s: string, after?: number) => P
     else return 'bad_timestamp';
     lastText = s;
     lastNaive = res;
-    return pick(res, after);
+    return pick(res, after, key);
   };
 }
 
-function pick(r: number[] | number, after?: number): ParsedTime {
+function pick(r: number[] | number, after: After, key: string | undefined): ParsedTime {
   if (typeof r === 'number') return r;
   if (r.length === 0) return 'nonexistent_local_time';
-  if (r.length > 1 && after !== undefined && r[0]! <= after) return r[1]!;
-  return r[0]!;
+  if (r.length === 1) return r[0]!;
+  const prev = typeof after === 'function' ? after(key ?? '') : after;
+  return prev !== undefined && r[0]! <= prev ? r[1]! : r[0]!;
 }
 
 /** Parses a command-line time (`--from`, `--at`, …) in the zone; throws a message naming the option. */

@@ -1,5 +1,28 @@
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import { Command, Option } from 'commander';
 import { analyze, formatSummary, parseSettings, UsageError, type RawAnalyzeOptions } from '../analyze/index.js';
+
+/**
+ * V8's young generation for `analyze` (MiB per semi-space; Node's default is 16). Papa Parse hands over
+ * a chunk's rows at once (~30k arrays and their strings per MiB of CSV): in a small young generation
+ * they survive a scavenge and get copied to the old one. 64 MiB measured ~1.3x the rows per CPU-second
+ * for ~70 MiB more peak RSS (docs/benchmarks.md). The flag only takes effect at process start-up, so
+ * the command runs itself again with it (once: the child has the flag).
+ */
+const SEMI_SPACE_MIB = 64;
+
+function rerunWithYoungGeneration(): Promise<number> | undefined {
+  if (process.env.GRIDPULSE_ANALYZE_NO_RERUN === '1' || process.execArgv.some((a) => a.startsWith('--max-semi-space-size'))) return undefined;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [`--max-semi-space-size=${SEMI_SPACE_MIB}`, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
+    // The terminal's Ctrl-C reaches both processes; a signal sent to this one alone is passed on.
+    const forward = (sig: NodeJS.Signals) => child.kill(sig);
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, forward);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? constants.signals[signal] : 0)));
+  });
+}
 
 export function registerAnalyze(program: Command): void {
   program
@@ -31,6 +54,11 @@ export function registerAnalyze(program: Command): void {
     .action(async (files: string[], o: RawAnalyzeOptions & { progress?: boolean }, cmd: Command) => {
       // --progress/--no-progress: only when given explicitly; otherwise a TTY decides.
       const explicit = cmd.getOptionValueSource('progress') === 'cli';
+      const rerun = rerunWithYoungGeneration();
+      if (rerun) {
+        process.exitCode = await rerun;
+        return;
+      }
       try {
         const settings = parseSettings(files, { ...o, ...(explicit ? {} : { progress: undefined }) });
         const summary = await analyze(settings, { stdout: process.stdout, stderr: process.stderr });

@@ -17,7 +17,17 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
 
 function describe(input: Record<string, unknown>, path: PropertyKey[]): unknown {
   let node: unknown = input;
-  for (const k of path) node = (node as Record<PropertyKey, unknown> | undefined)?.[k];
+  for (const k of path) {
+    // A map given in the environment is JSON text (analytics.countyCalendars): show the entry at fault.
+    if (typeof node === 'string' && node.startsWith('{')) {
+      try {
+        node = JSON.parse(node) as unknown;
+      } catch {
+        return node;
+      }
+    }
+    node = (node as Record<PropertyKey, unknown> | undefined)?.[k];
+  }
   return node;
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { idSchema } from '../registry/schema.js';
 
 /**
  * Every option, its default and its environment variable, in one place (the README table is
@@ -13,6 +14,17 @@ const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no
   .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
 const bytes = z.coerce.number().int().positive();
 const ms = z.coerce.number().int().nonnegative();
+/** A working calendar: cn, none or a holiday file (the registry's enterprise `calendar` takes the same). */
+const calendarSpec = z.string().min(1).max(500).regex(/^(cn|none|.+\.(json|ics))$/i, 'expected cn, none or a holiday file (.json or .ics)');
+/** County id → calendar; from the environment as a JSON object. */
+const countyCalendars = z.preprocess((v) => {
+  if (typeof v !== 'string') return v;
+  try {
+    return JSON.parse(v) as unknown;
+  } catch {
+    return v;
+  }
+}, z.record(idSchema, calendarSpec, { error: 'expected a JSON object of county id → cn, none or a holiday file, e.g. {"c-east":"holidays/east.ics"}' }));
 
 export interface OptionDoc { key: string; env: string; default: unknown; doc: string }
 
@@ -87,6 +99,7 @@ export const configSchema = z.object({
     sensitivity: opt('analytics.sensitivity', 'GRIDPULSE_ANALYTICS_SENSITIVITY', z.enum(['low', 'normal', 'high']), 'normal', 'How readily drops are alerted: low (fewer false alarms), normal, high (more stops found earlier); trade-off in docs/analytics.md.'),
     calendar: opt('analytics.calendar', 'GRIDPULSE_ANALYTICS_CALENDAR', z.string().min(1), 'cn', 'Working calendar: cn (mainland China holidays, make-up days, Spring Festival), none, or a holiday file (.json dates and ranges, or .ics).'),
     timeZone: opt('analytics.timeZone', 'GRIDPULSE_ANALYTICS_TIME_ZONE', z.string().refine((tz) => { try { new Intl.DateTimeFormat('en-US', { timeZone: tz }); return true; } catch { return false; } }, 'expected an IANA time zone such as Asia/Shanghai'), 'Asia/Shanghai', 'IANA time zone of the plants\' calendar and shifts (DST-correct).'),
+    countyCalendars: optional('analytics.countyCalendars', 'GRIDPULSE_ANALYTICS_COUNTY_CALENDARS', countyCalendars, 'Calendar per county id (JSON object: county → cn, none or a holiday file), for the enterprises of that county without a registry `calendar` of their own; other counties use analytics.calendar.'),
     judgeWeekends: opt('analytics.judgeWeekends', 'GRIDPULSE_ANALYTICS_JUDGE_WEEKENDS', bool, true, 'Judge weekends against the plant\'s own weekend pattern (false: drops starting on a weekend wait for Monday).'),
     clock: opt('analytics.clock', 'GRIDPULSE_ANALYTICS_CLOCK', z.enum(['wall', 'data']), 'wall', 'Time the analyzer evaluates by: wall (live meters) or data (replays, backfills, accelerated simulation: the oldest gateway\'s newest device time; a gateway more than the analyzer\'s window behind, 2 h 15 min by default, is left out).'),
     webhookUrl: optional('analytics.webhookUrl', 'GRIDPULSE_ALERT_WEBHOOK', z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }), 'A Standard Webhooks endpoint for alert changes (channel "default"; signed with alerts.webhookSecret). More channels: alerts.channelsFile.'),

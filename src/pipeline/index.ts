@@ -63,7 +63,9 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
   let restored = false;
   if (cfg.analytics.enabled) {
     const { intervalMinutes, sensitivity, timeZone, judgeWeekends, calendar } = cfg.analytics;
-    analyzer = createAnalyzer({ intervalMs: intervalMinutes * 60_000, sensitivity, timeZone, judgeWeekends }, { registry: () => registry.snapshot(), logger: log, calendar: calendarFromSpec(calendar, 'analytics.calendar'), onCoarseData: () => metrics.analyticsCoarseFound.inc() });
+    // Every calendar is loaded now, so an unreadable holiday file stops start-up naming its key.
+    const countyCalendars = new Map(Object.entries(cfg.analytics.countyCalendars ?? {}).map(([county, spec]) => [county, calendarFromSpec(spec, `analytics.countyCalendars.${county}`)] as const));
+    analyzer = createAnalyzer({ intervalMs: intervalMinutes * 60_000, sensitivity, timeZone, judgeWeekends }, { registry: () => registry.snapshot(), logger: log, calendar: calendarFromSpec(calendar, 'analytics.calendar'), countyCalendars, onCoarseData: () => metrics.analyticsCoarseFound.inc() });
     if (existsSync(checkpointFile)) {
       restored = await analyzer.restore(checkpointFile).then(() => true, (err: Error) => {
         log.warn({ err: err.message, checkpointFile }, 'analyzer checkpoint unreadable; warming up from InfluxDB instead');
