@@ -217,7 +217,7 @@ export class Engine {
       meterId: (m) => this.meterIds[m],
       lastBin: (m) => this.rings.mLast[m]!,
       heardBin: (m) => this.rings.mHeard[m]!,
-      spacing: (m) => this.rings.spacing(this.meterIds[m]),
+      spacing: (m) => this.rings.spacing(m, this.meterIds[m]),
       gatewayOf: (m) => this.mGw[m]!,
       gatewayCount: () => this.gwIds.length,
       gatewayId: (g) => this.gwIds[g]!,
@@ -241,7 +241,7 @@ export class Engine {
       meterId: (m) => this.meterIds[m],
       gatewayOf: (m) => this.mGw[m]!,
       // A coarse meter's last reading covers its spacing: it is not silent before its next one is due.
-      lastBin: (m) => { const l = this.rings.mLast[m]!; return l === NONE ? l : l + this.rings.spacing(this.meterIds[m]) - 1; },
+      lastBin: (m) => { const l = this.rings.mLast[m]!; return l === NONE ? l : l + this.rings.spacing(m, this.meterIds[m]) - 1; },
       // A grid outage explains what happens under it (cross-detector rules): the drop detector starts afresh
       // after it, and the enterprise and meter alerts it explains are withdrawn.
       setOutage: (e, on) => {

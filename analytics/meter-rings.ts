@@ -274,11 +274,16 @@ export class MeterRings {
     if (this.coarse.delete(meter)) this.deps.logger?.info({ meter }, 'analytics: meter data at the interval again');
   }
 
-  /** Intervals between the readings of this meter: its coarse spacing, else 1 (silence and outages allow for it). */
-  spacing(meter: string | undefined): number {
-    if (this.coarse.size === 0 || meter === undefined) return 1;
-    const c = this.coarse.get(meter);
-    return c === undefined ? 1 : Math.max(1, Math.round(c.spacingMs / this.I));
+  /**
+   * Intervals between the readings of meter m (silence and outages allow for it): a coarse meter's spacing;
+   * an hour's worth while it is unknown — its last reading followed a gap, or was its first, so it may be a
+   * coarse meter not yet recognised (four readings); else 1.
+   */
+  spacing(m: number, meter: string | undefined): number {
+    const c = this.coarse.size === 0 || meter === undefined ? undefined : this.coarse.get(meter);
+    if (c !== undefined) return Math.max(1, Math.round(c.spacingMs / this.I));
+    const last = this.mLast[m]!;
+    return last !== NONE && this.mReg[m * this.W + ((last - 1) % this.W)] === EMPTY ? this.perHour : 1;
   }
 
   /** Meters whose data is coarser than the interval (for the API and /readyz). */
