@@ -86,6 +86,41 @@ describe('coarse meters judged at their own interval (hourly data, 15-minute ana
     expect(quiet.alerts).toEqual([]);
   });
 
+  it('warm-up from stored hourly interval energy keeps its hour (interval_min), so the stop after it is a halt', async () => {
+    // What InfluxDB returns for the warm-up's query: a 15-minute group per stored hourly reading.
+    const r = rng(3);
+    const rows: Array<Record<string, unknown>> = [];
+    let hour = 0;
+    for (let ts = START + I; ts < STOP - 30 * 60_000; ts += I) {
+      hour += load(ts - I, r, false);
+      if ((ts - START) % H !== 0) continue;
+      rows.push({ time: new Date(ts).toISOString(), meter: 'h', ...tags, interval_kwh: Math.round(hour * 100) / 100, interval_min: 60, ct: 1 });
+      hour = 0;
+    }
+    const query = async (q: string) => {
+      const [, a, b] = /time >= (\d+)ms AND time < (\d+)ms/.exec(q)!;
+      return rows.filter((x) => Date.parse(String(x.time)) >= Number(a) && Date.parse(String(x.time)) < Number(b));
+    };
+    const restart = STOP - 30 * 60_000; // 10:00, half an hour before the stop
+    const an = createAnalyzer({ graceMs: 0 }, { registry: () => undefined, calendar: calendarFromSpec('none', 'k'), now: () => restart });
+    const alerts: Alert[] = [];
+    an.on('alert', (a) => alerts.push(a));
+    await an.warmUp(query, { historyMs: 23 * 86_400_000 });
+    let energy = 0;
+    for (let ts = restart + I; ts <= restart + 4 * H; ts += I) {
+      energy += load(ts - I, r, true);
+      if ((ts - START) % H === 0) {
+        an.ingest([{ meter: 'h', ts, intervalEnergyKwh: Math.round(energy * 100) / 100, intervalMinutes: 60, ...tags }]);
+        energy = 0;
+      }
+      an.tick(ts);
+    }
+    const open = alerts.filter((a) => a.status === 'open');
+    expect(open.map((a) => a.kind)).toEqual(['production_halt']);
+    expect(open[0]!.since).toBeGreaterThanOrEqual(HOUR_OF_STOP);
+    expect(open[0]!.since).toBeLessThan(HOUR_OF_STOP + H);
+  });
+
   it('a real gap (a missed hourly reading) and a register that fell are not filled', () => {
     const registry = { enterprises: [{ id: 'e', county: 'c' }], meters: [{ id: 'h', enterprise: 'e', gateway: 'g', intervalMinutes: 60 }] };
     const an = createAnalyzer({ graceMs: 0 }, { registry: () => registry, calendar: calendarFromSpec('none', 'k') });
