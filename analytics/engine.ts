@@ -61,11 +61,13 @@ export interface EngineCounters {
   coarseMeters: number;
   /** Interval-energy readings whose period is not whole intervals (or longer than the window): not used. */
   unusableEnergy: number;
+  /** Intervals given a coarse meter's consumption spread evenly between two of its readings. */
+  spreadIntervals: number;
 }
 
 export class Engine {
   readonly book: AlertBook;
-  readonly counters: EngineCounters = { readings: 0, duplicates: 0, tooLate: 0, lateFilled: 0, resets: 0, reEvaluations: 0, evicted: 0, stuckRegister: 0, coarseMeters: 0, unusableEnergy: 0 };
+  readonly counters: EngineCounters = { readings: 0, duplicates: 0, tooLate: 0, lateFilled: 0, resets: 0, reEvaluations: 0, evicted: 0, stuckRegister: 0, coarseMeters: 0, unusableEnergy: 0, spreadIntervals: 0 };
   private readonly I: number;
   /** Intervals in one hour (the interval divides the hour: options.ts). */
   private readonly perHour: number;
@@ -215,6 +217,7 @@ export class Engine {
       meterId: (m) => this.meterIds[m],
       lastBin: (m) => this.rings.mLast[m]!,
       heardBin: (m) => this.rings.mHeard[m]!,
+      spacing: (m) => this.rings.spacing(m, this.meterIds[m]),
       gatewayOf: (m) => this.mGw[m]!,
       gatewayCount: () => this.gwIds.length,
       gatewayId: (g) => this.gwIds[g]!,
@@ -237,7 +240,8 @@ export class Engine {
       meterSlots: () => this.mHigh,
       meterId: (m) => this.meterIds[m],
       gatewayOf: (m) => this.mGw[m]!,
-      lastBin: (m) => this.rings.mLast[m]!,
+      // A coarse meter's last reading covers its spacing: it is not silent before its next one is due.
+      lastBin: (m) => { const l = this.rings.mLast[m]!; return l === NONE ? l : l + this.rings.spacing(m, this.meterIds[m]) - 1; },
       // A grid outage explains what happens under it (cross-detector rules): the drop detector starts afresh
       // after it, and the enterprise and meter alerts it explains are withdrawn.
       setOutage: (e, on) => {
@@ -551,12 +555,16 @@ export class Engine {
     const suspect = drops.suspect(e) || this.eOutage[e] === 1 || this.decline.declining(e);
     const noise = drops.noise(e);
     let A = 0, E = 0, n = 0, any = false;
+    // A coarse meter's interval spread since its first evaluation (which had no data) is learned from in
+    // this replay, once; As/Es are its part of the enterprise's sums, added to the day's and hour's below.
+    let As = 0, Es = 0;
     for (let m = this.eHead[e]!; m !== NONE; m = this.mNext[m]!) {
       const c = this.rings.delta(m, b);
       if (Number.isNaN(c)) continue;
       any = true;
       const ex = this.baselines.expected(m, slot, pattern, q);
-      if (first) {
+      const fresh = this.rings.settle(m, b) && !first;
+      if (first || fresh) {
         // The learning phase ignores detector suspicion.
         const young = this.baselines.young(m);
         this.baselines.observe(m);
@@ -570,6 +578,7 @@ export class Engine {
       A += c;
       E += ex;
       n++;
+      if (fresh) { As += c; Es += ex; }
     }
     if (sfCheck && Eo > 0) { this.eDayA[e]! += Ao; this.eDayE[e]! += Eo; }
     const j = e * W + (b % W);
@@ -582,9 +591,11 @@ export class Engine {
       if (first && wk >= 0 && drops.weekendHour(e, E)) { this.eDayA[e]! += A; this.eDayE[e]! += E; }
       this.onStep(e, b, drops.step(e, b, A, E, pattern >= 1 && pattern <= 5 ? hour : -1, wk));
       if (first && this.eOutage[e] === 0) this.county.record(this.eCounty[e]!, b, A, E);
+      else if (Es > 0 && this.eOutage[e] === 0) this.county.record(this.eCounty[e]!, b, As, Es);
     } else if (drops.inEpisode(e) && (planned || pattern >= HOLIDAY || (code & SF_WINDOW) !== 0)) {
       this.suspend(e, b, planned ? 'a planned shutdown' : (code & SF_WINDOW) !== 0 ? 'the Spring Festival window' : 'a holiday');
     }
+    if (!first && Es > 0 && !planned) this.addSpread(e, b, startMs, code, As, Es);
     if (first && n > 0 && !planned) {
       this.index.add(this.eChain[e]!, this.eCounty[e]!, A, E);
       if (this.index.collecting) this.index.judge(this.entIds[e]!, startMs, A, E);
@@ -596,6 +607,19 @@ export class Engine {
     }
     // Snapshot the detector after interval b so a replay can start from here.
     drops.snapshot(e, b);
+  }
+
+  /**
+   * A replayed interval gained a coarse meter's spread consumption: its part joins the production index and
+   * the daily sums when the interval's hour and day are still open (they close one interval into the next).
+   */
+  private addSpread(e: number, b: number, startMs: number, code: number, As: number, Es: number): void {
+    if (Math.floor((startMs + this.zone.offset(startMs)) / HOUR_MS) === this.curHour) this.index.add(this.eChain[e]!, this.eCounty[e]!, As, Es);
+    const pattern = code & PATTERN_MASK;
+    if (this.dayOf(startMs) === this.curDay && pattern >= 1 && pattern <= 5 && (code & SF_WINDOW) === 0 && !this.learning(e)) {
+      this.eDayA[e]! += As;
+      this.eDayE[e]! += Es;
+    }
   }
 
   private learning(e: number): boolean {

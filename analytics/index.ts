@@ -123,8 +123,8 @@ export function createAnalyzer(options: AnalyzerOptions, deps: AnalyzerDeps): An
         for (let t = end - historyMs; t < end; t += chunkMs) {
           const t1 = Math.min(end, t + chunkMs);
           // InfluxQL (1.x/2.x v1 API/3.x): first register reading of each interval per meter, or the
-          // interval energy stored there (primary kWh, summed).
-          const q = `SELECT first(register_kwh) AS register_kwh, sum(interval_kwh) AS interval_kwh, last(ct) AS ct FROM reading WHERE time >= ${t}ms AND time < ${t1}ms GROUP BY time(${o.intervalMs / 60_000}m), meter, enterprise, chain, county, gateway fill(none)`;
+          // interval energy stored there (primary kWh, summed) and its period (an hourly period stays an hour).
+          const q = `SELECT first(register_kwh) AS register_kwh, sum(interval_kwh) AS interval_kwh, max(interval_min) AS interval_min, last(ct) AS ct FROM reading WHERE time >= ${t}ms AND time < ${t1}ms GROUP BY time(${o.intervalMs / 60_000}m), meter, enterprise, chain, county, gateway fill(none)`;
           const rows = await query(q);
           queries++;
           const batch: EnrichedReading[] = [];
@@ -138,7 +138,8 @@ export function createAnalyzer(options: AnalyzerOptions, deps: AnalyzerDeps): An
             const enterprise = String(r['enterprise'] ?? m?.enterprise ?? '');
             const e = ents.get(enterprise);
             const ct = Number(r['ct'] ?? m?.ctMultiplier ?? 1) || 1;
-            const form = Number.isFinite(reg) ? { energyKwh: reg } : { intervalEnergyKwh: Math.round((iv / ct) * 1000) / 1000, intervalMinutes: o.intervalMs / 60_000 };
+            const period = Math.max(o.intervalMs / 60_000, Number(r['interval_min'] ?? 0) || 0);
+            const form = Number.isFinite(reg) ? { energyKwh: reg } : { intervalEnergyKwh: Math.round((iv / ct) * 1000) / 1000, intervalMinutes: period };
             batch.push({
               meter, ts, ...form, enterprise,
               gateway: String(r['gateway'] ?? m?.gateway ?? ''),

@@ -14,12 +14,22 @@ import { grow } from './typed-arrays.js';
 const EMPTY = -0x80000000;
 /** A register judged stuck is kept (to recognise the next stuck reading) as −(r+1) − STUCK; deltas treat it as a gap. */
 const STUCK = 0x10000000;
-/** A meter whose readings come less often than the analyzer's interval: its consumption cannot be split into intervals. */
+/**
+ * A register spread evenly between a coarse meter's two readings is provisional, kept as −(r+1) − SPREAD
+ * until its interval has been learned from (then plain provisional): the engine learns a spread interval
+ * once, in the replay that follows the fill (its first evaluation had no data). Bands: real ≥ 0,
+ * provisional (−1e8−1, −1], stuck (−STUCK−1e8−1, −STUCK−1], spread (−SPREAD−1e8−1, −SPREAD−1], EMPTY.
+ */
+const SPREAD = 0x20000000;
+/**
+ * A meter whose readings come less often than the analyzer's interval: it is judged at its own spacing,
+ * its consumption between two readings spread evenly over the intervals in between (up to an hour).
+ */
 export interface CoarseMeter {
   meter: string;
-  /** Spacing of its last readings (ms). */
+  /** Spacing of its readings (ms): from the registry's intervalMinutes, or the spacing that showed it. */
   spacingMs: number;
-  /** The analyzer's interval (ms): set analytics.intervalMinutes to the spacing (or finer data) to judge it. */
+  /** The analyzer's interval (ms). */
   intervalMs: number;
   /** Device time of the reading that showed it. */
   sinceTs: number;
@@ -35,8 +45,16 @@ const COARSE_AFTER = 4;
 
 const NONE = -1;
 
+/** The register (centi-kWh) a ring slot holds, real, provisional or spread; −1 when empty or stuck. */
+function registerValue(x: number): number {
+  if (x >= 0) return x;
+  if (x > -STUCK) return -x - 1;
+  if (x <= -SPREAD && x !== EMPTY) return -x - 1 - SPREAD;
+  return -1;
+}
+
 /** What the rings count (the engine's counters object). */
-type RingCounters = Record<'readings' | 'duplicates' | 'tooLate' | 'lateFilled' | 'resets' | 'stuckRegister' | 'coarseMeters' | 'unusableEnergy', number>;
+type RingCounters = Record<'readings' | 'duplicates' | 'tooLate' | 'lateFilled' | 'resets' | 'stuckRegister' | 'coarseMeters' | 'unusableEnergy' | 'spreadIntervals', number>;
 
 export interface RingDeps {
   logger?: { info: (o: object, m?: string) => void; warn: (o: object, m?: string) => void };
@@ -44,7 +62,7 @@ export interface RingDeps {
 }
 
 export class MeterRings {
-  mReg = new Int32Array(0); // W per meter; register in centi-kWh (exact to 999999.99); EMPTY, −(r+1) provisional (quality 'estimated'), or −(r+1) − STUCK
+  mReg = new Int32Array(0); // W per meter; register in centi-kWh (exact to 999999.99); EMPTY, −(r+1) provisional (quality 'estimated'), −(r+1) − STUCK, or −(r+1) − SPREAD
   mLast = new Int32Array(0); // last boundary with data
   mHeard = new Int32Array(0); // last boundary it sent a reading the pipeline rejected (alive, no usable data)
   mCt = new Float32Array(0);
@@ -56,11 +74,13 @@ export class MeterRings {
   private readonly I: number;
   private readonly W: number;
   private readonly intervalHours: number;
+  private readonly perHour: number;
 
   constructor(private readonly o: Pick<ResolvedOptions, 'intervalMs' | 'windowIntervals' | 'stuckRegisterMinKwh'>, private readonly counters: RingCounters, private readonly deps: RingDeps) {
     this.I = o.intervalMs;
     this.W = o.windowIntervals;
     this.intervalHours = o.intervalMs / 3_600_000;
+    this.perHour = 3_600_000 / o.intervalMs;
   }
 
   grow(n: number): void {
@@ -79,13 +99,16 @@ export class MeterRings {
     this.mCoarse[m] = 0;
   }
 
-  /** The registry says meter m is read every spacingMs, coarser than the interval: listed at once (logged, counted). */
-  declaredCoarse(meter: string, spacingMs: number, ts: number): void {
+  /**
+   * The registry says meter m is read every spacingMs (or its interval energy says its period), coarser
+   * than the interval: listed at once (logged, counted), so its silence between readings is allowed for.
+   */
+  declaredCoarse(meter: string, spacingMs: number, ts: number, by: 'registry' | 'interval energy' = 'registry'): void {
     if (spacingMs <= this.I || this.coarse.has(meter)) return;
     const c: CoarseMeter = { meter, spacingMs, intervalMs: this.I, sinceTs: ts };
     this.coarse.set(meter, c);
     this.counters.coarseMeters++;
-    this.deps.logger?.warn(c, 'analytics: the registry reads this meter less often than the interval, its consumption cannot be judged: set analytics.intervalMinutes to its interval');
+    this.deps.logger?.warn({ ...c, by }, 'analytics: meter read less often than the interval: judged at its own interval, its consumption spread evenly between readings');
     this.deps.onCoarseData?.(c);
   }
 
@@ -111,6 +134,7 @@ export class MeterRings {
     const energy = r.energyKwh === undefined;
     const span = energy ? ((r.intervalMinutes ?? 0) * 60_000) / I : 0;
     if (energy && (!Number.isInteger(span) || span < 1 || span >= W)) { this.unusableEnergy(r); return NONE; }
+    if (span > 1 && !this.coarse.has(r.meter)) this.declaredCoarse(r.meter, span * I, r.ts, 'interval energy');
     const cents = Math.round((energy ? r.intervalEnergyKwh! : r.energyKwh!) * 100);
     let v = provisional ? -cents - 1 : cents;
     // Power as a cross-check of the register: a register that has not moved over an interval while the
@@ -118,7 +142,7 @@ export class MeterRings {
     // nothing is invented), so the fault cannot read as a halt.
     if (!energy && !provisional && r.powerKw !== undefined && r.powerKw * this.intervalHours >= this.o.stuckRegisterMinKwh && k - 1 > last - W && k - 1 <= last) {
       const p = this.mReg[base + ((k - 1) % W)]!;
-      const prev = p >= 0 ? p : p < -STUCK && p !== EMPTY ? -p - 1 - STUCK : -1;
+      const prev = p >= 0 ? p : p < -STUCK && p > -SPREAD ? -p - 1 - STUCK : -1;
       if (prev === cents) { v = -cents - 1 - STUCK; this.counters.stuckRegister++; }
     }
     if (k > last) {
@@ -133,7 +157,11 @@ export class MeterRings {
       if (energy) v = this.chainEnergy(base, k, span, cents, provisional, true);
       this.mReg[base + (k % W)] = v;
       this.mLast[m] = k;
-      return k <= evalBin ? k : NONE;
+      // A coarse period (hourly energy, or hourly registers of a coarse meter) is spread over its intervals.
+      // Interval energy says its own period; registers are spread only for a meter known to be coarse.
+      const from = energy ? this.spread(base, k - span, k, Math.min(span, this.perHour))
+        : gap > 1 && gap < W && !wasEnergy ? this.spread(base, last, k, this.spreadLimit(r.meter)) : k;
+      return from <= evalBin ? from : NONE;
     }
     if (k <= last - W) {
       this.counters.tooLate++;
@@ -155,6 +183,46 @@ export class MeterRings {
     return NONE;
   }
 
+  /**
+   * Intervals a register gap may be spread over for this meter: its spacing (registry or inferred) up to an
+   * hour; 1 (nothing spread) for a meter not known to be coarse. A longer gap is a real gap.
+   */
+  private spreadLimit(meter: string): number {
+    const c = this.coarse.get(meter);
+    return c === undefined ? 1 : Math.min(Math.round(c.spacingMs / this.I), this.perHour);
+  }
+
+  /**
+   * Fills the boundaries between lo and k with the register interpolated linearly, flagged spread
+   * (provisional: a real reading for one of them still wins). Only over a whole period of at most `limit`
+   * intervals whose two ends are known and did not fall (a reset or a wrap stays a gap). Returns the first
+   * boundary whose interval gained data (k when nothing was spread).
+   */
+  private spread(base: number, lo: number, k: number, limit: number): number {
+    const W = this.W, g = k - lo;
+    if (g < 2 || g > limit || lo < k - W + 1) return k;
+    const r0 = registerValue(this.mReg[base + (lo % W)]!), r1 = registerValue(this.mReg[base + (k % W)]!);
+    if (r0 < 0 || r1 < r0) return k;
+    for (let i = 1; i < g; i++) {
+      if (this.mReg[base + ((lo + i) % W)] !== EMPTY) return k;
+    }
+    for (let i = 1; i < g; i++) this.mReg[base + ((lo + i) % W)] = -(r0 + Math.round(((r1 - r0) * i) / g)) - 1 - SPREAD;
+    this.counters.spreadIntervals += g - 1;
+    return lo + 1;
+  }
+
+  /**
+   * Interval b of meter m was spread (a coarse meter) and not yet learned from: true once, then it is an
+   * ordinary provisional register. The engine learns such an interval in the replay after the fill.
+   */
+  settle(m: number, b: number): boolean {
+    const j = m * this.W + (b % this.W);
+    const x = this.mReg[j]!;
+    if (x > -SPREAD || x === EMPTY) return false;
+    this.mReg[j] = x + SPREAD;
+    return true;
+  }
+
   /** A rejected reading of meter m at ts: it is alive. Not beyond the window ahead of evaluation (a clock far off must not keep a meter "alive"). */
   heard(m: number, ts: number, evalBin: number): void {
     const k = Math.round(ts / this.I);
@@ -168,12 +236,12 @@ export class MeterRings {
    */
   private chainEnergy(base: number, k: number, span: number, cents: number, provisional: boolean, start: boolean): number {
     const j = base + ((k - span) % this.W);
-    let p = this.mReg[j]!;
-    if (p === EMPTY || p < -STUCK) {
+    let p = registerValue(this.mReg[j]!);
+    if (p < 0) {
       if (!start) return EMPTY;
       p = 0;
       this.mReg[j] = 0;
-    } else if (p < 0) p = -p - 1;
+    }
     const s = (p + cents) % WRAP_CENTS;
     return provisional ? -s - 1 : s;
   }
@@ -197,13 +265,25 @@ export class MeterRings {
     const c: CoarseMeter = { meter: r.meter, spacingMs: gap * this.I, intervalMs: this.I, sinceTs: r.ts };
     this.coarse.set(r.meter, c);
     this.counters.coarseMeters++;
-    this.deps.logger?.warn(c, 'analytics: meter data coarser than the interval, its consumption cannot be judged: set analytics.intervalMinutes (or the meter\'s intervalMinutes) to its spacing');
+    this.deps.logger?.warn(c, 'analytics: meter data coarser than the interval: judged at its own interval, its consumption spread evenly between readings');
     this.deps.onCoarseData?.(c);
   }
 
   private fineReading(m: number, meter: string): void {
     this.mCoarse[m] &= ENERGY_MODE;
     if (this.coarse.delete(meter)) this.deps.logger?.info({ meter }, 'analytics: meter data at the interval again');
+  }
+
+  /**
+   * Intervals between the readings of meter m (silence and outages allow for it): a coarse meter's spacing;
+   * an hour's worth while it is unknown — its last reading followed a gap, or was its first, so it may be a
+   * coarse meter not yet recognised (four readings); else 1.
+   */
+  spacing(m: number, meter: string | undefined): number {
+    const c = this.coarse.size === 0 || meter === undefined ? undefined : this.coarse.get(meter);
+    if (c !== undefined) return Math.max(1, Math.round(c.spacingMs / this.I));
+    const last = this.mLast[m]!;
+    return last !== NONE && this.mReg[m * this.W + ((last - 1) % this.W)] === EMPTY ? this.perHour : 1;
   }
 
   /** Meters whose data is coarser than the interval (for the API and /readyz). */
@@ -221,11 +301,9 @@ export class MeterRings {
     const W = this.W;
     const last = this.mLast[m]!;
     if (b > last || b - 1 <= last - W) return Number.NaN;
-    let r1 = this.mReg[m * W + (b % W)]!;
-    let r0 = this.mReg[m * W + ((b - 1) % W)]!;
-    if (r1 < -STUCK || r0 < -STUCK) return Number.NaN; // missing or stuck
-    if (r1 < 0) r1 = -r1 - 1;
-    if (r0 < 0) r0 = -r0 - 1;
+    const r1 = registerValue(this.mReg[m * W + (b % W)]!);
+    const r0 = registerValue(this.mReg[m * W + ((b - 1) % W)]!);
+    if (r1 < 0 || r0 < 0) return Number.NaN; // missing or stuck
     const d = r1 >= r0 ? (r1 - r0) / 100 : registerDelta(r0 / 100, r1 / 100);
     if (Number.isNaN(d)) {
       this.counters.resets++;

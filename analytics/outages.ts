@@ -29,7 +29,7 @@ export interface OutageHost {
   meterSlots(): number;
   meterId(m: number): string | undefined;
   gatewayOf(m: number): number;
-  /** Last interval with data, −1 when none. */
+  /** Last interval with data (a coarse meter's reading covers its spacing), −1 when none. */
   lastBin(m: number): number;
   /** Marks e in (or out of) an outage; either way its chain roll-up episode is dropped. */
   setOutage(e: number, on: boolean): void;

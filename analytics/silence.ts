@@ -20,6 +20,8 @@ export interface SilenceHost {
   lastBin(m: number): number;
   /** Last interval it sent a reading the pipeline rejected, −1 when none. */
   heardBin(m: number): number;
+  /** Intervals between its readings (1; a coarse meter's spacing): it is not silent between two of them. */
+  spacing(m: number): number;
   /** The meter's enterprise is in a grid outage: its silence is the outage's. */
   meterInOutage(m: number): boolean;
 }
@@ -62,10 +64,11 @@ export class OfflineAlerts {
       total[g]!++;
       const last = h.lastBin(m);
       if (last === NONE || nowBin - last < gwLim || h.meterInOutage(m)) continue;
+      const slack = h.spacing(m) - 1;
       if (this.quietFor(m, nowBin) >= gwLim) {
         silentN[g]!++;
         silentMeters.push(m);
-      } else if (nowBin - last >= 2 * lim) rejectedOnly.push(m);
+      } else if (nowBin - last - slack >= 2 * lim) rejectedOnly.push(m);
     }
     if (this.meterAlerts.size > 0) {
       for (const [m, a] of this.meterAlerts) {
@@ -108,9 +111,9 @@ export class OfflineAlerts {
     }
   }
 
-  /** Intervals since the meter last sent anything, usable or rejected. */
+  /** Intervals since the meter last sent anything, usable or rejected, beyond its own spacing. */
   private quietFor(m: number, nowBin: number): number {
-    return nowBin - Math.max(this.host.lastBin(m), this.host.heardBin(m));
+    return nowBin - Math.max(this.host.lastBin(m), this.host.heardBin(m)) - (this.host.spacing(m) - 1);
   }
 
   private raiseMeter(m: number, nowBin: number, now: number, rejectedOnly: boolean): void {

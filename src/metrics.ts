@@ -64,7 +64,7 @@ export function createMetrics() {
     sseDropped: new Counter({ name: 'gridpulse_sse_dropped_total', help: 'SSE clients disconnected for not keeping up, by reason (buffer, stall)', labelNames: ['reason'] as const, registers: r }),
     analyzerPointsQueued: new Gauge({ name: 'gridpulse_analyzer_points_queued', help: 'Production-index and alert points waiting (durably) for InfluxDB', registers: r, collect() { this.set(sources.pointsQueued?.() ?? 0); } }),
     analyticsState: new Gauge({ name: 'gridpulse_analytics_state', help: "1 for where the analyzer's state came from: checkpoint, warmup (InfluxDB history, done), warming, cold", labelNames: ['source'] as const, registers: r }),
-    analyticsCoarseMeters: new Gauge({ name: 'gridpulse_analytics_coarse_meters', help: 'Meters sending data coarser than the analyzer interval: their consumption is not judged (listed on /readyz and GET /api/v1/meters/:id)', registers: r, collect() { this.set(sources.coarseMeters?.() ?? 0); } }),
+    analyticsCoarseMeters: new Gauge({ name: 'gridpulse_analytics_coarse_meters', help: 'Meters sending data coarser than the analyzer interval: judged at their own interval, consumption spread evenly between readings (listed on /readyz checks and GET /api/v1/meters/:id)', registers: r, collect() { this.set(sources.coarseMeters?.() ?? 0); } }),
     analyticsCoarseFound: new Counter({ name: 'gridpulse_analytics_coarse_found_total', help: 'Times a meter was found sending data coarser than the analyzer interval (from its spacing or its registry intervalMinutes)', registers: r }),
     analyticsWarmupReadings: new Gauge({ name: 'gridpulse_analytics_warmup_readings', help: 'Readings the analyzer learned from InfluxDB history at start', registers: r }),
   };

@@ -41,6 +41,8 @@ if (!flag('no-steel')) {
     runSteel({ path, options: { sensitivity: 'high' } }),
     runSteel({ path, form: 'energy60' }),
     runSteel({ path, form: 'register60' }),
+    runSteel({ path, form: 'energy60at15' }),
+    runSteel({ path, form: 'register60at15' }),
   ];
   out.push(formatSteel(runs));
 }

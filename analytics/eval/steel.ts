@@ -25,8 +25,12 @@ export const STEEL_COMPANY_DAYS_OFF: Array<[string, string]> = [
   ['2018-02-14', '2018-02-15'], ['2018-08-01', '2018-08-04'], ['2018-09-21', '2018-09-22'], ['2018-12-31', '2019-01-01'],
 ];
 
-/** How the plant's data reaches the analyzer: 15-minute registers (as recorded), or resampled to hourly. */
-export type SteelForm = 'register15' | 'energy60' | 'register60';
+/**
+ * How the plant's data reaches the analyzer: 15-minute registers (as recorded), or resampled to hourly —
+ * into a 60-minute analyzer, or (`…at15`) into a 15-minute one ticking every 15 minutes, which judges the
+ * coarse meter at its own hour (its consumption spread evenly over the quarter-hours).
+ */
+export type SteelForm = 'register15' | 'energy60' | 'register60' | 'energy60at15' | 'register60at15';
 
 /** The Korean 2018 holiday file (dates and ranges) the replay uses as its calendar. */
 export const KR_2018_FILE = 'holidays-kr-2018.json';
@@ -62,6 +66,8 @@ export function runSteel(o: { path: string; companyDaysOff?: boolean; form?: Ste
   const path = resolvePath(o.path);
   const form = o.form ?? 'register15';
   const hourly = form !== 'register15';
+  const fineAnalyzer = !hourly || form.endsWith('at15');
+  const energy = form.startsWith('energy60');
   const res: SteelResult = { form, sensitivity: o.options?.sensitivity ?? 'normal', intervalMs: hourly ? 4 * I : I, available: false, path: path ?? o.path, stops: STEEL_STOPS.length, hits: 0, delays: [], falseAlarms: [], onHolidays: 0, onCompanyDaysOff: 0, alerts: 0 };
   if (!path) return res;
   res.available = true;
@@ -76,7 +82,7 @@ export function runSteel(o: { path: string; companyDaysOff?: boolean; form?: Ste
     enterprises: [{ id: 'daewoo_steel', county: 'gwangyang', chains: ['steel'], plannedShutdowns: daysOff.map(([a, b]) => ({ start: `${a}T00:00:00+09:00`, end: `${b}T00:00:00+09:00` })) }],
   };
   const analyzer = createAnalyzer(
-    { graceMs: 0, timeZone: 'Asia/Seoul', ...(hourly ? { intervalMs: 4 * I } : {}), ...o.options },
+    { graceMs: 0, timeZone: 'Asia/Seoul', ...(fineAnalyzer ? {} : { intervalMs: 4 * I }), ...o.options },
     { registry: () => registry, calendar: calendarFromSpec(holidayFile(), 'steel calendar') },
   );
   const alerts: Alert[] = [];
@@ -87,15 +93,18 @@ export function runSteel(o: { path: string; companyDaysOff?: boolean; form?: Ste
   const tags = { gateway: 'gw-steel', enterprise: 'daewoo_steel', county: 'gwangyang', chain: 'steel', ctMultiplier: 1 };
   let period = 0;
   const emit = (ts: number) => {
-    if (hourly && (ts - START) % (4 * I) !== 0) return;
-    const r: EnrichedReading = form === 'energy60'
+    if (hourly && (ts - START) % (4 * I) !== 0) {
+      if (fineAnalyzer) analyzer.tick(ts);
+      return;
+    }
+    const r: EnrichedReading = energy
       ? { meter: 'steel-1', ts, intervalEnergyKwh: Math.round(period * 100) / 100, intervalMinutes: 60, ...tags }
       : { meter: 'steel-1', ts, energyKwh: Math.round(reg * 100) / 100, ...tags };
     period = 0;
     analyzer.ingest([r]);
     analyzer.tick(ts);
   };
-  if (form !== 'energy60') emit(START);
+  if (!energy) emit(START);
   for (let i = 0; i < lines.length; i++) {
     const end = START + (i + 1) * I;
     let kwh = Number(lines[i]!.split(',')[1]);
@@ -133,6 +142,8 @@ const FORM_LABEL: Record<SteelForm, string> = {
   register15: '15-min registers (as recorded)',
   energy60: 'hourly interval energy (resampled)',
   register60: 'hourly registers (resampled)',
+  energy60at15: 'hourly interval energy (resampled) into a 15-min analyzer',
+  register60at15: 'hourly registers (resampled) into a 15-min analyzer',
 };
 
 function median(xs: number[]): number {

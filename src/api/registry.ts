@@ -13,7 +13,7 @@ const tags = ['registry'];
 /** What the analyzer sees of a meter's data (absent when the analyzer is off). */
 export type MeterDataView = (meter: string) => { intervalMs: number; coarse?: CoarseMeter };
 
-/** A meter's `analytics` entry: the interval it is judged at, and, when its data is coarser, its spacing and since when. */
+/** A meter's `analytics` entry: the analyzer's interval, and, when the meter's data is coarser, its spacing (the interval it is judged at) and since when. */
 function analyticsEntry(view: ReturnType<MeterDataView>) {
   const { intervalMs, coarse } = view;
   return {
@@ -22,7 +22,7 @@ function analyticsEntry(view: ReturnType<MeterDataView>) {
     ...(coarse ? {
       spacingMinutes: coarse.spacingMs / 60_000,
       coarseSince: new Date(coarse.sinceTs).toISOString(),
-      note: `readings every ${coarse.spacingMs / 60_000} min, coarser than the analyzer's ${intervalMs / 60_000}-minute interval: consumption not judged; set analytics.intervalMinutes (or this meter's intervalMinutes) to its spacing`,
+      note: `readings every ${coarse.spacingMs / 60_000} min, coarser than the analyzer's ${intervalMs / 60_000}-minute interval: judged at its own interval, each reading's consumption spread evenly over the ${intervalMs / 60_000}-minute intervals since its previous one (alerts up to ${coarse.spacingMs / 60_000} min later)`,
     } : {}),
   };
 }
@@ -61,7 +61,7 @@ export const registryRoutes: FastifyPluginAsync<{ registry: Registry; meterData?
     return reply.code(204).send();
   });
 
-  app.get('/api/v1/meters/:id', { schema: { summary: "One meter, the tags its readings are stored under and, with the analyzer on, `analytics`: the interval it is judged at and whether its data is coarser (spacing, since when)", tags, params: idParams, response: { 404: errorSchema } } }, async (req, reply) => {
+  app.get('/api/v1/meters/:id', { schema: { summary: "One meter, the tags its readings are stored under and, with the analyzer on, `analytics`: the analyzer's interval and whether the meter's data is coarser (spacing: the interval it is judged at, since when)", tags, params: idParams, response: { 404: errorSchema } } }, async (req, reply) => {
     const { id } = req.params as { id: string };
     const t = reg.tagsFor(id);
     if (!t) return reply.code(404).send(notFound('meter', id));

@@ -17,7 +17,7 @@ import type { AlertsStage } from '../../alerts/index.js';
 import { buildAlerts } from './alerts.js';
 import { DataClock } from './data-clock.js';
 import { RejectWatch, describe as describeBulkRejects } from './reject-watch.js';
-import { describeCoarse, meterData } from './coarse.js';
+import { coarseCheck, meterData } from './coarse.js';
 
 export interface Pipeline {
   readonly config: Config;
@@ -184,13 +184,12 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
     const allRejected = bulk.length > 0 && bulk.length === rejectWatch.senders();
     const hard = reasons.length;
     for (const b of bulk) reasons.push(`gateway ${b.gateway}: ${describeBulkRejects(b)}`);
-    // Coarse meters are listed, never unready: the rest of the fleet is judged as usual.
+    // Coarse meters are judged at their own interval (analytics/meter-rings.ts): listed, not a reason.
     const coarse = analyzer?.coarseMeters() ?? [];
-    if (coarse.length > 0) reasons.push(describeCoarse(coarse, cfg.analytics.intervalMinutes));
     return {
       ready: hard === 0 && !allRejected,
       reasons,
-      checks: { broker: { listening: listeners }, influx: { url: influxUrl ?? null, connected: influx !== undefined, ...state }, spool, bulkRejects: bulk, coarseMeters: { count: coarse.length, meters: coarse.slice(0, 20) } },
+      checks: { broker: { listening: listeners }, influx: { url: influxUrl ?? null, connected: influx !== undefined, ...state }, spool, bulkRejects: bulk, coarseMeters: coarseCheck(coarse, cfg.analytics.intervalMinutes) },
     };
   };
   metrics.sources.spool = () => ingest.spoolStats();

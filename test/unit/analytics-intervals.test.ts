@@ -5,7 +5,7 @@ import { synthBatches, type SynthMeter } from '../../analytics/eval/synth.js';
 /**
  * Any interval: the same plants, read every 15 minutes or every hour. Options are stated in time, so an
  * hourly analyzer learns for the same 14 days and opens a halt within the same hours; hourly data given to a
- * 15-minute analyzer is reported as coarse, never silently ignored.
+ * 15-minute analyzer is reported as coarse and judged at its own hour, never silently ignored.
  */
 const START = Date.parse('2025-03-02T16:00:00Z'); // Monday 2025-03-03 00:00 China time
 const H = 3_600_000;
@@ -56,12 +56,12 @@ describe('any interval', () => {
     expect(an.coarseMeters()).toEqual([]);
   });
 
-  it('hourly data at a 15-minute interval is detected, logged once per meter, counted and exposed', () => {
+  it('hourly data at a 15-minute interval is detected, logged once per meter, counted, exposed and judged at its own hour', () => {
     const warned: object[] = [];
     const hooked: CoarseMeter[] = [];
     const { alerts, an } = feed({ every: H, warn: (x) => warned.push(x), onCoarse: (c) => hooked.push(c) });
-    expect(drops(alerts)).toEqual([]); // nothing can be judged at 15 minutes …
-    expect(an.coarseMeters().map((c) => [c.meter, c.spacingMs, c.intervalMs]).sort()).toEqual(ms.map((m) => [m.meter, H, 900_000])); // … and it says so
+    expect(drops(alerts)).toEqual([['production_halt', 'E2', T0]]); // spread evenly over its quarter-hours (analytics-coarse-spread.test.ts) …
+    expect(an.coarseMeters().map((c) => [c.meter, c.spacingMs, c.intervalMs]).sort()).toEqual(ms.map((m) => [m.meter, H, 900_000])); // … and listed as coarse
     expect(an.counters().coarseMeters).toBe(ms.length);
     expect(hooked.length).toBe(ms.length);
     expect(warned.filter((w) => 'spacingMs' in w).length).toBe(ms.length);

@@ -27,7 +27,7 @@ describe('warmUp', () => {
     const r = await an.warmUp(query, { historyMs: 16 * 86_400_000 });
     expect(r.queries).toBe(16);
     expect(r.readings).toBeGreaterThan(16 * 96 * 6 - 10);
-    expect(queries[0]).toMatch(/^SELECT first\(register_kwh\) AS register_kwh, sum\(interval_kwh\) AS interval_kwh, last\(ct\) AS ct FROM reading WHERE time >= \d+ms AND time < \d+ms GROUP BY time\(15m\), meter, enterprise, chain, county, gateway fill\(none\)$/);
+    expect(queries[0]).toMatch(/^SELECT first\(register_kwh\) AS register_kwh, sum\(interval_kwh\) AS interval_kwh, max\(interval_min\) AS interval_min, last\(ct\) AS ct FROM reading WHERE time >= \d+ms AND time < \d+ms GROUP BY time\(15m\), meter, enterprise, chain, county, gateway fill\(none\)$/);
     expect(seen).toEqual([]);
     for (const h of history) {
       if (h.ts < now) continue;
