@@ -869,6 +869,7 @@ export class Engine {
   load(s: any): void {
     checkFormat(s, this.I, this.W);
     decodeTyped([this, this.rings, this.baselines, this.series, this.drops] as unknown as Record<string, unknown>[], s.typed);
+    this.drops.loaded();
     this.mCap = s.mCap; this.mHigh = s.mHigh; this.eCap = s.eCap; this.eHigh = s.eHigh;
     this.evalBin = s.evalBin; this.curHour = s.curHour; this.curDay = s.curDay; this.nowMs = s.nowMs;
     this.meterIds = s.meterIds.map((x: string | null) => x ?? undefined);
