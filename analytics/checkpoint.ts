@@ -4,14 +4,14 @@
  * file can be inspected; the version makes an older file fail with a clear error rather than load wrong.
  */
 
-/** Bumped whenever the checkpoint's fields change (2: chain roll-up, Spring Festival return state; 3: snapshot starts as Int16 offsets, stuck registers, 21 days of daily ratios; 4: meters heard from through rejected readings; 5: coarse-data meters, weekend regularity). */
-export const CHECKPOINT_VERSION = 5;
+/** Bumped whenever the checkpoint's fields change (2: chain roll-up, Spring Festival return state; 3: snapshot starts as Int16 offsets, stuck registers, 21 days of daily ratios; 4: meters heard from through rejected readings; 5: coarse-data meters, weekend regularity; 6: episode snapshots in a pool of rings, only for enterprises with an episode in the window). */
+export const CHECKPOINT_VERSION = 6;
 
 /** The engine's typed arrays (its own and its meter baselines'), by field name. */
 export const TYPED = [
   'mReg', 'mLast', 'mHeard', 'mEnt', 'mGw', 'mNext', 'mCt', 'mCoarse', 'mProf', 'mScale', 'mShape', 'mObs',
-  'eHead', 'eCounty', 'eChain', 'eNoise', 'eQlo', 'eHourNoise', 'eWkNoise', 'ePeak', 'eLastEp', 'eA', 'eE', 'dS', 'sS', 'dLow', 'sLow', 'dRec', 'sRec', 'dEp', 'sEp',
-  'dRun', 'sRun', 'dEpA', 'sEpA', 'dEpE', 'sEpE', 'dKind', 'sKind', 'eDirty', 'eOutage', 'eDayA', 'eDayE', 'eDayR',
+  'eHead', 'eCounty', 'eChain', 'eNoise', 'eQlo', 'eHourNoise', 'eWkNoise', 'ePeak', 'eLastEp', 'eA', 'eE', 'dS', 'sS', 'dLow', 'sLow', 'dRec', 'dEp',
+  'dRun', 'sRun', 'dEpA', 'dEpE', 'dKind', 'epRing', 'pLast', 'pEp', 'pEpA', 'pEpE', 'pKind', 'pRec', 'eDirty', 'eOutage', 'eDayA', 'eDayE', 'eDayR',
   'eSfBack', 'eSfRun',
 ] as const;
 

@@ -35,19 +35,20 @@ type DeclineOptions = Pick<ResolvedOptions, 'minExpectedKwhPerHour' | 'declineMi
  * by block) rather than a step; the drop detector asks it whether a cut is that trend showing.
  */
 export class DeclineWatch {
-  private alerts: (Alert | undefined)[] = [];
+  /** Open slow declines by enterprise (few: a dense array would cost a slot per enterprise). */
+  private readonly alerts = new Map<number, Alert>();
   private readonly day: [number, number] = [0, 0];
 
   constructor(private readonly o: DeclineOptions, private readonly host: DeclineHost, private readonly book: AlertBook) {}
 
   declining(e: number): boolean {
-    return this.alerts[e] !== undefined;
+    return this.alerts.has(e);
   }
   alert(e: number): Alert | undefined {
-    return this.alerts[e];
+    return this.alerts.get(e);
   }
   reset(e: number): void {
-    this.alerts[e] = undefined;
+    this.alerts.delete(e);
   }
 
   dayRatio(e: number, d: number): number {
@@ -107,12 +108,12 @@ export class DeclineWatch {
     const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
     const [b1, b2, b3] = days.length < MIN_DAYS ? [Number.NaN, Number.NaN, Number.NaN]
       : [mean(days.slice(0, third)), mean(days.slice(third, days.length - third)), mean(days.slice(days.length - third))];
-    const a = this.alerts[e];
+    const a = this.alerts.get(e);
     if (a) {
       const ageDays = (now - a.openedAt) / DAY_MS;
       if ((!Number.isNaN(b3) && b3 >= 0.95) || ageDays > 21) {
         this.book.close(a, 'resolved', now, ageDays > 21 ? 'new level accepted as the baseline' : 'level back to baseline');
-        this.alerts[e] = undefined;
+        this.alerts.delete(e);
       }
       return;
     }
@@ -127,11 +128,11 @@ export class DeclineWatch {
       if (v > o.declineRatio + 0.03) low = false;
     }
     if (b3 <= o.declineRatio && b1 - b3 >= o.declineMinFall && steady && low) {
-      this.alerts[e] = this.book.create({
+      this.alerts.set(e, this.book.create({
         kind: 'slow_decline', scope: 'enterprise', entity: h.entId(e)!, since: h.dayStart(first),
         baselineKwh: 1, actualKwh: b3,
         evidence: { detectedAtTs: h.dayStart(d + 1), intervals: Math.round(((d + 1 - first) * DAY_MS) / h.intervalMs), reason: `daily actual/expected ${round2(b1)} → ${round2(b2)} → ${round2(b3)} over ${days.length} working days` },
-      }, now);
+      }, now));
     }
   }
 
@@ -150,14 +151,14 @@ export class DeclineWatch {
 
   /** Opens a slow decline from the drop detector (a cut on top of a slide); no-op when one is open. */
   open(e: number, d: number, reason: string, now: number): void {
-    if (this.alerts[e]) return;
+    if (this.alerts.has(e)) return;
     const h = this.host;
-    this.alerts[e] = this.book.create({
+    this.alerts.set(e, this.book.create({
       kind: 'slow_decline', scope: 'enterprise', entity: h.entId(e)!, since: h.dayStart(d - 13),
       // For a trend the evidence is a ratio: baseline 1 = the calendar-aware expected day, actual = recent days.
       baselineKwh: 1, actualKwh: this.recentRatio(e, d),
       evidence: { detectedAtTs: h.evalBin() * h.intervalMs, intervals: Math.round((14 * DAY_MS) / h.intervalMs), reason },
-    }, now);
+    }, now));
   }
 
   /** Mean daily ratio of the last 3 days (1 when none). */
@@ -172,9 +173,16 @@ export class DeclineWatch {
 
   /** Checkpoint part: the open alert's id per enterprise, null where none. */
   toJSON(): (string | null)[] {
-    return this.alerts.map((a) => (a && a.status === 'open' ? a.id : null));
+    return Array.from({ length: this.host.enterprises() }, (_, e) => {
+      const a = this.alerts.get(e);
+      return a && a.status === 'open' ? a.id : null;
+    });
   }
   load(ids: (string | null)[], byId: (id: string | null) => Alert | undefined): void {
-    this.alerts = ids.map(byId);
+    this.alerts.clear();
+    ids.forEach((id, e) => {
+      const a = byId(id);
+      if (a) this.alerts.set(e, a);
+    });
   }
 }

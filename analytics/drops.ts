@@ -53,7 +53,7 @@ function fromOffset(b: number, off: number): number {
 
 export class DropDetector implements EnterpriseDetector {
   /** Checkpoint fields (analytics/checkpoint.ts TYPED). */
-  readonly fields = ['eNoise', 'eQlo', 'eHourNoise', 'eWkNoise', 'ePeak', 'dS', 'sS', 'dLow', 'sLow', 'dRec', 'sRec', 'dEp', 'sEp', 'dRun', 'sRun', 'dEpA', 'sEpA', 'dEpE', 'sEpE', 'dKind', 'sKind'] as const;
+  readonly fields = ['eNoise', 'eQlo', 'eHourNoise', 'eWkNoise', 'ePeak', 'dS', 'sS', 'dLow', 'sLow', 'dRec', 'dEp', 'dRun', 'sRun', 'dEpA', 'dEpE', 'dKind', 'epRing', 'pLast', 'pEp', 'pEpA', 'pEpE', 'pKind', 'pRec'] as const;
 
   eNoise = new Float32Array(0);
   /** Running lower quantile (qloP) of the enterprise's 1-hour actual/expected: how low it goes in ordinary times. */
@@ -67,12 +67,24 @@ export class DropDetector implements EnterpriseDetector {
   // episode / CUSUM-run starts as Int16 offsets back from their interval (−1 none; clamped at 32767).
   dS = new Float32Array(0); sS = new Float32Array(0);
   dLow = new Uint8Array(0); sLow = new Uint8Array(0);
-  dRec = new Uint8Array(0); sRec = new Uint8Array(0);
-  dEp = new Int32Array(0); sEp = new Int16Array(0);
   dRun = new Int32Array(0); sRun = new Int16Array(0);
-  dEpA = new Float32Array(0); sEpA = new Float32Array(0);
-  dEpE = new Float32Array(0); sEpE = new Float32Array(0);
-  dKind = new Uint8Array(0); sKind = new Uint8Array(0);
+  // Episode state: read only while an episode is open (dEp ≠ NONE), and every opening sets all of it.
+  dRec = new Uint8Array(0);
+  dEp = new Int32Array(0);
+  dEpA = new Float32Array(0);
+  dEpE = new Float32Array(0);
+  dKind = new Uint8Array(0);
+  // Its snapshots live in a pool of W-interval rings, one per enterprise with an episode in the window
+  // (most have none: dense rings cost 12 × W bytes per enterprise). epRing: the enterprise's ring or NONE;
+  // pLast: the ring's last interval snapshotted in an episode (it is given back W intervals later).
+  epRing = new Int32Array(0);
+  pLast = new Int32Array(0);
+  pEp = new Int16Array(0);
+  pEpA = new Float32Array(0);
+  pEpE = new Float32Array(0);
+  pKind = new Uint8Array(0);
+  pRec = new Uint8Array(0);
+  private pFree: number[] = [];
 
   private readonly W: number;
   /** Per-interval decay of the peak (peakDecayPerQuarterHour scaled to the interval). */
@@ -92,17 +104,45 @@ export class DropDetector implements EnterpriseDetector {
     this.ePeak = grow(this.ePeak, n);
     this.dS = grow(this.dS, n); this.sS = grow(this.sS, n * W);
     this.dLow = grow(this.dLow, n); this.sLow = grow(this.sLow, n * W);
-    this.dRec = grow(this.dRec, n); this.sRec = grow(this.sRec, n * W);
-    this.dEp = grow(this.dEp, n, NONE); this.sEp = grow(this.sEp, n * W, NONE);
     this.dRun = grow(this.dRun, n, NONE); this.sRun = grow(this.sRun, n * W, NONE);
-    this.dEpA = grow(this.dEpA, n); this.sEpA = grow(this.sEpA, n * W);
-    this.dEpE = grow(this.dEpE, n); this.sEpE = grow(this.sEpE, n * W);
-    this.dKind = grow(this.dKind, n); this.sKind = grow(this.sKind, n * W);
+    this.dRec = grow(this.dRec, n);
+    this.dEp = grow(this.dEp, n, NONE);
+    this.dEpA = grow(this.dEpA, n);
+    this.dEpE = grow(this.dEpE, n);
+    this.dKind = grow(this.dKind, n);
+    this.epRing = grow(this.epRing, n, NONE);
+  }
+
+  /** A ring for e's episode snapshots, all "no episode" (the intervals before it had none). */
+  private takeRing(e: number): number {
+    if (this.pFree.length === 0) {
+      // Doubling: the pool follows the enterprises in an episode at once, never more than the enterprises.
+      const cap = this.pLast.length, n = Math.max(16, cap * 2), W = this.W;
+      this.pLast = grow(this.pLast, n); this.pEp = grow(this.pEp, n * W); this.pEpA = grow(this.pEpA, n * W);
+      this.pEpE = grow(this.pEpE, n * W); this.pKind = grow(this.pKind, n * W); this.pRec = grow(this.pRec, n * W);
+      for (let p = n - 1; p >= cap; p--) this.pFree.push(p);
+    }
+    const p = this.pFree.pop()!;
+    this.pEp.fill(NONE, p * this.W, p * this.W + this.W);
+    this.epRing[e] = p;
+    return p;
+  }
+
+  private giveRing(e: number): void {
+    this.pFree.push(this.epRing[e]!);
+    this.epRing[e] = NONE;
+  }
+
+  /** After a checkpoint is loaded: the rings no enterprise holds are free. */
+  loaded(): void {
+    const held = new Uint8Array(this.pLast.length);
+    for (let e = 0; e < this.epRing.length; e++) if (this.epRing[e]! >= 0) held[this.epRing[e]!] = 1;
+    this.pFree = [];
+    for (let p = held.length - 1; p >= 0; p--) if (held[p] === 0) this.pFree.push(p);
   }
 
   /** A new enterprise in slot e: nothing learned. */
   reset(e: number): void {
-    const W = this.W;
     this.eNoise[e] = this.o.noiseInit;
     this.eQlo[e] = this.o.qloInit;
     this.eHourNoise.fill(0, e * 24, e * 24 + 24);
@@ -110,7 +150,7 @@ export class DropDetector implements EnterpriseDetector {
     this.ePeak[e] = 0;
     this.dS[e] = 0; this.dLow[e] = 0; this.dRec[e] = 0; this.dEp[e] = NONE; this.dRun[e] = NONE;
     this.dEpA[e] = 0; this.dEpE[e] = 0; this.dKind[e] = 0;
-    this.sEp.fill(NONE, e * W, e * W + W);
+    if (this.epRing[e]! >= 0) this.giveRing(e);
   }
 
   /** Starts afresh (after a grid outage, or when the slow-decline watch takes the shortfall). */
@@ -138,18 +178,33 @@ export class DropDetector implements EnterpriseDetector {
 
   /** Snapshot after interval b, so a replay can start from here. */
   snapshot(e: number, b: number): void {
-    const j = e * this.W + (b % this.W);
-    this.sS[j] = this.dS[e]!; this.sLow[j] = this.dLow[e]!; this.sRec[j] = this.dRec[e]!;
-    this.sEp[j] = toOffset(b, this.dEp[e]!); this.sRun[j] = toOffset(b, this.dRun[e]!); this.sEpA[j] = this.dEpA[e]!;
-    this.sEpE[j] = this.dEpE[e]!; this.sKind[j] = this.dKind[e]!;
+    const W = this.W, j = e * W + (b % W);
+    this.sS[j] = this.dS[e]!; this.sLow[j] = this.dLow[e]!; this.sRun[j] = toOffset(b, this.dRun[e]!);
+    const ep = this.dEp[e]!;
+    let p = this.epRing[e]!;
+    if (ep !== NONE) {
+      if (p === NONE) p = this.takeRing(e);
+      this.pLast[p] = b;
+    } else if (p === NONE) return;
+    else if (b - this.pLast[p]! >= W) { this.giveRing(e); return; } // no episode left in the window
+    const k = p * W + (b % W);
+    this.pEp[k] = toOffset(b, ep); this.pEpA[k] = this.dEpA[e]!; this.pEpE[k] = this.dEpE[e]!;
+    this.pKind[k] = this.dKind[e]!; this.pRec[k] = this.dRec[e]!;
   }
 
   /** State as it was after interval b (its snapshot). */
   restore(e: number, b: number): void {
-    const j = e * this.W + (b % this.W);
-    this.dS[e] = this.sS[j]!; this.dLow[e] = this.sLow[j]!; this.dRec[e] = this.sRec[j]!;
-    this.dEp[e] = fromOffset(b, this.sEp[j]!); this.dRun[e] = fromOffset(b, this.sRun[j]!); this.dEpA[e] = this.sEpA[j]!;
-    this.dEpE[e] = this.sEpE[j]!; this.dKind[e] = this.sKind[j]!;
+    const W = this.W, j = e * W + (b % W);
+    this.dS[e] = this.sS[j]!; this.dLow[e] = this.sLow[j]!; this.dRun[e] = fromOffset(b, this.sRun[j]!);
+    const p = this.epRing[e]!;
+    const k = p * W + (b % W);
+    if (p === NONE || this.pEp[k]! < 0) {
+      // No episode then: its fields are not read until the next opening sets them.
+      this.dEp[e] = NONE; this.dEpA[e] = 0; this.dEpE[e] = 0; this.dKind[e] = 0; this.dRec[e] = 0;
+      return;
+    }
+    this.dEp[e] = fromOffset(b, this.pEp[k]!); this.dEpA[e] = this.pEpA[k]!; this.dEpE[e] = this.pEpE[k]!;
+    this.dKind[e] = this.pKind[k]!; this.dRec[e] = this.pRec[k]!;
   }
 
   /**

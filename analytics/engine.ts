@@ -13,6 +13,7 @@ import { RegistryView } from './registry-view.js';
 import { OfflineAlerts, type SilenceHost } from './silence.js';
 import type { IntervalDetector } from './detector.js';
 import { DropDetector, KIND_HALT, Step } from './drops.js';
+import { IdIndex } from './id-index.js';
 import { EnterpriseSeries } from './series.js';
 import { round2 } from './stats.js';
 import { MeterRings, type CoarseMeter } from './meter-rings.js';
@@ -95,7 +96,8 @@ export class Engine {
   // ---- enterprises (dense index e) ----
   private eCap = 0;
   private eHigh = 0;
-  private readonly entIndex = new Map<string, number>();
+  /** Not a Map: ~40 bytes less per enterprise (id-index.ts); looked up only for new meters, never per reading. */
+  private readonly entIndex = new IdIndex((e) => this.entIds[e]);
   private entIds: (string | undefined)[] = [];
   private freeE: number[] = [];
   private eHead = new Int32Array(0);
@@ -893,6 +895,7 @@ export class Engine {
   load(s: any): void {
     checkFormat(s, this.I, this.W);
     decodeTyped([this, this.rings, this.baselines, this.series, this.drops] as unknown as Record<string, unknown>[], s.typed);
+    this.drops.loaded();
     this.mCap = s.mCap; this.mHigh = s.mHigh; this.eCap = s.eCap; this.eHigh = s.eHigh;
     this.evalBin = s.evalBin; this.curHour = s.curHour; this.curDay = s.curDay; this.nowMs = s.nowMs;
     this.meterIds = s.meterIds.map((x: string | null) => x ?? undefined);
