@@ -77,8 +77,13 @@ export class AlertStore {
     if (this.db.open) this.db.close();
   }
 
+  /**
+   * IMMEDIATE: the write lock is taken at BEGIN, where the busy timeout applies. A deferred
+   * transaction that reads first fails at once with SQLITE_BUSY when another connection (retention in
+   * another process, the token CLI) committed in between.
+   */
   tx<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    return this.db.transaction(fn).immediate();
   }
 
   // ------------------------------------------------------------------ alerts
