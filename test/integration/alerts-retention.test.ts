@@ -8,6 +8,12 @@ import { Lifecycle } from '../../alerts/lifecycle.js';
 import { MIGRATIONS } from '../../alerts/migrations.js';
 import { alertUpdate } from '../support/alerts.js';
 import { tempDir } from '../support/pipeline.js';
+import { loadConfig } from '../../src/config/index.js';
+import { createMetrics } from '../../src/metrics.js';
+import { Registry } from '../../src/registry/index.js';
+import { buildAlerts } from '../../src/pipeline/alerts.js';
+import { alertStoreFile } from '../../alerts/index.js';
+import { pino } from 'pino';
 
 const DAY = 86_400_000;
 const CHILD = join(import.meta.dirname, '../support/retention-child.ts');
@@ -241,7 +247,9 @@ describe('alert store retention', () => {
     const before = writesAt(writer.lines);
 
     const { r, pruned } = s.retention(now, { batchSize: 500, pauseMs: 20 });
+    const t0 = performance.now();
     const n = await r.runOnce();
+    const passMs = performance.now() - t0;
     expect(n.alerts).toBe(10_000);
     expect(n.events).toBe(20_000);
     const batches = pruned.filter(([w]) => w === 'alerts').map(([, k]) => k);
@@ -257,8 +265,31 @@ describe('alert store retention', () => {
     expect(errors, writer.stderr.slice(0, 500)).toBe(0);
     // Well inside the 5 s busy timeout: a batch holds the lock for milliseconds, not the whole pass.
     expect(slowest).toBeLessThan(2000);
-    console.log(`retention: 10,000 alerts in ${batches.length} batches; writer meanwhile ${during} alerts, ${writes} in all, slowest write ${Math.round(slowest!)} ms`);
+    console.log(`retention: 10,000 alerts in ${batches.length} batches, ${Math.round(passMs)} ms; writer meanwhile ${during} alerts, ${writes} in all, slowest write ${Math.round(slowest!)} ms`);
     expect(s.count('alerts')).toBe(writes);
+  });
+
+  it('runs at the pipeline start from alerts.retentionDays and counts what it removed in gridpulse_alert_store_pruned_total', async () => {
+    const dataDir = tempDir('gridpulse-retention-stage-');
+    const s = open(alertStoreFile(dataDir));
+    const now = Date.now();
+    s.episode('a-200', now - 220 * DAY, now - 200 * DAY);
+    s.episode('a-20', now - 30 * DAY, now - 20 * DAY);
+    s.store.audit({ at: now - 200 * DAY, actor: 'ann', role: 'admin', method: 'POST', path: '/x', status: 200 });
+    s.store.close();
+
+    const cfg = loadConfig({ env: { GRIDPULSE_ALERT_RETENTION_DAYS: '100', GRIDPULSE_ALERT_AUDIT_RETENTION_DAYS: '0' } });
+    const metrics = createMetrics();
+    const stage = buildAlerts(cfg, dataDir, { registry: new Registry({}), metrics, log: pino({ level: 'silent' }), publish: () => undefined });
+    cleanup.push(() => stage.close());
+    stage.start();
+    const pruned = async () => Object.fromEntries((await metrics.registry.getSingleMetric('gridpulse_alert_store_pruned_total')!.get()).values.map((v) => [v.labels.what, v.value]));
+    const deadline = Date.now() + 10_000;
+    while (!(await pruned()).alerts && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(await pruned()).toEqual({ alerts: 1, events: 2, outbox: 2 });
+    expect(stage.store.alert('a-200')).toBeUndefined();
+    expect(stage.store.alert('a-20')).toBeDefined();
+    expect(stage.store.auditLog(10)).toHaveLength(1);
   });
 
   it('survives kill -9 in the middle of a pass: whole alerts gone or kept, and the next pass finishes', async () => {
