@@ -40,7 +40,7 @@ if (mode === 'write') {
   };
   step();
 } else if (mode === 'prune') {
-  const retention = new Retention(store.db, { alertsMs: Number(a) * 86_400_000, auditMs: 0, batchSize: Number(b), pauseMs: 5, everyMs: 3_600_000 }, { now: () => Date.now() }, undefined,
+  const retention = new Retention(store.db, { alertsMs: Number(a) * 86_400_000, auditMs: 0, batchSize: Number(b), pauseMs: 20, everyMs: 3_600_000 }, { now: () => Date.now() }, undefined,
     (what, n) => { if (what === 'alerts') process.stdout.write(`batch ${n}\n`); });
   void retention.runOnce().then((n) => {
     process.stdout.write(`pruned ${n.alerts}\n`);
