@@ -4,6 +4,7 @@ import { AlertStore } from './store.js';
 import { Lifecycle } from './lifecycle.js';
 import { Outbox, realClock, type ChannelState, type Clock } from './outbox.js';
 import { SseHub } from './sse.js';
+import { DEFAULT_RETENTION, Retention, type PrunedWhat, type RetentionOptions } from './retention.js';
 import { buildChannels, loadChannelsFile, type ChannelsFile } from './channels/config.js';
 import { webhookChannel } from './channels/webhook.js';
 import type { Channel } from './channels/types.js';
@@ -16,6 +17,7 @@ export { ALERT_STATES, SEVERITIES } from './types.js';
 export { AlertStore, StoreError, hashToken } from './store.js';
 export { HandError, severityOf } from './lifecycle.js';
 export type { ChannelState, Clock } from './outbox.js';
+export { Retention, PRUNED_WHAT, type PrunedWhat, type PruneCounts, type RetentionOptions } from './retention.js';
 export { ChannelConfigError } from './channels/config.js';
 export { render } from './templates.js';
 export { dingtalkSign } from './channels/robots.js';
@@ -34,6 +36,8 @@ export interface AlertsOptions {
   /** The single legacy endpoint (analytics.webhookUrl) as channel "default". */
   webhook?: { url: string; secret?: string };
   sse: { maxBufferedBytes: number; maxStallMs: number; heartbeatMs?: number };
+  /** What is pruned when (alerts.retentionDays, alerts.auditRetentionDays); absent: nothing is. */
+  retention?: Pick<RetentionOptions, 'alertsMs' | 'auditMs'> & Partial<RetentionOptions>;
 }
 
 export interface AlertsDeps {
@@ -48,6 +52,8 @@ export interface AlertsDeps {
   onDelivered?: (channel: string, createdAt: number) => void;
   /** A delivery attempt failed (it is retried). */
   onDeliveryFailed?: (channel: string) => void;
+  /** Rows removed by retention, per table. */
+  onPruned?: (what: PrunedWhat, n: number) => void;
   clock?: Clock;
 }
 
@@ -66,6 +72,7 @@ export interface AlertsStage {
   readonly lifecycle: Lifecycle;
   readonly sse: SseHub;
   readonly outbox: Outbox;
+  readonly retention: Retention;
   /** Feeds the stage from the analyzer: alert changes, production-index points and the judged expected values. */
   attach(source: AlertSource): void;
   channels(): ChannelState[];
@@ -98,6 +105,7 @@ export function createAlerts(o: AlertsOptions, deps: AlertsDeps): AlertsStage {
   const store = new AlertStore(o.file);
   const clock = deps.clock ?? realClock;
   const sse = new SseHub({ maxBufferedBytes: o.sse.maxBufferedBytes, maxStallMs: o.sse.maxStallMs, heartbeatMs: o.sse.heartbeatMs ?? 15_000, ...(deps.onSseDrop ? { onDrop: deps.onSseDrop } : {}) });
+  const retention = new Retention(store.db, { ...DEFAULT_RETENTION, alertsMs: 0, auditMs: 0, ...o.retention }, clock, log, deps.onPruned);
   const outbox = new Outbox(store, channels, { baseDelayMs: o.retryBaseMs, maxDelayMs: o.retryMaxMs, keepDeliveredMs: 7 * 86_400_000 }, log, clock, deps.onDelivered, deps.onDeliveryFailed);
 
   const committed = (e: AlertEvent) => {
@@ -140,16 +148,20 @@ export function createAlerts(o: AlertsOptions, deps: AlertsDeps): AlertsStage {
   };
 
   return {
-    store, lifecycle, sse, outbox,
+    store, lifecycle, sse, outbox, retention,
     attach(source) {
       source.on('alertUpdate', onUpdate);
       source.on('index', onIndex);
       source.on('expected', onExpected);
     },
     channels: () => outbox.states(),
-    start: () => outbox.start(),
+    start: () => {
+      outbox.start();
+      retention.start();
+    },
     async close() {
       sse.close();
+      await retention.stop();
       await outbox.stop();
       store.close();
     },

@@ -85,6 +85,22 @@ export const MIGRATIONS: readonly string[] = [
     status INTEGER NOT NULL
   );
   `,
+  // 2: retention. When an alert closed (resolved or withdrawn, or suppressed with its episode over),
+  // so old ones can be found by an index; backfilled from the closing event, else the last update.
+  // Indexes for deleting an alert's aliases and outbox rows, for keeping windows an alert refers to,
+  // and for pruning the audit by time.
+  `
+  ALTER TABLE alerts ADD COLUMN closed_at INTEGER;
+  UPDATE alerts SET closed_at = coalesce(
+    (SELECT max(e.at) FROM alert_events e WHERE e.alert_id = alerts.id AND e.change = alerts.state), updated_at)
+    WHERE state IN ('resolved', 'withdrawn')
+      OR (state = 'suppressed' AND json_extract(body, '$.status') IN ('resolved', 'withdrawn'));
+  CREATE INDEX alerts_closed ON alerts (closed_at) WHERE closed_at IS NOT NULL;
+  CREATE INDEX alerts_suppressed_by ON alerts (suppressed_by) WHERE suppressed_by IS NOT NULL;
+  CREATE INDEX alert_aliases_alert ON alert_aliases (alert_id);
+  CREATE INDEX outbox_event ON outbox (event_seq);
+  CREATE INDEX audit_at ON audit (at);
+  `,
 ];
 
 export function migrate(db: Database): number {

@@ -26,6 +26,14 @@ function decodeCursor(c: string): { openedAt: number; id: string } {
   return { openedAt, id: s.slice(i + 1) };
 }
 
+/**
+ * Closed for retention: resolved or withdrawn, or suppressed with the analyzer's episode over (a
+ * suppressed alert stays `suppressed` when it recovers, so its state alone never says it ended).
+ */
+export function isClosed(a: StoredAlert): boolean {
+  return a.state === 'resolved' || a.state === 'withdrawn' || (a.state === 'suppressed' && (a.alert.status === 'resolved' || a.alert.status === 'withdrawn'));
+}
+
 export class StoreError extends Error {
   constructor(readonly code: string, message: string) {
     super(message);
@@ -69,8 +77,13 @@ export class AlertStore {
     if (this.db.open) this.db.close();
   }
 
+  /**
+   * IMMEDIATE: the write lock is taken at BEGIN, where the busy timeout applies. A deferred
+   * transaction that reads first fails at once with SQLITE_BUSY when another connection (retention in
+   * another process, the token CLI) committed in between.
+   */
   tx<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    return this.db.transaction(fn).immediate();
   }
 
   // ------------------------------------------------------------------ alerts
@@ -120,14 +133,17 @@ export class AlertStore {
   }
 
   saveAlert(a: StoredAlert, analyzerId: string): void {
-    this.db.prepare(`INSERT INTO alerts (id, kind, scope, entity, enterprise, chain, county, severity, state, opened_at, since, updated_at, drop_pct, flaps, suppressed_by, ack, resolution, body)
-      VALUES (@id, @kind, @scope, @entity, @enterprise, @chain, @county, @severity, @state, @opened_at, @since, @updated_at, @drop_pct, @flaps, @suppressed_by, @ack, @resolution, @body)
+    // closed_at keeps the first close time while the alert stays closed (later analyzer updates do not
+    // move it) and is cleared by a reopen: retention counts from it.
+    this.db.prepare(`INSERT INTO alerts (id, kind, scope, entity, enterprise, chain, county, severity, state, opened_at, since, updated_at, drop_pct, flaps, suppressed_by, ack, resolution, body, closed_at)
+      VALUES (@id, @kind, @scope, @entity, @enterprise, @chain, @county, @severity, @state, @opened_at, @since, @updated_at, @drop_pct, @flaps, @suppressed_by, @ack, @resolution, @body, @closed_at)
       ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, severity = excluded.severity, state = excluded.state, updated_at = excluded.updated_at, drop_pct = excluded.drop_pct,
-        flaps = excluded.flaps, suppressed_by = excluded.suppressed_by, ack = excluded.ack, resolution = excluded.resolution, body = excluded.body`).run({
+        flaps = excluded.flaps, suppressed_by = excluded.suppressed_by, ack = excluded.ack, resolution = excluded.resolution, body = excluded.body,
+        closed_at = CASE WHEN excluded.closed_at IS NULL THEN NULL ELSE coalesce(alerts.closed_at, excluded.closed_at) END`).run({
       id: a.id, kind: a.kind, scope: a.scope, entity: a.entity, enterprise: a.location.enterprise ?? null, chain: a.location.chain ?? null, county: a.location.county ?? null,
       severity: a.severity, state: a.state, opened_at: a.openedAt, since: a.alert.since, updated_at: a.updatedAt, drop_pct: a.alert.dropPct, flaps: a.flaps,
       suppressed_by: a.suppressedBy?.id ?? null, ack: a.acknowledged ? JSON.stringify(a.acknowledged) : null, resolution: a.resolved ? JSON.stringify(a.resolved) : null,
-      body: JSON.stringify(a.alert),
+      body: JSON.stringify(a.alert), closed_at: isClosed(a) ? a.updatedAt : null,
     });
     this.db.prepare('INSERT OR IGNORE INTO alert_aliases (analyzer_id, alert_id) VALUES (?, ?)').run(analyzerId, a.id);
   }

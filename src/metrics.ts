@@ -59,6 +59,7 @@ export function createMetrics() {
     } }),
     alertDeliveryFailures: new Counter({ name: 'gridpulse_alert_delivery_failures_total', help: 'Failed alert delivery attempts (retried with backoff), by channel', labelNames: ['channel'] as const, registers: r }),
     alertDelivered: new Counter({ name: 'gridpulse_alert_deliveries_total', help: 'Alert deliveries confirmed by the receiver, by channel', labelNames: ['channel'] as const, registers: r }),
+    alertStorePruned: new Counter({ name: 'gridpulse_alert_store_pruned_total', help: 'Rows deleted from the alert store by retention, by what (alerts, events, outbox, suppressions, audit)', labelNames: ['what'] as const, registers: r }),
     alertDeliveryDelay: new Histogram({ name: 'gridpulse_alert_delivery_delay_seconds', help: 'From the alert change to its confirmed delivery, retries included', labelNames: ['channel'] as const, buckets: [0.05, 0.1, 0.25, 0.5, 1, 5, 30, 60, 300, 1800, 3600, 14400], registers: r }),
     sseClients: new Gauge({ name: 'gridpulse_sse_clients', help: 'Connected alert stream (SSE) clients', registers: r, collect() { this.set(sources.sseClients?.() ?? 0); } }),
     sseDropped: new Counter({ name: 'gridpulse_sse_dropped_total', help: 'SSE clients disconnected for not keeping up, by reason (buffer, stall)', labelNames: ['reason'] as const, registers: r }),

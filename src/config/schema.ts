@@ -14,6 +14,8 @@ const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no
   .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
 const bytes = z.coerce.number().int().positive();
 const ms = z.coerce.number().int().nonnegative();
+/** Retention in whole days; 0 turns it off. Capped at 100 years so day → ms stays exact. */
+const days = z.coerce.number({ error: 'expected a whole number of days (0 keeps everything)' }).int('expected a whole number of days (0 keeps everything)').min(0, 'expected a whole number of days (0 keeps everything)').max(36_500, 'at most 36500 days (0 keeps everything)');
 /** A working calendar: cn, none or a holiday file (the registry's enterprise `calendar` takes the same). */
 const calendarSpec = z.string().min(1).max(500).regex(/^(cn|none|.+\.(json|ics))$/i, 'expected cn, none or a holiday file (.json or .ics)');
 /** County id → calendar; from the environment as a JSON object. */
@@ -113,6 +115,8 @@ export const configSchema = z.object({
     flapNotifyLimit: opt('alerts.flapNotifyLimit', 'GRIDPULSE_ALERT_FLAP_NOTIFY_LIMIT', z.coerce.number().int().nonnegative(), 1, 'Reopens per alert that are still sent to people; later flaps are recorded and streamed only.'),
     retryBaseMs: opt('alerts.retryBaseMs', 'GRIDPULSE_ALERT_RETRY_BASE_MS', z.coerce.number().int().positive(), 1000, 'First retry delay of a failed delivery; doubles per attempt.'),
     retryMaxMs: opt('alerts.retryMaxMs', 'GRIDPULSE_ALERT_RETRY_MAX_MS', z.coerce.number().int().positive(), 300_000, 'Longest delay between delivery retries (deliveries never give up).'),
+    retentionDays: opt('alerts.retentionDays', 'GRIDPULSE_ALERT_RETENTION_DAYS', days, 400, 'Closed alerts (resolved, withdrawn, suppressed and over) are deleted with their history and outbox rows this many days after they closed, and ended suppression windows no alert refers to this long after they ended; open and acknowledged alerts never are. 0 keeps everything.'),
+    auditRetentionDays: opt('alerts.auditRetentionDays', 'GRIDPULSE_ALERT_AUDIT_RETENTION_DAYS', days, 400, 'Audit log rows (who changed what through the API) are deleted this many days after they were written. 0 keeps them.'),
   }).prefault({}),
 });
 

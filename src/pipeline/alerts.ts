@@ -35,6 +35,7 @@ export function buildAlerts(cfg: Config, dataDir: string, deps: { registry: Regi
     ...(cfg.alerts.channelsFile ? { channels: cfg.alerts.channelsFile } : {}),
     ...(cfg.analytics.webhookUrl ? { webhook: { url: cfg.analytics.webhookUrl, ...(cfg.alerts.webhookSecret ? { secret: cfg.alerts.webhookSecret } : {}) } } : {}),
     sse: { maxBufferedBytes: cfg.http.sseMaxBufferedBytes, maxStallMs: cfg.http.sseMaxStallMs },
+    retention: { alertsMs: cfg.alerts.retentionDays * 86_400_000, auditMs: cfg.alerts.auditRetentionDays * 86_400_000 },
   }, {
     log: deps.log,
     locate: locator(deps.registry),
@@ -52,5 +53,6 @@ export function buildAlerts(cfg: Config, dataDir: string, deps: { registry: Regi
       deps.metrics.alertDeliveryDelay.observe({ channel }, (Date.now() - createdAt) / 1000);
     },
     onDeliveryFailed: (channel) => deps.metrics.alertDeliveryFailures.inc({ channel }),
+    onPruned: (what, n) => deps.metrics.alertStorePruned.inc({ what }, n),
   });
 }

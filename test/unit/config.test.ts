@@ -12,6 +12,10 @@ describe('config', () => {
     expect(c.http.port).toBe(8080);
     expect(c.influx.url).toBeUndefined();
     expect(c.spool.fsync).toBe(true);
+    // Long enough for the console's "same week last year"; 0 turns pruning off.
+    expect(c.alerts.retentionDays).toBe(400);
+    expect(c.alerts.auditRetentionDays).toBe(400);
+    expect(loadConfig({ env: { GRIDPULSE_ALERT_RETENTION_DAYS: '0' } }).alerts.retentionDays).toBe(0);
   });
   it.each([
     [{ GRIDPULSE_MQTT_PORT: 'abc' }, /mqtt\.port \(GRIDPULSE_MQTT_PORT\)="abc": .*number/],
@@ -20,6 +24,9 @@ describe('config', () => {
     [{ INFLUX_API_VERSION: 'v3' }, /influx\.apiVersion \(INFLUX_API_VERSION\)="v3"/],
     [{ GRIDPULSE_SPOOL_FSYNC: 'maybe' }, /spool\.fsync \(GRIDPULSE_SPOOL_FSYNC\)="maybe"/],
     [{ GRIDPULSE_API_TOKEN: 'short' }, /http\.token \(GRIDPULSE_API_TOKEN\)="short": at least 16/],
+    [{ GRIDPULSE_ALERT_RETENTION_DAYS: '-1' }, /alerts\.retentionDays \(GRIDPULSE_ALERT_RETENTION_DAYS\)="-1": expected a whole number of days/],
+    [{ GRIDPULSE_ALERT_RETENTION_DAYS: '1.5' }, /alerts\.retentionDays \(GRIDPULSE_ALERT_RETENTION_DAYS\)="1.5": expected a whole number of days/],
+    [{ GRIDPULSE_ALERT_AUDIT_RETENTION_DAYS: 'forever' }, /alerts\.auditRetentionDays \(GRIDPULSE_ALERT_AUDIT_RETENTION_DAYS\)="forever": expected a whole number of days/],
   ])('names the key, the value and what was expected for %j', (env, message) => {
     expect(() => loadConfig({ env })).toThrow(ConfigError);
     expect(() => loadConfig({ env })).toThrow(message);
