@@ -1,10 +1,13 @@
 import { ALERT_KINDS, type AlertKind } from '../schemas/incident.js';
 import type { AnalyzerOptions, Calendar } from '../../analytics/index.js';
 import { loadCalendar } from './calendar-file.js';
+import { MIN_LEARN_DAYS } from './coverage.js';
 import { UsageError } from './rows.js';
 import { createTimeParser, parseOptionTime, TimeZoneError, zoneOffset } from './time.js';
 
 export const INTERVALS: Record<string, number> = { '5m': 5 * 60_000, '15m': 15 * 60_000, '30m': 30 * 60_000, '1h': 60 * 60_000 };
+/** The engine's own bound (analytics/options.ts learnDays). */
+const MAX_LEARN_DAYS = 60;
 export const SENSITIVITIES = ['low', 'normal', 'high'] as const;
 export type Sensitivity = (typeof SENSITIVITIES)[number];
 
@@ -28,6 +31,7 @@ export interface RawAnalyzeOptions {
   progress?: boolean;
   explain?: string;
   at?: string;
+  learnDays?: string;
 }
 
 export interface AnalyzeSettings {
@@ -48,12 +52,23 @@ export interface AnalyzeSettings {
   /** true/false from --progress/--no-progress; undefined: only when stderr is a TTY. */
   progress?: boolean;
   explain?: { meter: string; at: number };
+  /** Days each meter learns before it is judged; undefined: the engine's default (14). */
+  learnDays?: number;
   parseTime: ReturnType<typeof createTimeParser>;
 }
 
 function oneOf<T extends string>(name: string, v: string, allowed: readonly T[]): T {
   if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`${name}: "${v}" is not one of ${allowed.join(', ')}`);
   return v as T;
+}
+
+/** --learn-days: whole days, a week at least (every weekday and the weekend seen once), at most the engine's 60. */
+function learnDays(v: string): number {
+  const d = Number(v);
+  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(d)) throw new UsageError(`--learn-days: "${v}" is not a whole number of days`);
+  if (d < MIN_LEARN_DAYS) throw new UsageError(`--learn-days: ${d} is less than ${MIN_LEARN_DAYS}: the analyzer needs a week to see every kind of day (each weekday and the weekend) before it judges`);
+  if (d > MAX_LEARN_DAYS) throw new UsageError(`--learn-days: ${d} is more than ${MAX_LEARN_DAYS}`);
+  return d;
 }
 
 /** Validates every option; a bad one stops the command naming it (exit 2). */
@@ -83,6 +98,7 @@ export function parseSettings(files: string[], o: RawAnalyzeOptions): AnalyzeSet
     format: oneOf('--format', o.format ?? 'jsonl', ['jsonl', 'csv'] as const),
   };
   if (interval !== 'auto') s.intervalMs = INTERVALS[interval];
+  if (o.learnDays !== undefined) s.learnDays = learnDays(o.learnDays);
   if (o.registry !== undefined) s.registryFile = o.registry;
   if (o.out !== undefined) s.out = o.out;
   if (o.progress !== undefined) s.progress = o.progress;
@@ -125,7 +141,7 @@ export interface EngineSettings {
 
 /**
  * THE one place command options become engine options: the interval, the IANA zone (DST-correct in
- * the engine's calendar), the sensitivity preset; the learning period stays the engine's default (days).
+ * the engine's calendar), the sensitivity preset, the learning period (--learn-days; else the engine's 14 days).
  */
 export function engineSettings(s: AnalyzeSettings, intervalMs: number, _firstTs: number): EngineSettings {
   const pending: string[] = [];
@@ -133,6 +149,7 @@ export function engineSettings(s: AnalyzeSettings, intervalMs: number, _firstTs:
     intervalMs,
     timeZone: s.timezone,
     sensitivity: s.sensitivity,
+    ...(s.learnDays !== undefined ? { learnDays: s.learnDays } : {}),
     // The command prints alerts, not the production index: keep the engine's in-memory point list short.
     maxIndexPoints: 1,
   };

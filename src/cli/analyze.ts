@@ -39,6 +39,7 @@ export function registerAnalyze(program: Command): void {
     .option('--calendar <c>', 'cn | none | FILE (.json list of dates/ranges, or .ics)', 'cn')
     .option('--timezone <iana>', 'zone of naive timestamps and of the working calendar', 'Asia/Shanghai')
     .option('--sensitivity <s>', 'low | normal | high', 'normal')
+    .option('--learn-days <n>', 'days each meter learns before it is judged (7 at least: a week shows every kind of day; shorter judges earlier, against a noisier baseline)', '14')
     .option('--from <time>', 'report alerts raised from here on (earlier data is only learned from)')
     .option('--to <time>', 'ignore readings after this')
     .option('--kinds <list>', 'comma-separated alert kinds to report')
