@@ -56,6 +56,8 @@ export interface MeterLearning {
   neededIntervals: number;
   /** Its enterprise still learns: one of its meters has fewer intervals than needed, so it is not judged yet. */
   enterpriseLearning: boolean;
+  /** Device time of the meter's newest interval boundary with data (ms), null before any. */
+  lastDataTs: number | null;
 }
 
 export interface EngineCounters {
@@ -880,7 +882,8 @@ export class Engine {
   learningOf(meter: string): MeterLearning | undefined {
     const m = this.meterIndex.get(meter);
     if (m === undefined) return undefined;
-    return { observedIntervals: this.baselines.observations(m), neededIntervals: this.o.learnIntervals, enterpriseLearning: this.learning(this.mEnt[m]!) };
+    const last = this.rings.mLast[m]!;
+    return { observedIntervals: this.baselines.observations(m), neededIntervals: this.o.learnIntervals, enterpriseLearning: this.learning(this.mEnt[m]!), lastDataTs: last === NONE ? null : last * this.I };
   }
 
   /** Meters still in their learning phase, of all meters (for /readyz): O(meters), not for the hot path. */
