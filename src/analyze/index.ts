@@ -119,7 +119,7 @@ export async function analyze(s: AnalyzeSettings, io: AnalyzeIo): Promise<Analyz
     for (const input of inputs) {
       const sim = simulatorFormat(input.name);
       if (sim) await readSimulatorFile(input, sim, sink, rejects);
-      else await readCsv(input, s.parseTime, sink, rejects, lastTsOf);
+      else await readCsv(input, s.parseTime, sink, rejects, lastTsOf, s.csv);
     }
     if (probe && probe.length > 0) start();
   } finally {

@@ -2,6 +2,7 @@ import { ALERT_KINDS, type AlertKind } from '../schemas/incident.js';
 import type { AnalyzerOptions, Calendar } from '../../analytics/index.js';
 import { loadCalendar } from './calendar-file.js';
 import { MIN_LEARN_DAYS } from './coverage.js';
+import { COLUMN_NAMES, type ColumnName, type CsvOptions } from './csv.js';
 import { UsageError } from './rows.js';
 import { createTimeParser, parseOptionTime, TimeZoneError, zoneOffset } from './time.js';
 
@@ -32,6 +33,9 @@ export interface RawAnalyzeOptions {
   explain?: string;
   at?: string;
   learnDays?: string;
+  meter?: string;
+  /** NAME=HEADER[,NAME=HEADER…], the option possibly repeated. */
+  columns?: string | string[];
 }
 
 export interface AnalyzeSettings {
@@ -52,6 +56,8 @@ export interface AnalyzeSettings {
   /** true/false from --progress/--no-progress; undefined: only when stderr is a TTY. */
   progress?: boolean;
   explain?: { meter: string; at: number };
+  /** How CSV exports not in the documented shape are read (--meter, --columns). */
+  csv: CsvOptions;
   /** Days each meter learns before it is judged; undefined: the engine's default (14). */
   learnDays?: number;
   parseTime: ReturnType<typeof createTimeParser>;
@@ -69,6 +75,20 @@ function learnDays(v: string): number {
   if (d < MIN_LEARN_DAYS) throw new UsageError(`--learn-days: ${d} is less than ${MIN_LEARN_DAYS}: the analyzer needs a week to see every kind of day (each weekday and the weekend) before it judges`);
   if (d > MAX_LEARN_DAYS) throw new UsageError(`--learn-days: ${d} is more than ${MAX_LEARN_DAYS}`);
   return d;
+}
+
+/** --columns timestamp=Date,energy_kwh=Usage_kWh (repeatable): documented name → the file's header name. */
+function columnMap(v: string | string[]): Partial<Record<ColumnName, string>> {
+  const out: Partial<Record<ColumnName, string>> = {};
+  for (const pair of (Array.isArray(v) ? v : [v]).flatMap((x) => x.split(','))) {
+    const eq = pair.indexOf('=');
+    const key = pair.slice(0, eq).trim(), header = pair.slice(eq + 1).trim();
+    if (eq < 0 || key === '' || header === '') throw new UsageError(`--columns: "${pair}" is not NAME=HEADER (e.g. --columns timestamp=Date,energy_kwh=Usage_kWh)`);
+    if (!(COLUMN_NAMES as string[]).includes(key)) throw new UsageError(`--columns: "${key}" is not one of ${COLUMN_NAMES.join(', ')}`);
+    if (out[key as ColumnName] !== undefined) throw new UsageError(`--columns: ${key} is mapped twice`);
+    out[key as ColumnName] = header;
+  }
+  return out;
 }
 
 /** Validates every option; a bad one stops the command naming it (exit 2). */
@@ -96,7 +116,13 @@ export function parseSettings(files: string[], o: RawAnalyzeOptions): AnalyzeSet
     calendar: loadCalendar(o.calendar ?? 'cn'),
     sensitivity: oneOf('--sensitivity', o.sensitivity ?? 'normal', SENSITIVITIES),
     format: oneOf('--format', o.format ?? 'jsonl', ['jsonl', 'csv'] as const),
+    csv: {},
   };
+  if (o.meter !== undefined) {
+    if (o.meter.trim() === '') throw new UsageError('--meter: empty meter id');
+    s.csv.meter = o.meter.trim();
+  }
+  if (o.columns !== undefined) s.csv.columns = columnMap(o.columns);
   if (interval !== 'auto') s.intervalMs = INTERVALS[interval];
   if (o.learnDays !== undefined) s.learnDays = learnDays(o.learnDays);
   if (o.registry !== undefined) s.registryFile = o.registry;
