@@ -14,7 +14,7 @@ const LISTED = 5;
 /** The shortest learning period the command accepts: one of each kind of day (every weekday and the weekend). */
 export const MIN_LEARN_DAYS = 7;
 
-export type NotJudgedReason = 'short_history' | 'few_intervals' | 'no_full_interval' | 'too_few_readings' | 'enterprise_learning';
+export type NotJudgedReason = 'short_history' | 'few_intervals' | 'no_full_interval' | 'too_few_readings' | 'enterprise_learning' | 'forgotten';
 
 const REASON_TEXT: Record<NotJudgedReason, string> = {
   short_history: 'history shorter than the learning period',
@@ -22,6 +22,7 @@ const REASON_TEXT: Record<NotJudgedReason, string> = {
   no_full_interval: 'data never covering a full interval',
   too_few_readings: 'a single reading',
   enterprise_learning: 'learned, but another meter of its enterprise is still learning',
+  forgotten: 'silent long before the end of the input (the analyzer dropped its state)',
 };
 
 export interface NotJudgedMeter {
@@ -69,7 +70,8 @@ export function coverageOf(analyzer: Analyzer, spans: Iterable<Span>): Coverage 
     const l = analyzer.learningOf(s.meter);
     const obs = l?.observedIntervals ?? 0;
     let reason: NotJudgedReason | undefined;
-    if (obs >= need) reason = l!.enterpriseLearning ? 'enterprise_learning' : undefined;
+    if (l === undefined) reason = 'forgotten';
+    else if (obs >= need) reason = l.enterpriseLearning ? 'enterprise_learning' : undefined;
     else if (obs === 0) reason = s.readings < 2 ? 'too_few_readings' : 'no_full_interval';
     else reason = span < need * I ? 'short_history' : 'few_intervals';
     if (reason === undefined) {
@@ -86,15 +88,16 @@ export function coverageOf(analyzer: Analyzer, spans: Iterable<Span>): Coverage 
   return c;
 }
 
-const days = (d: number) => (Math.floor(d * 10) / 10).toString();
+const days = (d: number) => { const t = Math.floor(d * 10) / 10; return `${t} day${t === 1 ? '' : 's'}`; };
 
 function describe(m: NotJudgedMeter, learnDays: number): string {
   switch (m.reason) {
-    case 'short_history': return `${m.meter}: ${days(m.spanDays)} days of data, ${learnDays} needed to learn (${m.observedIntervals} of ${m.neededIntervals} intervals)`;
-    case 'few_intervals': return `${m.meter}: ${days(m.spanDays)} days of data but only ${m.observedIntervals} of the ${m.neededIntervals} intervals needed have data (gaps)`;
+    case 'short_history': return `${m.meter}: ${days(m.spanDays)} of data, ${learnDays} needed to learn (${m.observedIntervals} of ${m.neededIntervals} intervals)`;
+    case 'few_intervals': return `${m.meter}: ${days(m.spanDays)} of data but only ${m.observedIntervals} of the ${m.neededIntervals} intervals needed have data (gaps)`;
     case 'no_full_interval': return `${m.meter}: ${m.readings} readings, none completing an interval (readings coarser than the interval, or a register that never moved forward)`;
     case 'too_few_readings': return `${m.meter}: one reading (an interval needs two registers, or one interval energy after another)`;
     case 'enterprise_learning': return `${m.meter}: learned (${m.observedIntervals} intervals), but its enterprise waits for a meter still learning`;
+    case 'forgotten': return `${m.meter}: ${days(m.spanDays)} of data, then silent for longer than the analyzer keeps a meter (evictAfterMs): judged while it sent only if it had learned by then`;
   }
 }
 
@@ -112,7 +115,7 @@ export function formatCoverage(c: Coverage, offset: OffsetFn, fromMs: number | u
   const reasons = Object.entries(c.notJudged) as Array<[NotJudgedReason, number]>;
   if (reasons.length > 0) {
     const total = reasons.reduce((t, [, k]) => t + k, 0);
-    lines.push(`  not judged: ${n(total)} meters (${reasons.map(([r, k]) => `${REASON_TEXT[r]} ${n(k)}`).join(', ')})`);
+    lines.push(`  not judged: ${n(total)} meter${total === 1 ? '' : 's'} (${reasons.map(([r, k]) => `${REASON_TEXT[r]} ${n(k)}`).join(', ')})`);
     for (const m of c.firstNotJudged) lines.push(`    ${describe(m, c.learnDays)}`);
     if (total > c.firstNotJudged.length) lines.push(`    … and ${n(total - c.firstNotJudged.length)} more`);
   }

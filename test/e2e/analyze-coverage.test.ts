@@ -23,7 +23,7 @@ describe('gridpulse analyze: coverage (what was judged)', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/alerts: 0/);
-    expect(r.stderr).toMatch(/not judged: 1 meters \(history shorter than the learning period 1\)/);
+    expect(r.stderr).toMatch(/not judged: 1 meter \(history shorter than the learning period 1\)/);
     expect(r.stderr).toMatch(/^analyze: warning: no meter was judged: steel-1: 12\.4 days of data, 14 needed to learn .*--learn-days/m);
   });
 
