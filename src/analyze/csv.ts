@@ -44,6 +44,9 @@ interface Layout {
   ts: number;
   value: number;
   kind: 'energy' | 'register';
+  /** Header names of the value and power columns as the file has them (--columns), for reject messages. */
+  valueName: string;
+  powerName: string;
   power: number;
   enterprise: number;
   width: number;
@@ -69,6 +72,7 @@ function layoutOf(header: string[], name: string, o: CsvOptions, delimiter: Deli
   return {
     meter, fixedMeter: o.meter ?? '', decimalComma: delimiter === ';', ts: at(CSV_COLUMNS.ts), value: energy >= 0 ? energy : register, kind: energy >= 0 ? 'energy' : 'register',
     power: at(CSV_COLUMNS.power), enterprise: at(CSV_COLUMNS.enterprise), width: cols.length,
+    valueName: cols[energy >= 0 ? energy : register]!, powerName: cols[at(CSV_COLUMNS.power)] ?? CSV_COLUMNS.power,
   };
 }
 
@@ -145,11 +149,11 @@ export async function readCsv(input: OpenedInput, parseTime: ReturnType<typeof c
     const t = parseTime(rec[layout.ts]!.trim(), lastTsOf, meter);
     if (typeof t !== 'number') return rejects.add(t, where(), rec[layout.ts]);
     const value = layout.decimalComma ? numComma(rec[layout.value]) : num(rec[layout.value]);
-    if (Number.isNaN(value)) return rejects.add('bad_number', where(), `${layout.kind === 'energy' ? CSV_COLUMNS.energy : CSV_COLUMNS.register}="${rec[layout.value]}"`);
+    if (Number.isNaN(value)) return rejects.add('bad_number', where(), `${layout.valueName}="${rec[layout.value]}"`);
     let powerKw: number | undefined;
     if (layout.power >= 0 && rec[layout.power] !== '') {
       powerKw = layout.decimalComma ? numComma(rec[layout.power]) : num(rec[layout.power]);
-      if (Number.isNaN(powerKw)) return rejects.add('bad_number', where(), `${CSV_COLUMNS.power}="${rec[layout.power]}"`);
+      if (Number.isNaN(powerKw)) return rejects.add('bad_number', where(), `${layout.powerName}="${rec[layout.power]}"`);
     }
     let enterprise: string | undefined;
     if (layout.enterprise >= 0) {

@@ -90,6 +90,9 @@ describe('analyze: CSV reader', () => {
     const plain = await read(PLAIN);
     const mapped = await read('Date,Usage_kWh,Power\n2026-10-12T00:15:00+08:00,3.25,12.5\n2026-10-12T00:30:00+08:00,4,\n', 7, { meter: 'm1', columns: { timestamp: 'Date', energy_kwh: 'usage_kwh', power_kw: 'Power' } });
     expect(mapped.rows).toEqual(plain.rows);
+    // A bad value is named by the file's own column.
+    const bad = await read('Date,Usage_kWh\n2026-10-12T00:15:00+08:00,n/a\n', 7, { meter: 'm1', columns: { timestamp: 'Date', energy_kwh: 'Usage_kWh' } });
+    expect(bad.rejects.first).toEqual(['f.csv:2: not a number (usage_kwh="n/a")']);
     await expect(read('Date,Usage_kWh\n', 7, { meter: 'm1', columns: { timestamp: 'Datum', energy_kwh: 'Usage_kWh' } })).rejects.toThrow('f.csv: --columns timestamp=Datum: no column "Datum" (header: date,usage_kwh)');
     await expect(read(PLAIN, 7, { meter: 'm2' })).rejects.toThrow(/--meter m2 is for a file without a meter_id column/);
     await expect(read('Date,Usage_kWh\n', 7, { meter: 'm1' })).rejects.toThrow(/missing column timestamp, energy_kwh or register_kwh \(header: date,usage_kwh; .*--columns timestamp=Date/);
