@@ -135,7 +135,9 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
     // No checkpoint: learn baselines from history so a fresh start is not blind.
     if (analyzer && !restored) {
       stateSource('warming');
-      void analyzer.warmUp((q) => client.query(q)).then((w) => {
+      // Four weeks of history, or the whole learning period and a day when analytics.learnDays is longer.
+      const historyMs = Math.max(28, cfg.analytics.learnDays + 1) * 86_400_000;
+      void analyzer.warmUp((q) => client.query(q), { historyMs }).then((w) => {
         metrics.analyticsWarmupReadings.set(w.readings);
         stateSource('warmup');
       }, (err: Error) => {
