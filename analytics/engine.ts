@@ -48,6 +48,18 @@ export interface EngineDeps {
 
 export type { CoarseMeter } from './meter-rings.js';
 
+/** One meter's learning progress (Analyzer.learningOf). */
+export interface MeterLearning {
+  /** Intervals with data the meter's baseline has seen (saturates at 65,535). */
+  observedIntervals: number;
+  /** Intervals of the learning period (learnDays at the interval); drop alerts wait for them. */
+  neededIntervals: number;
+  /** Its enterprise still learns: one of its meters has fewer intervals than needed, so it is not judged yet. */
+  enterpriseLearning: boolean;
+  /** Device time of the meter's newest interval boundary with data (ms), null before any. */
+  lastDataTs: number | null;
+}
+
 export interface EngineCounters {
   readings: number;
   duplicates: number;
@@ -861,6 +873,24 @@ export class Engine {
       dailyRatios: Array.from({ length: DAY_RING }, (_, k) => round2(this.decline.dayRatio(e, this.curDay - DAY_RING + 1 + k))),
       meters: (() => { const out = []; for (let m = this.eHead[e]!; m !== NONE; m = this.mNext[m]!) out.push({ meter: this.meterIds[m], observations: this.baselines.observations(m) }); return out; })(),
     };
+  }
+
+  /**
+   * A meter's learning state: intervals with data counted so far against the learning period, and
+   * whether its enterprise is still learning (any of its meters young: drop alerts wait for all of them).
+   */
+  learningOf(meter: string): MeterLearning | undefined {
+    const m = this.meterIndex.get(meter);
+    if (m === undefined) return undefined;
+    const last = this.rings.mLast[m]!;
+    return { observedIntervals: this.baselines.observations(m), neededIntervals: this.o.learnIntervals, enterpriseLearning: this.learning(this.mEnt[m]!), lastDataTs: last === NONE ? null : last * this.I };
+  }
+
+  /** Meters still in their learning phase, of all meters (for /readyz): O(meters), not for the hot path. */
+  learningCount(): { learning: number; meters: number } {
+    let learning = 0;
+    for (const m of this.meterIndex.values()) if (this.baselines.young(m)) learning++;
+    return { learning, meters: this.meterIndex.size };
   }
 
   alerts(): Alert[] {

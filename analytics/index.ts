@@ -4,12 +4,12 @@ import type { Logger } from 'pino';
 import type { RegistryFile } from '../src/registry/schema.js';
 import type { EnrichedReading } from '../src/schemas/reading.js';
 import { createChineseCalendar, type Calendar } from './calendar.js';
-import { Engine, type CoarseMeter, type EngineCounters } from './engine.js';
+import { Engine, type CoarseMeter, type EngineCounters, type MeterLearning } from './engine.js';
 import { resolveOptions, type AnalyzerOptions, type ResolvedOptions } from './options.js';
 import type { Alert, AlertUpdate, AnalyzerEvents, IndexPoint, InfluxQueryFn, RegistryLike } from './types.js';
 
 export type { AnalyzerOptions, ResolvedOptions } from './options.js';
-export type { CoarseMeter, EngineCounters } from './engine.js';
+export type { CoarseMeter, EngineCounters, MeterLearning } from './engine.js';
 export { analyzerOptionsSchema, resolveOptions, SENSITIVITY } from './options.js';
 export type { Alert, AlertUpdate, AlertScope, AlertStatus, AlertChange, AlertEvidence, Contributor, IndexPoint, ExpectedPoint, InfluxQueryFn, RegistryLike, AnalyzerEvents } from './types.js';
 export { createChineseCalendar, createListCalendar, KOREA_2018_HOLIDAYS, type Calendar } from './calendar.js';
@@ -62,6 +62,10 @@ export interface Analyzer {
   coarseMeters(): CoarseMeter[];
   /** The detector's current view of one enterprise (recent intervals, CUSUM, noise), for the API and debugging. */
   inspect(enterprise: string): object | undefined;
+  /** A meter's learning progress (intervals observed and needed, its enterprise still learning); undefined for a meter never seen. */
+  learningOf(meter: string): MeterLearning | undefined;
+  /** Meters still in their learning phase, of all meters: O(meters), for /readyz and the API, not per reading. */
+  learningCount(): { learning: number; meters: number };
   stats(): ReturnType<Engine['stats']>;
   readonly options: ResolvedOptions;
 }
@@ -93,6 +97,8 @@ export function createAnalyzer(options: AnalyzerOptions, deps: AnalyzerDeps): An
     counters: () => ({ ...engine.counters }),
     coarseMeters: () => engine.coarseMeters(),
     inspect: (id) => engine.inspect(id),
+    learningOf: (m) => engine.learningOf(m),
+    learningCount: () => engine.learningCount(),
     stats: () => engine.stats(),
     async checkpoint(path) {
       const t0 = now();

@@ -15,6 +15,9 @@ export type TagLookup = (meter: string, row: InputRow) => MeterTags | undefined;
 
 interface MeterState {
   tags: MeterTags;
+  /** First and newest reading filed, and how many (for the summary's coverage). */
+  firstTs: number;
+  readings: number;
   lastTs: number;
   /** Register built from interval energy, in cents (see toRegisters). */
   regCents: number;
@@ -34,7 +37,7 @@ const START_CENTS = 10_000_000;
  * consumption is ever invented). When the engine accepts interval energy natively, this function
  * becomes `out(reading with the energy)` and nothing else changes.
  */
-export function toRegisters(st: MeterState, r: InputRow, intervalMs: number, out: (ts: number, registerKwh: number) => void): void {
+export function toRegisters(st: Pick<MeterState, 'lastTs' | 'regCents'>, r: InputRow, intervalMs: number, out: (ts: number, registerKwh: number) => void): void {
   if (r.kind === 'register') {
     out(r.ts, r.value);
     return;
@@ -107,7 +110,7 @@ export class Feed {
     if (st === undefined) {
       const tags = this.lookup(r.meter, r);
       if (tags === undefined) return this.rejects.add('unknown_meter', whereOf(r), r.meter);
-      st = { tags, lastTs: -Infinity, regCents: START_CENTS };
+      st = { tags, firstTs: Infinity, readings: 0, lastTs: -Infinity, regCents: START_CENTS };
       this.meters.set(r.meter, st);
       this.stats.meters++;
     }
@@ -127,6 +130,8 @@ export class Feed {
     this.curTags = st.tags;
     toRegisters(st, r, this.I, this.file);
     if (!back) st.lastTs = r.ts;
+    if (r.ts < st.firstTs) st.firstTs = r.ts;
+    st.readings++;
     this.stats.readings++;
     if (r.ts < this.stats.firstTs) this.stats.firstTs = r.ts;
     if (r.ts > this.stats.lastTs) this.stats.lastTs = r.ts;
@@ -169,6 +174,13 @@ export class Feed {
   lastTs(meter: string): number | undefined {
     const t = this.meters.get(meter)?.lastTs;
     return t === undefined || t === -Infinity ? undefined : t;
+  }
+
+  /** Each meter filed: its enterprise, first and newest reading, and how many readings. */
+  *meterSpans(): IterableIterator<{ meter: string; enterprise: string; firstTs: number; lastTs: number; readings: number }> {
+    for (const [meter, st] of this.meters) {
+      if (st.readings > 0) yield { meter, enterprise: st.tags.enterprise, firstTs: st.firstTs, lastTs: st.lastTs, readings: st.readings };
+    }
   }
 
   tagsOf(meter: string): MeterTags | undefined {

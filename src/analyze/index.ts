@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { createAnalyzer, type Alert, type Analyzer, type RegistryLike } from '../../analytics/index.js';
 import { Registry, RegistryError } from '../registry/index.js';
+import { coverageOf, formatCoverage, type Coverage } from './coverage.js';
 import { readCsv } from './csv.js';
 import { explain } from './explain.js';
 import { Feed, type MeterTags, type TagLookup } from './feed.js';
@@ -34,6 +35,8 @@ export interface AnalyzeSummary {
   late: number;
   windowHours: number;
   pending: string[];
+  /** Which meters were judged, from when, and which never were (learning period, gaps); null without data. */
+  coverage: Coverage | null;
 }
 
 export interface AnalyzeIo {
@@ -116,7 +119,7 @@ export async function analyze(s: AnalyzeSettings, io: AnalyzeIo): Promise<Analyz
     for (const input of inputs) {
       const sim = simulatorFormat(input.name);
       if (sim) await readSimulatorFile(input, sim, sink, rejects);
-      else await readCsv(input, s.parseTime, sink, rejects, lastTsOf);
+      else await readCsv(input, s.parseTime, sink, rejects, lastTsOf, s.csv);
     }
     if (probe && probe.length > 0) start();
   } finally {
@@ -143,6 +146,7 @@ export async function analyze(s: AnalyzeSettings, io: AnalyzeIo): Promise<Analyz
     intervalMs: intervalMs ?? null, intervalInferred: s.intervalMs === undefined, rejected: rejects.toJSON(), firstRejects: rejects.first,
     alerts: Object.fromEntries(Object.entries(byKind).sort()), tooLate: analyzer?.counters().tooLate ?? 0, skippedAfterTo: st?.skippedAfterTo ?? 0,
     late: st?.late ?? 0, windowHours: analyzer ? ((analyzer.options.windowIntervals - 1) * analyzer.options.intervalMs) / 3_600_000 : 0, pending,
+    coverage: analyzer && feed ? coverageOf(analyzer, feed.meterSpans()) : null,
   };
 }
 
@@ -157,7 +161,7 @@ function write(out: string | undefined, text: string, io: AnalyzeIo): void {
   }
 }
 
-/** The summary on stderr: readings, meters, span, interval, rejects by reason (the first few with their line), alerts by kind. */
+/** The summary on stderr: readings, meters, span, interval, rejects by reason (the first few with their line), alerts by kind, coverage (coverage.ts). */
 export function formatSummary(r: AnalyzeSummary, s: AnalyzeSettings): string {
   const offset = zoneOffset(s.timezone);
   const n = (x: number) => x.toLocaleString('en-US');
@@ -176,5 +180,7 @@ export function formatSummary(r: AnalyzeSummary, s: AnalyzeSettings): string {
   if (r.skippedAfterTo > 0) lines.push(`  rows after --to${s.explain ? '/--at' : ''}: ${n(r.skippedAfterTo)} (not analysed)`);
   lines.push(`  alerts: ${alerts.reduce((t, [, c]) => t + c, 0)}${alerts.length ? ` (${alerts.map(([k, c]) => `${k} ${c}`).join(', ')})` : ''}${s.out ? ` written to ${s.out}` : ''}`);
   for (const p of r.pending) lines.push(`  not yet effective: ${p}`);
+  const cov = r.coverage ? formatCoverage(r.coverage, offset, s.fromMs) : { lines: [], warnings: [] };
+  lines.push(...cov.lines, ...cov.warnings);
   return `${lines.join('\n')}\n`;
 }

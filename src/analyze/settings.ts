@@ -1,10 +1,14 @@
 import { ALERT_KINDS, type AlertKind } from '../schemas/incident.js';
 import type { AnalyzerOptions, Calendar } from '../../analytics/index.js';
 import { loadCalendar } from './calendar-file.js';
+import { MIN_LEARN_DAYS } from './coverage.js';
+import { COLUMN_NAMES, type ColumnName, type CsvOptions } from './csv.js';
 import { UsageError } from './rows.js';
 import { createTimeParser, parseOptionTime, TimeZoneError, zoneOffset } from './time.js';
 
 export const INTERVALS: Record<string, number> = { '5m': 5 * 60_000, '15m': 15 * 60_000, '30m': 30 * 60_000, '1h': 60 * 60_000 };
+/** The engine's own bound (analytics/options.ts learnDays). */
+const MAX_LEARN_DAYS = 60;
 export const SENSITIVITIES = ['low', 'normal', 'high'] as const;
 export type Sensitivity = (typeof SENSITIVITIES)[number];
 
@@ -28,6 +32,10 @@ export interface RawAnalyzeOptions {
   progress?: boolean;
   explain?: string;
   at?: string;
+  learnDays?: string;
+  meter?: string;
+  /** NAME=HEADER[,NAME=HEADER…], the option possibly repeated. */
+  columns?: string | string[];
 }
 
 export interface AnalyzeSettings {
@@ -48,12 +56,39 @@ export interface AnalyzeSettings {
   /** true/false from --progress/--no-progress; undefined: only when stderr is a TTY. */
   progress?: boolean;
   explain?: { meter: string; at: number };
+  /** How CSV exports not in the documented shape are read (--meter, --columns). */
+  csv: CsvOptions;
+  /** Days each meter learns before it is judged; undefined: the engine's default (14). */
+  learnDays?: number;
   parseTime: ReturnType<typeof createTimeParser>;
 }
 
 function oneOf<T extends string>(name: string, v: string, allowed: readonly T[]): T {
   if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`${name}: "${v}" is not one of ${allowed.join(', ')}`);
   return v as T;
+}
+
+/** --learn-days: whole days, a week at least (every weekday and the weekend seen once), at most the engine's 60. */
+function learnDays(v: string): number {
+  const d = Number(v);
+  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(d)) throw new UsageError(`--learn-days: "${v}" is not a whole number of days`);
+  if (d < MIN_LEARN_DAYS) throw new UsageError(`--learn-days: ${d} is less than ${MIN_LEARN_DAYS}: the analyzer needs a week to see every kind of day (each weekday and the weekend) before it judges`);
+  if (d > MAX_LEARN_DAYS) throw new UsageError(`--learn-days: ${d} is more than ${MAX_LEARN_DAYS}`);
+  return d;
+}
+
+/** --columns timestamp=Date,energy_kwh=Usage_kWh (repeatable): documented name → the file's header name. */
+function columnMap(v: string | string[]): Partial<Record<ColumnName, string>> {
+  const out: Partial<Record<ColumnName, string>> = {};
+  for (const pair of (Array.isArray(v) ? v : [v]).flatMap((x) => x.split(','))) {
+    const eq = pair.indexOf('=');
+    const key = pair.slice(0, eq).trim(), header = pair.slice(eq + 1).trim();
+    if (eq < 0 || key === '' || header === '') throw new UsageError(`--columns: "${pair}" is not NAME=HEADER (e.g. --columns timestamp=Date,energy_kwh=Usage_kWh)`);
+    if (!(COLUMN_NAMES as string[]).includes(key)) throw new UsageError(`--columns: "${key}" is not one of ${COLUMN_NAMES.join(', ')}`);
+    if (out[key as ColumnName] !== undefined) throw new UsageError(`--columns: ${key} is mapped twice`);
+    out[key as ColumnName] = header;
+  }
+  return out;
 }
 
 /** Validates every option; a bad one stops the command naming it (exit 2). */
@@ -81,8 +116,15 @@ export function parseSettings(files: string[], o: RawAnalyzeOptions): AnalyzeSet
     calendar: loadCalendar(o.calendar ?? 'cn'),
     sensitivity: oneOf('--sensitivity', o.sensitivity ?? 'normal', SENSITIVITIES),
     format: oneOf('--format', o.format ?? 'jsonl', ['jsonl', 'csv'] as const),
+    csv: {},
   };
+  if (o.meter !== undefined) {
+    if (o.meter.trim() === '') throw new UsageError('--meter: empty meter id');
+    s.csv.meter = o.meter.trim();
+  }
+  if (o.columns !== undefined) s.csv.columns = columnMap(o.columns);
   if (interval !== 'auto') s.intervalMs = INTERVALS[interval];
+  if (o.learnDays !== undefined) s.learnDays = learnDays(o.learnDays);
   if (o.registry !== undefined) s.registryFile = o.registry;
   if (o.out !== undefined) s.out = o.out;
   if (o.progress !== undefined) s.progress = o.progress;
@@ -125,7 +167,7 @@ export interface EngineSettings {
 
 /**
  * THE one place command options become engine options: the interval, the IANA zone (DST-correct in
- * the engine's calendar), the sensitivity preset; the learning period stays the engine's default (days).
+ * the engine's calendar), the sensitivity preset, the learning period (--learn-days; else the engine's 14 days).
  */
 export function engineSettings(s: AnalyzeSettings, intervalMs: number, _firstTs: number): EngineSettings {
   const pending: string[] = [];
@@ -133,6 +175,7 @@ export function engineSettings(s: AnalyzeSettings, intervalMs: number, _firstTs:
     intervalMs,
     timeZone: s.timezone,
     sensitivity: s.sensitivity,
+    ...(s.learnDays !== undefined ? { learnDays: s.learnDays } : {}),
     // The command prints alerts, not the production index: keep the engine's in-memory point list short.
     maxIndexPoints: 1,
   };

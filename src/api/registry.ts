@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { enterpriseSchema, meterSchema, hashPassword, type Registry } from '../registry/index.js';
 import { errorSchema, idParams, secured, toSchema } from './schemas.js';
-import type { CoarseMeter } from '../../analytics/index.js';
+import type { CoarseMeter, MeterLearning } from '../../analytics/index.js';
 
 const gatewayBody = z.object({ password: z.string().min(8).max(256), enterprise: z.string().max(128).optional(), role: z.enum(['gateway', 'consumer']).optional() }).strict();
 const notFound = (what: string, id: string) => ({ code: 'not_found', message: `${what} ${id} not found` });
@@ -11,13 +11,24 @@ const tags = ['registry'];
 
 /** The meter registry: enterprises, gateways, meters. Reads open (or viewer), writes admin. */
 /** What the analyzer sees of a meter's data (absent when the analyzer is off). */
-export type MeterDataView = (meter: string) => { intervalMs: number; coarse?: CoarseMeter };
+export type MeterDataView = (meter: string) => { intervalMs: number; coarse?: CoarseMeter; learning?: MeterLearning; neededIntervals: number };
 
-/** A meter's `analytics` entry: the analyzer's interval, and, when the meter's data is coarser, its spacing (the interval it is judged at) and since when. */
+/**
+ * A meter's `analytics` entry: the analyzer's interval; its learning state (intervals with data seen and
+ * needed; judged or not; when learning, when judging would start if data keeps coming); and, when the
+ * meter's data is coarser, its spacing (the interval it is judged at) and since when.
+ */
 function analyticsEntry(view: ReturnType<MeterDataView>) {
-  const { intervalMs, coarse } = view;
+  const { intervalMs, coarse, learning: l } = view;
+  const observed = l?.observedIntervals ?? 0, needed = l?.neededIntervals ?? view.neededIntervals;
+  const learning = l === undefined || observed < needed || l.enterpriseLearning;
+  // Each interval with data is one observation: the rest of the period at one per interval, from its newest data.
+  const judgedFromEstimate = learning && l?.lastDataTs != null ? new Date(l.lastDataTs + Math.max(0, needed - observed) * intervalMs).toISOString() : null;
   return {
     intervalMinutes: intervalMs / 60_000,
+    learning, observedIntervals: observed, neededIntervals: needed,
+    ...(l?.enterpriseLearning && observed >= needed ? { learningNote: 'this meter has learned; its enterprise waits for another of its meters still learning' } : {}),
+    judgedFromEstimate,
     coarse: coarse !== undefined,
     ...(coarse ? {
       spacingMinutes: coarse.spacingMs / 60_000,
@@ -61,7 +72,7 @@ export const registryRoutes: FastifyPluginAsync<{ registry: Registry; meterData?
     return reply.code(204).send();
   });
 
-  app.get('/api/v1/meters/:id', { schema: { summary: "One meter, the tags its readings are stored under and, with the analyzer on, `analytics`: the analyzer's interval and whether the meter's data is coarser (spacing: the interval it is judged at, since when)", tags, params: idParams, response: { 404: errorSchema } } }, async (req, reply) => {
+  app.get('/api/v1/meters/:id', { schema: { summary: "One meter, the tags its readings are stored under and, with the analyzer on, `analytics`: the analyzer's interval, its learning state (learning, observedIntervals of neededIntervals, judgedFromEstimate) and whether the meter's data is coarser (spacing: the interval it is judged at, since when)", tags, params: idParams, response: { 404: errorSchema } } }, async (req, reply) => {
     const { id } = req.params as { id: string };
     const t = reg.tagsFor(id);
     if (!t) return reply.code(404).send(notFound('meter', id));

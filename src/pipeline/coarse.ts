@@ -1,4 +1,4 @@
-import type { Analyzer, CoarseMeter } from '../../analytics/index.js';
+import type { Analyzer, CoarseMeter, MeterLearning } from '../../analytics/index.js';
 
 /** How many coarse meters /readyz lists under checks.coarseMeters (a fleet of hourly meters must not make it huge). */
 const LISTED = 20;
@@ -17,8 +17,19 @@ export function coarseCheck(coarse: readonly CoarseMeter[], intervalMinutes: num
   };
 }
 
-/** The analyzer's view of one meter's data for GET /api/v1/meters/:id. */
-export function meterData(analyzer: Analyzer, meter: string): { intervalMs: number; coarse?: CoarseMeter } {
+/** The analyzer's view of one meter's data for GET /api/v1/meters/:id (learning: undefined for a meter it has not seen). */
+export function meterData(analyzer: Analyzer, meter: string): { intervalMs: number; coarse?: CoarseMeter; learning?: MeterLearning; neededIntervals: number } {
   const coarse = analyzer.coarseMeters().find((c) => c.meter === meter);
-  return { intervalMs: analyzer.options.intervalMs, ...(coarse ? { coarse } : {}) };
+  const learning = analyzer.learningOf(meter);
+  return { intervalMs: analyzer.options.intervalMs, neededIntervals: analyzer.options.learnIntervals, ...(coarse ? { coarse } : {}), ...(learning ? { learning } : {}) };
+}
+
+/**
+ * /readyz `checks.learningMeters`: meters still in their learning period (no drop alert for them yet).
+ * Information, not a reason: every new meter learns. O(meters) per call.
+ */
+export function learningCheck(analyzer: Analyzer): { count: number; of: number; note?: string } {
+  const { learning, meters } = analyzer.learningCount();
+  if (learning === 0) return { count: 0, of: meters };
+  return { count: learning, of: meters, note: `still learning their baseline (the first ${analyzer.options.learnDays} days of data, analytics.learnDays): their drops are not judged yet` };
 }

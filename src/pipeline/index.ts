@@ -17,7 +17,7 @@ import type { AlertsStage } from '../../alerts/index.js';
 import { buildAlerts } from './alerts.js';
 import { DataClock } from './data-clock.js';
 import { RejectWatch, describe as describeBulkRejects } from './reject-watch.js';
-import { coarseCheck, meterData } from './coarse.js';
+import { coarseCheck, learningCheck, meterData } from './coarse.js';
 
 export interface Pipeline {
   readonly config: Config;
@@ -62,10 +62,10 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
   // Restored from a checkpoint, or (unreadable, older format, none) warmed up from InfluxDB once it is reachable.
   let restored = false;
   if (cfg.analytics.enabled) {
-    const { intervalMinutes, sensitivity, timeZone, judgeWeekends, calendar } = cfg.analytics;
+    const { intervalMinutes, sensitivity, timeZone, judgeWeekends, calendar, learnDays } = cfg.analytics;
     // Every calendar is loaded now, so an unreadable holiday file stops start-up naming its key.
     const countyCalendars = new Map(Object.entries(cfg.analytics.countyCalendars ?? {}).map(([county, spec]) => [county, calendarFromSpec(spec, `analytics.countyCalendars.${county}`)] as const));
-    analyzer = createAnalyzer({ intervalMs: intervalMinutes * 60_000, sensitivity, timeZone, judgeWeekends }, { registry: () => registry.snapshot(), logger: log, calendar: calendarFromSpec(calendar, 'analytics.calendar'), countyCalendars, onCoarseData: () => metrics.analyticsCoarseFound.inc() });
+    analyzer = createAnalyzer({ intervalMs: intervalMinutes * 60_000, sensitivity, timeZone, judgeWeekends, learnDays }, { registry: () => registry.snapshot(), logger: log, calendar: calendarFromSpec(calendar, 'analytics.calendar'), countyCalendars, onCoarseData: () => metrics.analyticsCoarseFound.inc() });
     if (existsSync(checkpointFile)) {
       restored = await analyzer.restore(checkpointFile).then(() => true, (err: Error) => {
         log.warn({ err: err.message, checkpointFile }, 'analyzer checkpoint unreadable; warming up from InfluxDB instead');
@@ -135,7 +135,9 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
     // No checkpoint: learn baselines from history so a fresh start is not blind.
     if (analyzer && !restored) {
       stateSource('warming');
-      void analyzer.warmUp((q) => client.query(q)).then((w) => {
+      // Four weeks of history, or the whole learning period and a day when analytics.learnDays is longer.
+      const historyMs = Math.max(28, cfg.analytics.learnDays + 1) * 86_400_000;
+      void analyzer.warmUp((q) => client.query(q), { historyMs }).then((w) => {
         metrics.analyticsWarmupReadings.set(w.readings);
         stateSource('warmup');
       }, (err: Error) => {
@@ -189,7 +191,7 @@ export async function startPipeline(cfg: Config, log: Logger): Promise<Pipeline>
     return {
       ready: hard === 0 && !allRejected,
       reasons,
-      checks: { broker: { listening: listeners }, influx: { url: influxUrl ?? null, connected: influx !== undefined, ...state }, spool, bulkRejects: bulk, coarseMeters: coarseCheck(coarse, cfg.analytics.intervalMinutes) },
+      checks: { broker: { listening: listeners }, influx: { url: influxUrl ?? null, connected: influx !== undefined, ...state }, spool, bulkRejects: bulk, coarseMeters: coarseCheck(coarse, cfg.analytics.intervalMinutes), ...(analyzer ? { learningMeters: learningCheck(analyzer) } : {}) },
     };
   };
   metrics.sources.spool = () => ingest.spoolStats();

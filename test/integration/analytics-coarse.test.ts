@@ -55,6 +55,14 @@ describe('coarse data: hourly readings at a 15-minute analyzer → metric, /read
     const fine = await (await fetch(`${p.httpUrl}/api/v1/meters/m0000001`)).json() as Record<string, unknown>;
     expect(fine).toMatchObject({ meter: 'm0000001', analytics: { intervalMinutes: 15, coarse: false } });
     expect(fine.analytics).not.toHaveProperty('spacingMinutes');
+
+    // Both meters are new: still learning (14 days at 15 minutes = 1,344 intervals). Their hours here are
+    // past the wall clock's window, so few or none count yet; the estimate, when there is one, lies ahead.
+    const fineLearning = fine.analytics as { learning: boolean; observedIntervals: number; neededIntervals: number; judgedFromEstimate: string | null };
+    expect(fineLearning).toMatchObject({ learning: true, neededIntervals: 1344 });
+    expect(fineLearning.observedIntervals).toBeLessThanOrEqual(21);
+    if (fineLearning.judgedFromEstimate !== null) expect(Date.parse(fineLearning.judgedFromEstimate)).toBeGreaterThan(end + (1344 - 22) * (H / 4));
+    expect((ready.checks as unknown as { learningMeters: unknown }).learningMeters).toEqual({ count: 2, of: 2, note: expect.stringMatching(/still learning their baseline \(the first 14 days/) });
   });
 });
 
@@ -103,5 +111,11 @@ describe('coarse data judged: hourly history in InfluxDB, then a stop published 
     expect(halt.since).toBeLessThan(stop + H / 2);
     expect(analyzer.alerts().filter((a: Alert) => a.status === 'open' || a.kind !== 'production_halt').map((a: Alert) => a.kind)).toEqual(['production_halt']);
     expect(analyzer.coarseMeters().map((c) => c.meter)).toEqual([meter]);
+    // 17 days of history learned at warm-up: judged, no estimate.
+    const entry = await (await fetch(`${p.httpUrl}/api/v1/meters/${meter}`)).json() as { analytics: Record<string, unknown> };
+    expect(entry.analytics).toMatchObject({ learning: false, neededIntervals: 1344, judgedFromEstimate: null });
+    expect(entry.analytics.observedIntervals as number).toBeGreaterThanOrEqual(1344);
+    const ready = await (await fetch(`${p.httpUrl}/readyz`)).json() as { checks: { learningMeters: unknown } };
+    expect(ready.checks.learningMeters).toEqual({ count: 0, of: 1 });
   }, 40_000);
 });

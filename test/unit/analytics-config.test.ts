@@ -9,6 +9,8 @@ describe('analytics config keys', () => {
     [{ GRIDPULSE_ANALYTICS_SENSITIVITY: 'extreme' }, /analytics\.sensitivity \(GRIDPULSE_ANALYTICS_SENSITIVITY\)="extreme"/],
     [{ GRIDPULSE_ANALYTICS_TIME_ZONE: 'Europe/Atlantis' }, /analytics\.timeZone \(GRIDPULSE_ANALYTICS_TIME_ZONE\)="Europe\/Atlantis": expected an IANA time zone/],
     [{ GRIDPULSE_ANALYTICS_JUDGE_WEEKENDS: 'sometimes' }, /analytics\.judgeWeekends/],
+    [{ GRIDPULSE_ANALYTICS_LEARN_DAYS: '3' }, /analytics\.learnDays \(GRIDPULSE_ANALYTICS_LEARN_DAYS\)="3": expected at least 7 days: a week/],
+    [{ GRIDPULSE_ANALYTICS_LEARN_DAYS: '10.5' }, /analytics\.learnDays .*expected whole days/],
   ])('%j is refused naming the key', (env, message) => {
     expect(() => loadConfig({ env })).toThrow(ConfigError);
     expect(() => loadConfig({ env })).toThrow(message);
@@ -16,7 +18,7 @@ describe('analytics config keys', () => {
 
   it('defaults: 15 minutes, normal sensitivity, the Chinese calendar in Asia/Shanghai, weekends judged', () => {
     const a = loadConfig({ env: {} }).analytics;
-    expect([a.intervalMinutes, a.sensitivity, a.calendar, a.timeZone, a.judgeWeekends]).toEqual([15, 'normal', 'cn', 'Asia/Shanghai', true]);
+    expect([a.intervalMinutes, a.sensitivity, a.calendar, a.timeZone, a.judgeWeekends, a.learnDays]).toEqual([15, 'normal', 'cn', 'Asia/Shanghai', true, 14]);
   });
 
   it('a sensitivity preset sets the expert knobs, each of which can still be set on its own', () => {
