@@ -209,9 +209,11 @@ export class DropDetector implements EnterpriseDetector {
 
   /**
    * One step for enterprise e at interval b (actual A, expected E, both > 0 judged): hs is the hour of a
-   * working day (−1 on other days), wk 0 on a Saturday pattern, 1 on a Sunday one, −1 otherwise.
+   * working day (−1 on other days), wk 0 on a Saturday pattern, 1 on a Sunday one, −1 otherwise. learn is
+   * false when a late-data replay steps an interval already judged live: the snapshot restores the CUSUM and
+   * the episode but not the noise, hour noise, dip quantile and peak, which learned from it once already.
    */
-  step(e: number, b: number, A: number, E: number, hs: number, wk: number): Step {
+  step(e: number, b: number, A: number, E: number, hs: number, wk: number, learn = true): Step {
     const o = this.o, W = this.W, s = this.series;
     const ratio = A / E;
     // Noise in force: the enterprise's, or this hour's if that hour is usually less regular (shift starts
@@ -219,7 +221,7 @@ export class DropDetector implements EnterpriseDetector {
     const hn = hs < 0 ? -1 : e * 24 + hs;
     const noise = hn < 0 ? this.eNoise[e]! : Math.max(this.eNoise[e]!, this.eHourNoise[hn]! / HOUR_NOISE_UNIT);
     // Slowly decaying peak of expected energy per interval (about two weeks' memory).
-    this.ePeak[e] = Math.max(E, this.ePeak[e]! * this.peakDecay);
+    if (learn) this.ePeak[e] = Math.max(E, this.ePeak[e]! * this.peakDecay);
     const z = (E - A) / Math.max(noise * E, o.minExpectedKwh * 0.5);
     const S = cusumStep(this.dS[e]!, z, o.cusumK, o.zCap);
     this.dS[e] = S;
@@ -228,13 +230,13 @@ export class DropDetector implements EnterpriseDetector {
     const low = ratio < o.nearZeroRatio && z >= NEAR_ZERO_Z ? Math.min(255, this.dLow[e]! + 1) : 0;
     this.dLow[e] = low;
     if (this.dEp[e] !== NONE) return this.inEpisodeStep(e, b, A, E, ratio);
-    if (S === 0 && z > -CALM_Z) {
+    if (learn && S === 0 && z > -CALM_Z) {
       // Noise: EWMA of the relative absolute residual while calm.
       const rel = Math.abs(A - E) / E;
       const en = this.eNoise[e]!;
       this.eNoise[e] = Math.min(o.noiseMax, Math.max(o.noiseMin, en + o.noiseRate * (ABS_TO_SIGMA * rel - en)));
     }
-    if (z > -CALM_Z && hn >= 0) {
+    if (learn && z > -CALM_Z && hn >= 0) {
       // Hour noise learns from every interval outside an episode, unusual ones included: an hour that is
       // often far from its level (a shift worked some days only) is an irregular hour, not a run of alarms.
       const rel = Math.min(1.2, Math.abs(A - E) / E);
@@ -242,7 +244,7 @@ export class DropDetector implements EnterpriseDetector {
       this.eHourNoise[hn] = Math.min(255, Math.round(HOUR_NOISE_UNIT * (h + o.hourNoiseRate * (ABS_TO_SIGMA * rel - h))));
     }
     // Ordinary depth: a stochastic-approximation quantile of the last hour's ratio (p = qloP).
-    if (S < o.cusumH && s.hourSums(e, b, A, E) && s.sums[1] > 0) {
+    if (learn && S < o.cusumH && s.hourSums(e, b, A, E) && s.sums[1] > 0) {
       const r = s.sums[0] / s.sums[1];
       const q = this.eQlo[e]!;
       this.eQlo[e] = r < q ? q - o.qloRate * (1 - o.qloP) : q + o.qloRate * o.qloP;

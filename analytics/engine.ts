@@ -596,6 +596,8 @@ export class Engine {
     }
     if (sfCheck && Eo > 0) { this.eDayA[e]! += Ao; this.eDayE[e]! += Eo; }
     const j = e * W + (b % W);
+    // A replayed interval the detector judged live (its expected was judgeable then) is not learned again.
+    const judgedLive = !first && this.series.eE[j]! >= o.minExpectedKwh;
     this.series.eA[j] = any ? A : Number.NaN;
     this.series.eE[j] = n > 0 ? E : Number.NaN;
     const judged = n > 0 && !planned && pattern < HOLIDAY && (code & SF_WINDOW) === 0 && E >= o.minExpectedKwh;
@@ -603,7 +605,7 @@ export class Engine {
       const wk = pattern === 6 ? 0 : pattern === 0 ? 1 : -1;
       // Weekend days use the daily sums (eDayA/eDayE, otherwise for working days) for their working hours.
       if (first && wk >= 0 && drops.weekendHour(e, E)) { this.eDayA[e]! += A; this.eDayE[e]! += E; }
-      this.onStep(e, b, drops.step(e, b, A, E, pattern >= 1 && pattern <= 5 ? hour : -1, wk));
+      this.onStep(e, b, drops.step(e, b, A, E, pattern >= 1 && pattern <= 5 ? hour : -1, wk, !judgedLive));
       if (first && this.eOutage[e] === 0) this.county.record(this.eCounty[e]!, b, A, E);
       else if (Es > 0 && this.eOutage[e] === 0) this.county.record(this.eCounty[e]!, b, As, Es);
     } else if (drops.inEpisode(e) && (planned || pattern >= HOLIDAY || (code & SF_WINDOW) !== 0)) {

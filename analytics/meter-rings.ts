@@ -174,6 +174,7 @@ export class MeterRings {
         if (k - span <= last - W || (this.mCoarse[m]! & ENERGY_MODE) === 0) { this.counters.duplicates++; return NONE; }
         v = this.chainEnergy(base, k, span, cents, provisional, false);
         if (v === EMPTY) { this.counters.duplicates++; return NONE; }
+        if (cur !== EMPTY) this.rebase(base, k, last, registerValue(v) - registerValue(cur));
       }
       this.mReg[base + (k % W)] = v;
       this.counters.lateFilled++;
@@ -212,6 +213,24 @@ export class MeterRings {
   }
 
   /**
+   * A provisional synthetic register at k (a chain started with its predecessor unknown, or an estimated
+   * period) was replaced by a known one: the registers chained onto it after k move by d (centi-kWh), up to
+   * the next gap or provisional register, so the periods after it keep their energy and the one at k is
+   * used instead of reading as a fallen register.
+   */
+  private rebase(base: number, k: number, last: number, d: number): void {
+    if (d === 0) return;
+    const W = this.W;
+    for (let j = k + 1; j <= last; j++) {
+      const x = this.mReg[base + (j % W)]!;
+      const spread = x <= -SPREAD && x !== EMPTY;
+      if (x < 0 && !spread) return;
+      const r = (((registerValue(x) + d) % WRAP_CENTS) + WRAP_CENTS) % WRAP_CENTS;
+      this.mReg[base + (j % W)] = spread ? -r - 1 - SPREAD : r;
+    }
+  }
+
+  /**
    * Interval b of meter m was spread (a coarse meter) and not yet learned from: true once, then it is an
    * ordinary provisional register. The engine learns such an interval in the replay after the fill.
    */
@@ -231,8 +250,9 @@ export class MeterRings {
 
   /**
    * The synthetic register at boundary k: the one at k − span plus the period's energy (wrapping like a
-   * DL/T 645 register). With no register at k − span, a live reading starts a chain there at 0; a late one
-   * is not used (EMPTY): an out-of-order period is a gap, never invented.
+   * DL/T 645 register). With no register at k − span, a live reading starts a chain there at a provisional
+   * 0 (a late period ending there still replaces it: rebase); a late one is not used (EMPTY): an
+   * out-of-order period whose predecessor is unknown is a gap, never invented.
    */
   private chainEnergy(base: number, k: number, span: number, cents: number, provisional: boolean, start: boolean): number {
     const j = base + ((k - span) % this.W);
@@ -240,7 +260,7 @@ export class MeterRings {
     if (p < 0) {
       if (!start) return EMPTY;
       p = 0;
-      this.mReg[j] = 0;
+      this.mReg[j] = -1;
     }
     const s = (p + cents) % WRAP_CENTS;
     return provisional ? -s - 1 : s;

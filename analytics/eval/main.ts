@@ -43,6 +43,22 @@ if (!flag('no-steel')) {
     runSteel({ path, form: 'register60' }),
     runSteel({ path, form: 'energy60at15' }),
     runSteel({ path, form: 'register60at15' }),
+    // Messy real data (steel-degrade.ts): coarser exports, missing readings, link outages, late batches, noise.
+    runSteel({ path, form: 'energy15' }),
+    runSteel({ path, form: 'energy30' }),
+    runSteel({ path, form: 'register30' }),
+    runSteel({ path, form: 'energy30at15' }),
+    runSteel({ path, form: 'register30at15' }),
+    runSteel({ path, degrade: { dropShare: 0.02 } }),
+    runSteel({ path, degrade: { dropShare: 0.1 } }),
+    runSteel({ path, form: 'energy15', degrade: { dropShare: 0.02 } }),
+    runSteel({ path, form: 'energy15', degrade: { dropShare: 0.1 } }),
+    runSteel({ path, degrade: { linkOutages: 6 } }),
+    runSteel({ path, form: 'energy15', degrade: { linkOutages: 6 } }),
+    runSteel({ path, degrade: { lateHourShare: 0.05 } }),
+    runSteel({ path, form: 'energy15', degrade: { lateHourShare: 0.05 } }),
+    runSteel({ path, degrade: { noise: 0.1 } }),
+    runSteel({ path, degrade: { noise: 0.2 } }),
   ];
   out.push(formatSteel(runs));
 }

@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { calendarFromSpec, createAnalyzer, KOREA_2018_HOLIDAYS, type AnalyzerOptions } from '../index.js';
+import { calendarFromSpec, createAnalyzer, KOREA_2018_HOLIDAYS, type Analyzer, type AnalyzerOptions } from '../index.js';
 import type { EnrichedReading } from '../../src/schemas/reading.js';
 import type { Alert } from '../types.js';
+import { Delivery, FlapCounter, outageAlerts, type Degradation, type Robustness } from './steel-degrade.js';
 
 /**
  * Replay of a real steel plant (shared/data/steel_industry_15min.csv, UCI 851, CC BY 4.0) through the
@@ -30,7 +31,8 @@ export const STEEL_COMPANY_DAYS_OFF: Array<[string, string]> = [
  * into a 60-minute analyzer, or (`…at15`) into a 15-minute one ticking every 15 minutes, which judges the
  * coarse meter at its own hour (its consumption spread evenly over the quarter-hours).
  */
-export type SteelForm = 'register15' | 'energy60' | 'register60' | 'energy60at15' | 'register60at15';
+export type SteelForm = 'register15' | 'energy60' | 'register60' | 'energy60at15' | 'register60at15'
+  | 'energy15' | 'energy30' | 'register30' | 'energy30at15' | 'register30at15';
 
 /** The Korean 2018 holiday file (dates and ranges) the replay uses as its calendar. */
 export const KR_2018_FILE = 'holidays-kr-2018.json';
@@ -49,6 +51,9 @@ export interface SteelResult {
   onHolidays: number;
   onCompanyDaysOff: number;
   alerts: number;
+  /** Degraded rows only: what went wrong, by kind. */
+  degrade?: Degradation;
+  robust?: Robustness;
 }
 
 function resolvePath(p: string): string | undefined {
@@ -62,13 +67,18 @@ function holidayFile(): string {
   throw new Error(`steel replay: ${KR_2018_FILE} not found`);
 }
 
-export function runSteel(o: { path: string; companyDaysOff?: boolean; form?: SteelForm; options?: AnalyzerOptions }): SteelResult {
+/**
+ * One replay. degrade: the messy-data rows (steel-degrade.ts); inspect: called with the analyzer before the
+ * first reading, to listen to it (tracing a row's alerts or expected values by hand).
+ */
+export function runSteel(o: { path: string; companyDaysOff?: boolean; form?: SteelForm; options?: AnalyzerOptions; degrade?: Degradation; inspect?: (a: Analyzer) => void }): SteelResult {
   const path = resolvePath(o.path);
   const form = o.form ?? 'register15';
-  const hourly = form !== 'register15';
-  const fineAnalyzer = !hourly || form.endsWith('at15');
-  const energy = form.startsWith('energy60');
-  const res: SteelResult = { form, sensitivity: o.options?.sensitivity ?? 'normal', intervalMs: hourly ? 4 * I : I, available: false, path: path ?? o.path, stops: STEEL_STOPS.length, hits: 0, delays: [], falseAlarms: [], onHolidays: 0, onCompanyDaysOff: 0, alerts: 0 };
+  // P: quarter-hours per reading of the input (1, 2 or 4).
+  const P = form.includes('60') ? 4 : form.includes('30') ? 2 : 1;
+  const fineAnalyzer = P === 1 || form.endsWith('at15');
+  const energy = form.startsWith('energy');
+  const res: SteelResult = { form, sensitivity: o.options?.sensitivity ?? 'normal', intervalMs: P * I, available: false, path: path ?? o.path, stops: STEEL_STOPS.length, hits: 0, delays: [], falseAlarms: [], onHolidays: 0, onCompanyDaysOff: 0, alerts: 0, ...(o.degrade ? { degrade: o.degrade } : {}) };
   if (!path) return res;
   res.available = true;
   const text = readFileSync(path, 'utf8').replace(/^\uFEFF/, '');
@@ -82,25 +92,33 @@ export function runSteel(o: { path: string; companyDaysOff?: boolean; form?: Ste
     enterprises: [{ id: 'daewoo_steel', county: 'gwangyang', chains: ['steel'], plannedShutdowns: daysOff.map(([a, b]) => ({ start: `${a}T00:00:00+09:00`, end: `${b}T00:00:00+09:00` })) }],
   };
   const analyzer = createAnalyzer(
-    { graceMs: 0, timeZone: 'Asia/Seoul', ...(fineAnalyzer ? {} : { intervalMs: 4 * I }), ...o.options },
+    { graceMs: 0, timeZone: 'Asia/Seoul', ...(fineAnalyzer ? {} : { intervalMs: P * I }), ...o.options },
     { registry: () => registry, calendar: calendarFromSpec(holidayFile(), 'steel calendar') },
   );
   const alerts: Alert[] = [];
   analyzer.on('alert', (a) => alerts.push(a));
+  o.inspect?.(analyzer);
+  const flaps = new FlapCounter();
+  analyzer.on('alertUpdate', ({ change, alert }) => flaps.on(change, alert));
   let reg = 10_000;
   let seed = 12345;
   const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296);
   const tags = { gateway: 'gw-steel', enterprise: 'daewoo_steel', county: 'gwangyang', chain: 'steel', ctMultiplier: 1 };
   let period = 0;
+  const delivery = o.degrade ? new Delivery(o.degrade, analyzer, START, stops) : undefined;
   const emit = (ts: number) => {
-    if (hourly && (ts - START) % (4 * I) !== 0) {
-      if (fineAnalyzer) analyzer.tick(ts);
+    if (P > 1 && (ts - START) % (P * I) !== 0) {
+      if (fineAnalyzer) {
+        if (delivery) delivery.deliver(undefined, ts);
+        else analyzer.tick(ts);
+      }
       return;
     }
     const r: EnrichedReading = energy
-      ? { meter: 'steel-1', ts, intervalEnergyKwh: Math.round(period * 100) / 100, intervalMinutes: 60, ...tags }
+      ? { meter: 'steel-1', ts, intervalEnergyKwh: Math.round(period * 100) / 100, intervalMinutes: 15 * P, ...tags }
       : { meter: 'steel-1', ts, energyKwh: Math.round(reg * 100) / 100, ...tags };
     period = 0;
+    if (delivery) return delivery.deliver(r, ts);
     analyzer.ingest([r]);
     analyzer.tick(ts);
   };
@@ -112,6 +130,7 @@ export function runSteel(o: { path: string; companyDaysOff?: boolean; form?: Ste
     const begin = end - I;
     // A stop: the plant falls to its overnight base (3–5 kWh per 15 min).
     if (stops.some(([s, e]) => begin >= s && begin < e)) kwh = Math.min(kwh, 3 + 2 * rnd());
+    if (delivery) kwh = delivery.noisy(kwh);
     reg += kwh;
     period += kwh;
     emit(end);
@@ -121,6 +140,8 @@ export function runSteel(o: { path: string; companyDaysOff?: boolean; form?: Ste
   const dayOf = (ms: number) => new Date(ms + KST).toISOString().slice(0, 10);
   const offSet = daysOff.map(([a, b]) => [Date.parse(`${a}T00:00:00+09:00`), Date.parse(`${b}T00:00:00+09:00`)] as const);
   const used = new Set<string>();
+  const seenOffline = outageAlerts(alerts, delivery?.outages ?? []);
+  for (const id of seenOffline.ids) used.add(id);
   for (const [s, e] of stops) {
     const hit = alerts.find((a) => (a.kind === 'production_halt' || a.kind === 'production_cut') && a.openedAt >= s && a.openedAt <= e + 6 * 3_600_000);
     if (hit) {
@@ -135,6 +156,11 @@ export function runSteel(o: { path: string; companyDaysOff?: boolean; form?: Ste
     if (hol.has(dayOf(a.since))) res.onHolidays++;
     if (offSet.some(([s, e]) => a.since >= s && a.since < e)) res.onCompanyDaysOff++;
   }
+  if (delivery) {
+    const kinds: Record<string, number> = {};
+    for (const a of res.falseAlarms) kinds[a.kind] = (kinds[a.kind] ?? 0) + 1;
+    res.robust = { kinds, flaps: flaps.flaps, withdrawn: flaps.withdrawn, outages: delivery.outages.length, outagesSeenOffline: seenOffline.seen, counts: delivery.counts };
+  }
   return res;
 }
 
@@ -144,7 +170,31 @@ const FORM_LABEL: Record<SteelForm, string> = {
   register60: 'hourly registers (resampled)',
   energy60at15: 'hourly interval energy (resampled) into a 15-min analyzer',
   register60at15: 'hourly registers (resampled) into a 15-min analyzer',
+  energy15: '15-min interval energy',
+  energy30: '30-min interval energy (resampled)',
+  register30: '30-min registers (resampled)',
+  energy30at15: '30-min interval energy (resampled) into a 15-min analyzer',
+  register30at15: '30-min registers (resampled) into a 15-min analyzer',
 };
+
+function degradeLabel(d: Degradation | undefined): string {
+  if (!d) return '';
+  const parts: string[] = [];
+  if (d.dropShare) parts.push(`${Math.round(d.dropShare * 100)} % of readings dropped (isolated)`);
+  if (d.linkOutages) parts.push(`${d.linkOutages} link outages of 3–8 h`);
+  if (d.lateHourShare) parts.push(`${Math.round(d.lateHourShare * 100)} % of hours delivered after the next hour`);
+  if (d.noise) parts.push(`energy × (1 ± ${Math.round(d.noise * 100)} %) noise`);
+  return parts.length ? `; ${parts.join(', ')}` : '';
+}
+
+const label = (r: SteelResult) => `${FORM_LABEL[r.form]}${degradeLabel(r.degrade)}`;
+
+/** The false-alarm cell: the count, and for degraded rows its kinds. */
+function falseCell(r: SteelResult): string {
+  if (!r.robust) return String(r.falseAlarms.length);
+  const k = Object.entries(r.robust.kinds).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([kind, n]) => `${kind} ${n}`);
+  return k.length ? `${r.falseAlarms.length} (${k.join(', ')})` : '0';
+}
 
 function median(xs: number[]): number {
   const d = [...xs].sort((a, b) => a - b);
@@ -161,9 +211,25 @@ export function formatSteel(rs: SteelResult[]): string {
     '',
     '| input | sensitivity | injected stops | detected | median delay (intervals of the input) | false alarms | per meter-month | of which on public holidays | on company days off |',
     '|---|---|---:|---:|---:|---:|---:|---:|---:|',
-    ...rs.map((r) => `| ${FORM_LABEL[r.form]} | ${r.sensitivity} | ${r.stops} | ${r.hits} | ${median(r.delays).toFixed(1)} | ${r.falseAlarms.length} | ${(r.falseAlarms.length / months).toFixed(2)} | ${r.onHolidays} | ${r.onCompanyDaysOff} |`),
+    ...rs.map((r) => `| ${label(r)} | ${r.sensitivity} | ${r.stops} | ${r.hits} | ${median(r.delays).toFixed(1)} | ${falseCell(r)} | ${(r.falseAlarms.length / months).toFixed(2)} | ${r.onHolidays} | ${r.onCompanyDaysOff} |`),
     '',
     `false alarms, ${FORM_LABEL[r0.form]}, ${r0.sensitivity}:`,
     ...r0.falseAlarms.slice(0, 20).map((a) => `- false alarm: ${a.kind} since ${new Date(a.since + KST).toISOString().slice(0, 16)} KST, drop ${a.dropPct}%`),
+    ...robustLines(rs),
   ].join('\n');
+}
+
+/** Per degraded row: what the delivery did, link outages alerted as offline, flaps and withdrawals. */
+function robustLines(rs: SteelResult[]): string[] {
+  const d = rs.filter((r) => r.robust);
+  if (d.length === 0) return [];
+  return ['', 'degraded inputs:', ...d.map((r) => {
+    const x = r.robust!;
+    const parts = [`readings dropped ${x.counts.dropped}, delivered late ${x.counts.late}, lost in link outages ${x.counts.inOutage}`];
+    if (x.outages) parts.push(`link outages alerted as meter/gateway offline ${x.outagesSeenOffline}/${x.outages}`);
+    parts.push(`drop alerts reopened within an hour of closing ${x.flaps}, withdrawn ${x.withdrawn}`);
+    const fa = r.falseAlarms.filter((a) => !rs[0]!.falseAlarms.some((b) => b.kind === a.kind && b.since === a.since));
+    if (fa.length) parts.push(`false alarms not in the clean run: ${fa.slice(0, 8).map((a) => `${a.kind} ${new Date(a.since + KST).toISOString().slice(5, 16)}`).join(', ')}${fa.length > 8 ? ', …' : ''}`);
+    return `- ${label(r)}: ${parts.join('; ')}`;
+  })];
 }

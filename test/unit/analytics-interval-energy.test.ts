@@ -93,6 +93,41 @@ describe('interval energy', () => {
     expect(line).toMatch(/ interval_kwh=500,interval_min=15i,ct=40 1700000000$/);
   });
 
+  it('an hour of 15-minute energy delivered after the next hour: every period is used, nothing counted as a reset', () => {
+    const an = createAnalyzer({ graceMs: 0 }, { registry: () => undefined, calendar: calendarFromSpec('none', 'k') });
+    const at = (ts: number): EnrichedReading => ({ meter: 'm', ts, intervalEnergyKwh: 2 + ((ts / I) % 4) / 4, intervalMinutes: 15, ...tags });
+    const day = START + 15 * 86_400_000; // the baseline has every hour of the day by then
+    const held: EnrichedReading[] = [];
+    for (let ts = START; ts <= day + 3 * H; ts += I) {
+      // The readings ending in the second hour of the day arrive as one batch after the third hour's (within the window).
+      if (ts > day + H && ts <= day + 2 * H) { held.push(at(ts)); continue; }
+      an.ingest([at(ts)]);
+      an.tick(ts);
+    }
+    an.ingest(held);
+    an.tick(day + 3 * H);
+    // Each bin is named by the end of its interval, whose energy is the reading at that time.
+    const bins = (an.inspect('e') as { bins: { ts: number; actualKwh: number | null }[] }).bins;
+    expect(bins.filter((b) => b.ts > day + H).map((b) => [b.ts, b.actualKwh])).toEqual(Array.from({ length: 8 }, (_, i) => [day + H + (i + 1) * I, at(day + H + (i + 1) * I).intervalEnergyKwh]));
+    expect(an.counters()).toMatchObject({ resets: 0, duplicates: 0, lateFilled: 4 });
+  });
+
+  it('an estimated period replaced by the real one keeps the periods chained after it', () => {
+    const an = createAnalyzer({ graceMs: 0 }, { registry: () => undefined, calendar: calendarFromSpec('none', 'k') });
+    const day = START + 15 * 86_400_000;
+    const at = (ts: number): EnrichedReading => ({ meter: 'm', ts, intervalEnergyKwh: 2 + ((ts / I) % 4) / 4, intervalMinutes: 15, ...tags });
+    const est = day + H + I;
+    for (let ts = START; ts <= day + 2 * H; ts += I) {
+      // One period first arrives as an estimate of 5 kWh; the meter's real value follows after four more.
+      an.ingest([ts === est ? { ...at(ts), intervalEnergyKwh: 5, quality: ['estimated'] } : at(ts)]);
+      an.tick(ts);
+    }
+    an.ingest([at(est)]);
+    an.tick(day + 2 * H);
+    const bins = (an.inspect('e') as { bins: { ts: number; actualKwh: number | null }[] }).bins;
+    expect(bins.filter((b) => b.ts >= est).map((b) => [b.ts, b.actualKwh])).toEqual(Array.from({ length: 4 }, (_, i) => [est + i * I, at(est + i * I).intervalEnergyKwh]));
+  });
+
   it('a period that is not whole intervals is counted and not used', () => {
     const an = createAnalyzer({ graceMs: 0 }, { registry: () => undefined });
     an.ingest([{ meter: 'm', ts: START, intervalEnergyKwh: 3, intervalMinutes: 5, ...tags }]);
