@@ -27,7 +27,7 @@ export class MeterBaselines {
   mShape = new Uint8Array(0); // SHAPES per meter
   mObs = new Uint16Array(0); // saturates at 65535: only compared with learnIntervals (≤ 65000)
 
-  constructor(private readonly o: Pick<ResolvedOptions, 'learnIntervals' | 'baselineAlphaMin' | 'baselineClip'>) {}
+  constructor(private readonly o: Pick<ResolvedOptions, 'learnIntervals' | 'baselineAlphaPerInterval' | 'baselineClip'>) {}
 
   grow(n: number): void {
     this.mProf = grow(this.mProf, n * SLOTS, UNKNOWN);
@@ -110,7 +110,7 @@ export class MeterBaselines {
         v = b + 0.35 * (x - b);
       } else {
         const sigma = Math.max(noise * b, 0.02 * scale * Q_MAX / 8);
-        v = robustUpdate(b, x, this.o.baselineAlphaMin, this.o.baselineClip * sigma);
+        v = robustUpdate(b, x, this.o.baselineAlphaPerInterval, this.o.baselineClip * sigma);
       }
     }
     if (v / scale > Q_MAX) {

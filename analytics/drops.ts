@@ -87,12 +87,9 @@ export class DropDetector implements EnterpriseDetector {
   private pFree: number[] = [];
 
   private readonly W: number;
-  /** Per-interval decay of the peak (peakDecayPerQuarterHour scaled to the interval). */
-  private readonly peakDecay: number;
 
   constructor(private readonly o: ResolvedOptions, private readonly series: EnterpriseSeries, private readonly gates: DropGates) {
     this.W = series.W;
-    this.peakDecay = o.peakDecayPerQuarterHour ** (o.intervalMs / 900_000);
   }
 
   grow(n: number): void {
@@ -221,7 +218,7 @@ export class DropDetector implements EnterpriseDetector {
     const hn = hs < 0 ? -1 : e * 24 + hs;
     const noise = hn < 0 ? this.eNoise[e]! : Math.max(this.eNoise[e]!, this.eHourNoise[hn]! / HOUR_NOISE_UNIT);
     // Slowly decaying peak of expected energy per interval (about two weeks' memory).
-    if (learn) this.ePeak[e] = Math.max(E, this.ePeak[e]! * this.peakDecay);
+    if (learn) this.ePeak[e] = Math.max(E, this.ePeak[e]! * o.peakDecayPerInterval);
     const z = (E - A) / Math.max(noise * E, o.minExpectedKwh * 0.5);
     const S = cusumStep(this.dS[e]!, z, o.cusumK, o.zCap);
     this.dS[e] = S;
@@ -234,7 +231,7 @@ export class DropDetector implements EnterpriseDetector {
       // Noise: EWMA of the relative absolute residual while calm.
       const rel = Math.abs(A - E) / E;
       const en = this.eNoise[e]!;
-      this.eNoise[e] = Math.min(o.noiseMax, Math.max(o.noiseMin, en + o.noiseRate * (ABS_TO_SIGMA * rel - en)));
+      this.eNoise[e] = Math.min(o.noiseMax, Math.max(o.noiseMin, en + o.noiseRatePerInterval * (ABS_TO_SIGMA * rel - en)));
     }
     if (learn && z > -CALM_Z && hn >= 0) {
       // Hour noise learns from every interval outside an episode, unusual ones included: an hour that is
@@ -247,7 +244,7 @@ export class DropDetector implements EnterpriseDetector {
     if (learn && S < o.cusumH && s.hourSums(e, b, A, E) && s.sums[1] > 0) {
       const r = s.sums[0] / s.sums[1];
       const q = this.eQlo[e]!;
-      this.eQlo[e] = r < q ? q - o.qloRate * (1 - o.qloP) : q + o.qloRate * o.qloP;
+      this.eQlo[e] = r < q ? q - o.qloRatePerInterval * (1 - o.qloP) : q + o.qloRatePerInterval * o.qloP;
     }
     // A cliff: this interval at or below cliffRatio right after one already below expected (a stop ramping
     // down over half an hour shows as ~0.8 then ~0.3): opens at the second interval.

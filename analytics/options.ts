@@ -27,7 +27,7 @@ export const analyzerOptionsSchema = z.object({
 
   /** Huber clip of a baseline update, in noise units; the update is α·clip(x − b). */
   baselineClip: z.number().positive().default(2.5),
-  /** Slowest baseline adaptation rate per observation of a slot (the rate starts at 1 and decays to this). */
+  /** Baseline adaptation rate of a slot after the learning phase, per 15 minutes of time (scaled to the interval). */
   baselineAlphaMin: z.number().positive().max(1).default(0.08),
   /** A meter's first days of data learn with a plain running mean; drop alerts wait for them. */
   learnDays: z.number().nonnegative().max(60).default(14),
@@ -37,8 +37,9 @@ export const analyzerOptionsSchema = z.object({
   noiseInit: z.number().positive().default(0.1),
   noiseMin: z.number().positive().default(0.04),
   noiseMax: z.number().positive().default(0.5),
-  /** EWMA rate of the enterprise noise per calm interval, and of each working hour's noise. */
+  /** EWMA rate of the enterprise noise (calm intervals), per 15 minutes of time. */
   noiseRate: z.number().positive().max(1).default(0.02),
+  /** EWMA rate of each working hour's noise per interval of that hour (not scaled to the interval: docs/analytics.md, "Options"). */
   hourNoiseRate: z.number().positive().max(1).default(0.05),
   /** The enterprise's peak expected energy decays by this factor per 15 minutes (≈ two weeks' memory). */
   peakDecayPerQuarterHour: z.number().positive().max(1).default(0.9993),
@@ -62,7 +63,7 @@ export const analyzerOptionsSchema = z.object({
   cliffPrevRatio: z.number().min(0).max(2).default(0.9),
   /** An episode whose actual/expected stays above this is too small to alert on. */
   minDropRatio: z.number().min(0).max(1).optional(),
-  /** Running lower quantile of each enterprise's hourly actual/expected (ordinary dips): initial value, p, rate. */
+  /** Running lower quantile of each enterprise's hourly actual/expected (ordinary dips): initial value, p, rate per 15 minutes of time. */
   qloInit: z.number().min(0).max(1).default(0.8),
   qloP: z.number().min(0).max(0.5).default(0.02),
   qloRate: z.number().positive().max(1).default(0.02),
@@ -150,6 +151,16 @@ export const analyzerOptionsSchema = z.object({
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
+/** The interval the rates are stated at. */
+const QUARTER_HOUR_MS = 900_000;
+
+/**
+ * A learning rate stated per 15 minutes as the rate per interval of I ms that learns the same share per hour
+ * of time: an EWMA step compounds, so r_I = 1 − (1 − r)^(I / 15 min). Exactly r at 15 minutes.
+ */
+export function ratePerInterval(r: number, I: number): number {
+  return I === QUARTER_HOUR_MS ? r : 1 - (1 - r) ** (I / QUARTER_HOUR_MS);
+}
 
 /** Whole intervals covering ms (at least one). */
 const intervals = (ms: number, I: number) => Math.max(1, Math.ceil(ms / I - 1e-9));
@@ -194,6 +205,13 @@ function derive<T extends z.output<typeof analyzerOptionsSchema>>(o: T) {
     countySlowIntervals: intervals(o.countySlowMs, I),
     /** 8 */
     reclassifyIntervals: Math.floor(o.reclassifyMs / I),
+    // Rates per interval (the 15-minute values at 15 minutes). A baseline slot is observed once per interval
+    // of it, so this keeps its adaptation per week the same too. hourNoiseRate stays per interval: scaled, the
+    // hourly steel replay found 3 of its 11 stops instead of 11 (docs/analytics.md, "Options").
+    noiseRatePerInterval: ratePerInterval(o.noiseRate, I),
+    qloRatePerInterval: ratePerInterval(o.qloRate, I),
+    baselineAlphaPerInterval: ratePerInterval(o.baselineAlphaMin, I),
+    peakDecayPerInterval: o.peakDecayPerQuarterHour ** (I / QUARTER_HOUR_MS),
   };
 }
 
