@@ -65,6 +65,14 @@ const pct = (xs: number[], p: number) => {
 };
 const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Polls until cond holds; a stuck delivery stops the bench naming what never happened. */
+async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`bench:alerts: ${what} not within ${ms / 1000} s`);
+    await sleep(5);
+  }
+}
 
 async function latency() {
   const dir = mkdtempSync(join(tmpdir(), 'bench-alerts-'));
@@ -84,7 +92,7 @@ async function latency() {
     stage.lifecycle.apply(update(i));
     await sleep(1000 / RATE);
   }
-  while (outboxLat.length < N) await sleep(20);
+  await until(() => outboxLat.length >= N, 120_000, `${N} verified deliveries`);
   measuring = false;
   await stage.close();
 
@@ -137,7 +145,7 @@ async function outage() {
   rx.setUp(true);
   const upAt = clock.now();
   const upReal = performance.now();
-  while (delivered < OUTAGE_CHANGES) await sleep(5);
+  await until(() => delivered >= OUTAGE_CHANGES, 300_000, `the ${OUTAGE_CHANGES} changes queued during the outage delivered`);
   const drainClock = clock.now() - upAt;
   const drainReal = performance.now() - upReal;
   globalThis.fetch = origFetch;

@@ -101,10 +101,19 @@ describe('pipeline health dashboard on the real pipeline\'s /metrics', () => {
       // Enough scrapes for rate() over Grafana's $__rate_interval (4 × the scrape interval).
       await waitFor(async () => (await api('/api/v1/query', { query: 'count_over_time(up{job="gridpulse"}[1m])' })).data?.result.length === 1 && Date.now() / 1000 - t0 > 6, 30_000, 'Prometheus scrapes');
       // A second batch after the first scrapes: the accepted counter rises inside the window.
+      const acceptedNow = async () => Number(/^gridpulse_readings_accepted_total (\S+)$/m.exec(await (await fetch(`${p.httpUrl}/metrics`)).text())?.[1] ?? 0);
+      const before = await acceptedNow();
       const client = await mqtt.connectAsync(p.mqttUrl, { clientId: 'gw0000', username: 'gw0000', password: city.passwords.gw0000 });
       await client.publishAsync('gridpulse/v1/gw0000/readings', JSON.stringify({ meter: city.meters.gw0000![0]!, ts: end + QUARTER, energyKwh: 110, powerKw: 1 }), { qos: 1 });
       await client.endAsync();
-      await new Promise((r) => setTimeout(r, 3000));
+      // Wait until Prometheus has scraped the risen counter, so rate() over the window sees the increase.
+      await waitFor(async () => (await acceptedNow()) > before, 20_000, 'the second reading accepted');
+      const accepted = await acceptedNow();
+      await waitFor(async () => {
+        const r = await api('/api/v1/query', { query: 'max(gridpulse_readings_accepted_total)' });
+        const v = (r.data?.result[0] as { value?: [number, string] } | undefined)?.value?.[1];
+        return v !== undefined && Number(v) >= accepted;
+      }, 30_000, 'Prometheus scraping the risen accepted counter');
       const now = Date.now() / 1000;
       for (const panel of allPanels(healthDash().panels)) {
         const results: number[] = [];

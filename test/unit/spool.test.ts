@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { appendFileSync, readdirSync, truncateSync, statSync, openSync, writeSync, closeSync } from 'node:fs';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { Spool } from '../../ingest/spool.js';
 import { tempDir } from '../support/pipeline.js';
@@ -120,7 +121,8 @@ describe('spool (write-ahead log)', () => {
     for (let done = 0; done < 51; ) {
       const c = s.readChunk(100);
       if (!c) {
-        await new Promise((r) => setTimeout(r, 5));
+        // Nothing durable to read yet: wait for the next group commit (a stuck spool fails the test).
+        await once(s, 'durable', { signal: AbortSignal.timeout(10_000) });
         continue;
       }
       done += c.lines;
