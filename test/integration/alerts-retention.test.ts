@@ -1,6 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { AlertStore, Retention, type PrunedWhat, type RetentionOptions, type StoredAlert } from '../../alerts/index.js';
@@ -8,6 +6,7 @@ import { Lifecycle } from '../../alerts/lifecycle.js';
 import { MIGRATIONS } from '../../alerts/migrations.js';
 import { alertUpdate } from '../support/alerts.js';
 import { tempDir } from '../support/pipeline.js';
+import { LineChild } from '../support/line-child.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createMetrics } from '../../src/metrics.js';
 import { Registry } from '../../src/registry/index.js';
@@ -50,45 +49,6 @@ function pageAll(store: AlertStore): StoredAlert[] {
     cursor = page.next ?? undefined;
   } while (cursor);
   return all;
-}
-
-/** A child process that speaks lines; waits on its output with a deadline. */
-class Child {
-  readonly lines: string[] = [];
-  stderr = '';
-  exited = false;
-  private waiters: (() => void)[] = [];
-  constructor(readonly proc: ChildProcess) {
-    createInterface({ input: proc.stdout! }).on('line', (l) => {
-      this.lines.push(l);
-      for (const w of this.waiters.splice(0)) w();
-    });
-    proc.stderr!.on('data', (b: Buffer) => (this.stderr += b.toString()));
-    proc.once('exit', () => {
-      this.exited = true;
-      for (const w of this.waiters.splice(0)) w();
-    });
-  }
-  static start(args: string[]): Child {
-    return new Child(spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { stdio: ['pipe', 'pipe', 'pipe'] }));
-  }
-  async until(done: (lines: string[]) => boolean, what: string, ms = 30_000): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!done(this.lines)) {
-      if (this.exited) throw new Error(`retention child exited while waiting for ${what}: ${this.stderr.slice(-2000)}`);
-      if (Date.now() > deadline) throw new Error(`retention child: no ${what} within ${ms} ms; stderr: ${this.stderr.slice(-2000)}`);
-      await new Promise<void>((r) => {
-        this.waiters.push(r);
-        setTimeout(r, 500);
-      });
-    }
-  }
-  async kill9(): Promise<void> {
-    if (this.exited) return;
-    const gone = new Promise((r) => this.proc.once('exit', r));
-    this.proc.kill('SIGKILL');
-    await gone;
-  }
 }
 
 const cleanup: (() => unknown)[] = [];
@@ -240,7 +200,7 @@ describe('alert store retention', () => {
     });
     expect(s.count('alerts')).toBe(10_000);
 
-    const writer = Child.start(['write', s.file]);
+    const writer = LineChild.start(CHILD, ['write', s.file], 'retention writer');
     cleanup.push(() => writer.kill9());
     await writer.until((l) => l.some((x) => x.startsWith('wrote')), 'first writes');
     const writesAt = (l: string[]) => Number(l.filter((x) => x.startsWith('wrote')).at(-1)?.split(' ')[1] ?? 0);
@@ -259,7 +219,7 @@ describe('alert store retention', () => {
     const during = writesAt(writer.lines) - before;
     expect(during).toBeGreaterThan(0);
 
-    writer.proc.stdin!.write('stop\n');
+    writer.write('stop\n');
     await writer.until((l) => l.some((x) => x.startsWith('done')), 'done');
     const [, writes, errors, slowest] = writer.lines.find((x) => x.startsWith('done'))!.split(' ').map(Number);
     expect(errors, writer.stderr.slice(0, 500)).toBe(0);
@@ -300,7 +260,7 @@ describe('alert store retention', () => {
     });
     s.store.close();
 
-    const pruner = Child.start(['prune', s.file, '400', '200']);
+    const pruner = LineChild.start(CHILD, ['prune', s.file, '400', '200'], 'retention pruner');
     cleanup.push(() => pruner.kill9());
     await pruner.until((l) => l.filter((x) => x.startsWith('batch')).length >= 2, 'two batches');
     await pruner.kill9();

@@ -1,10 +1,9 @@
 import { describe, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, readSync, writeSync, closeSync, readdirSync, statSync, truncateSync, appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Spool } from '../../ingest/spool.js';
 import { tempDir } from '../support/pipeline.js';
+import { LineChild } from '../support/line-child.js';
 
 const CHILD = join(process.cwd(), 'test/support/spool-child.ts');
 
@@ -12,59 +11,38 @@ const CHILD = join(process.cwd(), 'test/support/spool-child.ts');
 class SpoolChild {
   readonly acked = new Set<string>();
   readonly confirmed = new Set<string>();
-  stderr = '';
-  private lines: string[] = [];
-  private waiters: (() => void)[] = [];
-  private exited = false;
-  private constructor(private readonly child: ChildProcess) {
-    createInterface({ input: child.stdout! }).on('line', (l) => {
+  private readonly child: LineChild;
+  private constructor(dir: string) {
+    this.child = LineChild.start(CHILD, [dir], 'spool child', (l) => {
       const [what, id] = l.split(' ');
       if (what === 'acked') this.acked.add(id!);
       if (what === 'confirmed') this.confirmed.add(id!);
-      this.lines.push(l);
-      for (const w of this.waiters.splice(0)) w();
     });
-    child.stderr!.on('data', (b: Buffer) => (this.stderr += b.toString()));
-    child.once('exit', () => {
-      this.exited = true;
-      for (const w of this.waiters.splice(0)) w();
-    });
+  }
+
+  get stderr(): string {
+    return this.child.stderr;
   }
 
   static async start(dir: string): Promise<SpoolChild> {
-    const c = new SpoolChild(spawn(process.execPath, ['--import', 'tsx', CHILD, dir], { stdio: ['pipe', 'pipe', 'pipe'] }));
-    await c.until((l) => l.includes('ready'), 'ready');
+    const c = new SpoolChild(dir);
+    await c.child.until((l) => l.includes('ready'), 'ready', 20_000);
     return c;
   }
 
-  private async until(done: (lines: string[]) => boolean, what: string): Promise<void> {
-    const deadline = Date.now() + 20_000;
-    while (!done(this.lines)) {
-      if (this.exited) throw new Error(`spool child exited while waiting for ${what}: ${this.stderr.slice(-2000)}`);
-      if (Date.now() > deadline) throw new Error(`spool child: no ${what} within 20 s`);
-      await new Promise<void>((r) => {
-        this.waiters.push(r);
-        setTimeout(r, 1000);
-      });
-    }
-  }
-
   async append(ids: string[]): Promise<void> {
-    this.child.stdin!.write(ids.map((id) => `append ${id}\n`).join(''));
-    await this.until(() => ids.every((id) => this.acked.has(id)), `acks of ${ids.length} records`);
+    this.child.write(ids.map((id) => `append ${id}\n`).join(''));
+    await this.child.until(() => ids.every((id) => this.acked.has(id)), `acks of ${ids.length} records`, 20_000);
   }
 
   async drain(): Promise<void> {
-    const n = this.lines.filter((l) => l === 'drained').length;
-    this.child.stdin!.write('drain\n');
-    await this.until((l) => l.filter((x) => x === 'drained').length > n, 'drained');
+    const n = this.child.lines.filter((l) => l === 'drained').length;
+    this.child.write('drain\n');
+    await this.child.until((l) => l.filter((x) => x === 'drained').length > n, 'drained', 20_000);
   }
 
-  async kill9(): Promise<void> {
-    if (this.exited) return;
-    const gone = new Promise((r) => this.child.once('exit', r));
-    this.child.kill('SIGKILL');
-    await gone;
+  kill9(): Promise<void> {
+    return this.child.kill9();
   }
 }
 
