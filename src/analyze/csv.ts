@@ -39,8 +39,8 @@ interface Layout {
   /** Column of the meter id, or -1: every row is `fixedMeter` (--meter). */
   meter: number;
   fixedMeter: string;
-  /** `;` exports write decimals with a comma (European locales). */
-  decimalComma: boolean;
+  /** Reads a number cell: `;` exports write decimals with a comma (European locales). */
+  number: (s: string | undefined) => number;
   ts: number;
   value: number;
   kind: 'energy' | 'register';
@@ -70,7 +70,7 @@ function layoutOf(header: string[], name: string, o: CsvOptions, delimiter: Deli
     throw new UsageError(`${name}: missing column ${missing.join(', ')} (${shown}; expected meter_id,timestamp,energy_kwh|register_kwh[,power_kw,enterprise_id]; other names: --columns timestamp=Date,energy_kwh=Usage_kWh)`);
   }
   return {
-    meter, fixedMeter: o.meter ?? '', decimalComma: delimiter === ';', ts: at(CSV_COLUMNS.ts), value: energy >= 0 ? energy : register, kind: energy >= 0 ? 'energy' : 'register',
+    meter, fixedMeter: o.meter ?? '', number: delimiter === ';' ? numComma : num, ts: at(CSV_COLUMNS.ts), value: energy >= 0 ? energy : register, kind: energy >= 0 ? 'energy' : 'register',
     power: at(CSV_COLUMNS.power), enterprise: at(CSV_COLUMNS.enterprise), width: cols.length,
     valueName: cols[energy >= 0 ? energy : register]!, powerName: cols[at(CSV_COLUMNS.power)] ?? CSV_COLUMNS.power,
   };
@@ -148,11 +148,11 @@ export async function readCsv(input: OpenedInput, parseTime: ReturnType<typeof c
     const meter = layout.meter >= 0 ? rec[layout.meter]!.trim() : layout.fixedMeter;
     const t = parseTime(rec[layout.ts]!.trim(), lastTsOf, meter);
     if (typeof t !== 'number') return rejects.add(t, where(), rec[layout.ts]);
-    const value = layout.decimalComma ? numComma(rec[layout.value]) : num(rec[layout.value]);
+    const value = layout.number(rec[layout.value]);
     if (Number.isNaN(value)) return rejects.add('bad_number', where(), `${layout.valueName}="${rec[layout.value]}"`);
     let powerKw: number | undefined;
     if (layout.power >= 0 && rec[layout.power] !== '') {
-      powerKw = layout.decimalComma ? numComma(rec[layout.power]) : num(rec[layout.power]);
+      powerKw = layout.number(rec[layout.power]);
       if (Number.isNaN(powerKw)) return rejects.add('bad_number', where(), `${layout.powerName}="${rec[layout.power]}"`);
     }
     let enterprise: string | undefined;
