@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { promisify } from 'node:util';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -66,8 +67,12 @@ describe('ingest: gateways → broker → spool → InfluxDB', () => {
     const heard: { meter: string; ts: number }[] = [];
     const hear = an.heard;
     an.heard = (cs) => { heard.push(...cs); hear(cs); };
-    const sub = run('mosquitto_sub', ['-h', '127.0.0.1', '-p', port(), '-i', 'gw0002-sub', '-u', 'gw0002', '-P', city.passwords.gw0002!, '-t', 'gridpulse/v1/gw0002/rejects', '-C', '1', '-W', '20']);
-    await new Promise((r) => setTimeout(r, 500));
+    // -d: mosquitto_sub reports its SUBACK (line-buffered by stdbuf), so the batch is published only once it listens.
+    const sub = spawn('stdbuf', ['-oL', 'mosquitto_sub', '-h', '127.0.0.1', '-p', port(), '-i', 'gw0002-sub', '-u', 'gw0002', '-P', city.passwords.gw0002!, '-t', 'gridpulse/v1/gw0002/rejects', '-C', '1', '-W', '20', '-d']);
+    let subOut = '';
+    sub.stdout.on('data', (b: Buffer) => (subOut += b.toString()));
+    const subExit = once(sub, 'exit');
+    await waitFor(async () => subOut.includes('received SUBACK'), 20_000, 'mosquitto_sub subscribed');
     const client = await mqtt.connectAsync(p.mqttUrl, { clientId: 'gw0002', username: 'gw0002', password: city.passwords.gw0002 });
     const ts = Date.parse('2026-11-27T09:00:00Z');
     await client.publishAsync('gridpulse/v1/gw0002/readings', JSON.stringify({ readings: [
@@ -78,9 +83,9 @@ describe('ingest: gateways → broker → spool → InfluxDB', () => {
       { meter: 'm0000001', ts, energyKwh: 1 },
       { meter: 'm0002003', ts: Date.now() + 86_400_000, energyKwh: 1 },
     ] }), { qos: 1 });
-    const { stdout } = await sub;
+    await subExit;
     await client.endAsync();
-    const answer = JSON.parse(stdout);
+    const answer = JSON.parse(subOut.split('\n').find((l) => l.startsWith('{')) ?? 'null');
     expect(answer.accepted).toBe(2);
     expect(answer.rejects.map((r: { index: number; code: string }) => [r.index, r.code])).toEqual([
       [1, 'invalid_reading'], [3, 'unknown_meter'], [4, 'meter_not_on_gateway'], [5, 'timestamp_out_of_range'],
@@ -102,12 +107,14 @@ describe('ingest: gateways → broker → spool → InfluxDB', () => {
     const metrics = await (await fetch(`${p.httpUrl}/metrics`)).text();
     expect(metrics).toMatch(/gridpulse_readings_rejected_total\{reason="invalid_reading"\} 1/);
     expect(metrics).toMatch(/gridpulse_readings_rejected_total\{reason="unknown_meter"\} 1/);
-    await new Promise((r) => setTimeout(r, 200));
     const dl = join(p.dataDir, 'dead-letter');
-    const rejects = readdirSync(dl).filter((f) => f.startsWith('rejects-')).map((f) => readFileSync(join(dl, f), 'utf8')).join('');
+    const deadLetters = (prefix: string) => readdirSync(dl).filter((f) => f.startsWith(prefix)).map((f) => readFileSync(join(dl, f), 'utf8')).join('');
+    // The dead-letter files are written after the answer: wait for both kinds to land.
+    await waitFor(async () => deadLetters('rejects-').includes('"energyKwh":-5') && deadLetters('unknown-meters-').length > 0, 10_000, 'the dead-letter files');
+    const rejects = deadLetters('rejects-');
     expect(rejects).toContain('"code":"invalid_reading"');
     expect(rejects).toContain('"energyKwh":-5');
-    const unknown = readdirSync(dl).filter((f) => f.startsWith('unknown-meters-')).map((f) => readFileSync(join(dl, f), 'utf8')).join('');
+    const unknown = deadLetters('unknown-meters-');
     expect(unknown).toContain('unknown-9');
   });
 
